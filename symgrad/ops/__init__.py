@@ -1,0 +1,12 @@
+"""Every primitive, declared once per family module; ``OPS`` maps names to :class:`Op`."""
+from symgrad.ops.registry import OPS, Aval, Op, declare  # noqa: F401  (registry first)
+from symgrad.ops.elementwise import (  # noqa: F401
+    absolute, add, astype, clip, cos, equal, exp, greater, greater_equal, identity, less,
+    less_equal, log, log1p, maximum, minimum, multiply, negative, not_equal, power, sign, sin,
+    sqrt, square, subtract, tanh, true_divide, where)
+from symgrad.ops.reduction import amax, amin, mean, prod, sum, sum_to_shape  # noqa: F401
+from symgrad.ops.shape import (  # noqa: F401
+    broadcast_to, concatenate, expand_dims, getitem, ravel, reshape, setitem, squeeze, stack,
+    swapaxes, transpose)
+from symgrad.ops.linalg import dot, matmul  # noqa: F401
+from symgrad.ops import methods  # noqa: F401,E402  (gives Tracer its operators)

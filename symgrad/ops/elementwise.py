@@ -1,0 +1,151 @@
+"""Elementwise ops: one line each declares the op, its numpy reference, scalar template and VJP.
+
+Operands of an elementwise primitive share one dtype (the frontend casts them) and broadcast
+against each other with numpy's rules; the autodiff sums cotangents back to operand shapes.
+"""
+import numpy as np
+
+from symgrad.ops.common import apply, no_gradient
+from symgrad.ops.registry import declare
+
+
+def broadcast_rule(*avals, **_params):
+    return np.broadcast_shapes(*(a.shape for a in avals)), avals[0].dtype
+
+
+def predicate_rule(*avals, **_params):
+    return np.broadcast_shapes(*(a.shape for a in avals)), np.dtype(bool)
+
+
+def float_rule(*avals, **_params):
+    shape, dtype = broadcast_rule(*avals)
+    if dtype.kind not in "fc":
+        raise TypeError(f"needs a floating-point dtype, got {dtype.name}")
+    return shape, dtype
+
+
+def elementwise(name, reference, scalar, vjp=(), rule=broadcast_rule):
+    declare(name, rule, reference, vjp, scalar, family="elementwise")
+    return lambda *values: apply(name, values)
+
+
+def floating(*values):
+    """The dtype transcendental functions compute in: ints become float64, as numpy does."""
+    from symgrad.ops.common import result_dtype
+    dtype = result_dtype(*values)
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def transcendental(name, reference, scalar, vjp):
+    declare(name, float_rule, reference, (vjp,), scalar, family="elementwise")
+    return lambda x: apply(name, [x], floating(x))
+
+
+# -- unary ------------------------------------------------------------------------------
+negative = elementwise("neg", np.negative, "-{0}", [lambda g, out, x: -g])
+absolute = elementwise("abs", np.abs, "abs({0})", [lambda g, out, x: g * sign(x)])
+sign = elementwise("sign", np.sign, "np.sign({0})", [no_gradient])
+square = elementwise("square", np.square, "{0} * {0}", [lambda g, out, x: g * (2 * x)])
+identity = elementwise("identity", lambda x: x.copy(), "{0}", [lambda g, out, x: g])
+exp = transcendental("exp", np.exp, "np.exp({0})", lambda g, out, x: g * out)
+log = transcendental("log", np.log, "np.log({0})", lambda g, out, x: g / x)
+log1p = transcendental("log1p", np.log1p, "np.log1p({0})", lambda g, out, x: g / (1 + x))
+sqrt = transcendental("sqrt", np.sqrt, "np.sqrt({0})", lambda g, out, x: g / (2 * out))
+sin = transcendental("sin", np.sin, "np.sin({0})", lambda g, out, x: g * cos(x))
+cos = transcendental("cos", np.cos, "np.cos({0})", lambda g, out, x: -g * sin(x))
+tanh = transcendental("tanh", np.tanh, "np.tanh({0})", lambda g, out, x: g * (1 - out * out))
+
+# -- binary -----------------------------------------------------------------------------
+add = elementwise("add", np.add, "{0} + {1}", [lambda g, out, x, y: g, lambda g, out, x, y: g])
+subtract = elementwise("sub", np.subtract, "{0} - {1}",
+                       [lambda g, out, x, y: g, lambda g, out, x, y: -g])
+multiply = elementwise("mul", np.multiply, "{0} * {1}",
+                       [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x])
+maximum = elementwise("maximum", np.maximum, "max({0}, {1})",
+                      [lambda g, out, x, y: where(x >= y, g, 0),
+                       lambda g, out, x, y: where(x >= y, 0, g)])
+minimum = elementwise("minimum", np.minimum, "min({0}, {1})",
+                      [lambda g, out, x, y: where(x <= y, g, 0),
+                       lambda g, out, x, y: where(x <= y, 0, g)])
+declare("div", float_rule, np.true_divide, [lambda g, out, x, y: g / y,
+                                            lambda g, out, x, y: -g * out / y],
+        "{0} / {1}", family="elementwise")
+declare("pow", broadcast_rule, np.power,
+        [lambda g, out, x, y: g * y * power(x, y - 1),
+         lambda g, out, x, y: g * out * log(where(x > 0, x, 1))],
+        "{0} ** {1}", family="elementwise")
+
+
+def true_divide(x, y):
+    return apply("div", [x, y], floating(x, y))
+
+
+def power(x, y):
+    return apply("pow", [x, y])
+
+
+# -- predicates and selection -------------------------------------------------------------
+def _predicate(name, reference, template):
+    declare(name, predicate_rule, reference, [no_gradient, no_gradient], template,
+            family="elementwise")
+    return lambda x, y: apply(name, [x, y])
+
+
+less = _predicate("lt", np.less, "{0} < {1}")
+less_equal = _predicate("le", np.less_equal, "{0} <= {1}")
+greater = _predicate("gt", np.greater, "{0} > {1}")
+greater_equal = _predicate("ge", np.greater_equal, "{0} >= {1}")
+equal = _predicate("eq", np.equal, "{0} == {1}")
+not_equal = _predicate("ne", np.not_equal, "{0} != {1}")
+
+
+def _select_rule(condition, x, y):
+    if condition.dtype != np.bool_:
+        raise TypeError(f"the condition must be boolean, got {condition.dtype.name}")
+    return np.broadcast_shapes(condition.shape, x.shape, y.shape), x.dtype
+
+
+declare("where", _select_rule, np.where,
+        [no_gradient, lambda g, out, c, x, y: where(c, g, 0), lambda g, out, c, x, y: where(c, 0, g)],
+        "{1} if {0} else {2}", family="elementwise")
+
+
+def where(condition, x, y):
+    """``np.where`` that traces: pick ``x`` where ``condition`` holds, else ``y``.
+
+    >>> import numpy as np, symgrad as sg
+    >>> sg.where(np.array([True, False]), 1.0, 2.0)
+    array([1., 2.])
+    """
+    from symgrad.ops.common import lift, result_dtype
+    from symgrad.tracing import find_graph, bind
+    dtype = result_dtype(x, y)
+    graph = find_graph([condition, x, y])
+    if graph is None:
+        return np.where(condition, np.asarray(x, dtype), np.asarray(y, dtype))
+    return bind("where", lift(graph, condition, np.bool_), lift(graph, x, dtype), lift(graph, y, dtype))
+
+
+# -- dtype conversion -------------------------------------------------------------------
+declare("cast", lambda x, dtype: (x.shape, np.dtype(dtype)),
+        lambda x, dtype: x.astype(dtype),
+        [lambda g, out, x, dtype: astype(g, x.dtype)],
+        "np.{dtype}({0})", family="elementwise", params=("dtype",))
+
+
+def astype(x, dtype):
+    """``x.astype(dtype)``; a no-op when the dtype already matches."""
+    from symgrad.tracing import Tracer, bind
+    dtype = np.dtype(dtype)
+    if not isinstance(x, Tracer):
+        return np.asarray(x).astype(dtype)
+    return x if x.dtype == dtype else bind("cast", x, dtype=dtype.name)
+
+
+def clip(x, lower=None, upper=None):
+    """``np.clip`` as maximum/minimum, so the gradient flows where x is inside the bounds."""
+    if lower is not None:
+        x = maximum(x, lower)
+    if upper is not None:
+        x = minimum(x, upper)
+    return x

@@ -1,0 +1,57 @@
+"""Matrix products. The primitive ``matmul`` takes operands of two or more dimensions with
+numpy's batch broadcasting; the frontend lifts 1-D operands as ``np.matmul`` does."""
+import numpy as np
+
+from symgrad.ops.common import lift, result_dtype
+from symgrad.ops.registry import declare
+from symgrad.ops.shape import reshape, swapaxes
+from symgrad.tracing import Tracer, bind, find_graph
+
+
+def _matmul_rule(a, b):
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError("the matmul primitive needs operands of 2 or more dimensions")
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"shapes {list(a.shape)} and {list(b.shape)} do not align: "
+                         f"{a.shape[-1]} (last axis of the left) != {b.shape[-2]} "
+                         "(second-to-last axis of the right)")
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return batch + (a.shape[-2], b.shape[-1]), a.dtype
+
+
+declare("matmul", _matmul_rule, np.matmul,
+        [lambda g, out, a, b: matmul(g, swapaxes(b, -1, -2)),
+         lambda g, out, a, b: matmul(swapaxes(a, -1, -2), g)],
+        family="linalg")
+
+
+def matmul(a, b):
+    """``a @ b`` with numpy's rules for 1-D operands (a vector is lifted, then squeezed)."""
+    graph = find_graph([a, b])
+    if graph is None:
+        return np.matmul(a, b)
+    dtype = result_dtype(a, b)
+    a, b = lift(graph, a, dtype), lift(graph, b, dtype)
+    if a.ndim == 0 or b.ndim == 0:
+        from symgrad.tracing import error_here
+        raise error_here("matmul: operands must not be scalars (0-d); use * instead")
+    vector_a, vector_b = a.ndim == 1, b.ndim == 1
+    if vector_a:
+        a = reshape(a, (1,) + a.shape)
+    if vector_b:
+        b = reshape(b, b.shape + (1,))
+    out = bind("matmul", a, b)
+    shape = out.shape[:-2] + (() if vector_a else out.shape[-2:-1]) + (() if vector_b else out.shape[-1:])
+    return reshape(out, shape)
+
+
+def dot(a, b):
+    """``np.dot``: products of scalars multiply; up to 2-D it is matmul."""
+    ndims = [x.ndim if isinstance(x, Tracer) else np.ndim(x) for x in (a, b)]
+    if 0 in ndims:
+        return a * b
+    if max(ndims) > 2:
+        from symgrad.tracing import error_here
+        raise error_here(f"np.dot of arrays with {ndims} dimensions is not supported; "
+                         "use np.matmul / @ (batched) or np.tensordot-free reshapes")
+    return matmul(a, b)

@@ -1,0 +1,104 @@
+"""Reductions over axes (sum, max, min, prod) and the helpers built on them (mean, sum_to_shape).
+
+The primitives take ``axes`` (a sorted tuple) and ``keepdims``; their VJPs broadcast the
+cotangent back over the reduced axes.
+"""
+import numpy as np
+
+from symgrad.ops.common import normalize_axes
+from symgrad.ops.registry import declare
+from symgrad.tracing import Tracer, bind
+
+
+def reduced_shape(shape, axes, keepdims):
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def reduction_rule(x, axes, keepdims):
+    dtype = np.add.reduce(np.zeros(1, x.dtype)).dtype
+    return reduced_shape(x.shape, axes, keepdims), dtype
+
+
+def extremum_rule(x, axes, keepdims):
+    if any(x.shape[a] == 0 for a in axes):
+        raise ValueError("zero-size array to a reduction with no identity")
+    return reduced_shape(x.shape, axes, keepdims), x.dtype
+
+
+def expand_back(g, x, axes, keepdims):
+    """Broadcast a reduction's cotangent (or output) back to the operand's shape."""
+    from symgrad.ops.shape import broadcast_to, reshape
+    if not keepdims:
+        g = reshape(g, reduced_shape(x.shape, axes, True))
+    return broadcast_to(g, x.shape)
+
+
+def extremum_vjp(g, out, x, axes, keepdims):
+    """Split the cotangent evenly among the positions that attain the extremum (as JAX does)."""
+    from symgrad.ops.elementwise import astype, equal
+    hits = astype(equal(x, expand_back(out, x, axes, keepdims)), g.dtype)
+    count = bind("sum", hits, axes=axes, keepdims=True)
+    return expand_back(g, x, axes, keepdims) * hits / count
+
+
+declare("sum", reduction_rule, lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
+        [lambda g, out, x, axes, keepdims: expand_back(g, x, axes, keepdims)],
+        family="reduction", params=("axes", "keepdims"))
+declare("max", extremum_rule, lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims),
+        [extremum_vjp], family="reduction", params=("axes", "keepdims"))
+declare("min", extremum_rule, lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims),
+        [extremum_vjp], family="reduction", params=("axes", "keepdims"))
+declare("prod", reduction_rule, lambda x, axes, keepdims: np.prod(x, axis=axes, keepdims=keepdims),
+        [lambda g, out, x, axes, keepdims: expand_back(g * out, x, axes, keepdims) / x],
+        family="reduction", params=("axes", "keepdims"))
+
+
+def _reduce(name, x, axis, keepdims, dtype=None):
+    from symgrad.ops.elementwise import astype
+    if not isinstance(x, Tracer):
+        return getattr(np, name)(x, axis=axis, keepdims=keepdims, dtype=dtype)
+    if dtype is not None:
+        x = astype(x, dtype)
+    return bind(name, x, axes=normalize_axes(axis, x.ndim), keepdims=bool(keepdims))
+
+
+def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001 - numpy's name
+    return _reduce("sum", x, axis, keepdims, dtype)
+
+
+def amax(x, axis=None, keepdims=False):
+    return _reduce("max", x, axis, keepdims)
+
+
+def amin(x, axis=None, keepdims=False):
+    return _reduce("min", x, axis, keepdims)
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
+    return _reduce("prod", x, axis, keepdims, dtype)
+
+
+def mean(x, axis=None, keepdims=False, dtype=None):
+    """Sum divided by the count; integers average in float64 as in numpy."""
+    from symgrad.ops.elementwise import astype, floating
+    if not isinstance(x, Tracer):
+        return np.mean(x, axis=axis, keepdims=keepdims, dtype=dtype)
+    x = astype(x, dtype or floating(x))
+    axes = normalize_axes(axis, x.ndim)
+    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    return sum(x, axes, keepdims) / count
+
+
+def sum_to_shape(g, shape):
+    """Sum a broadcast cotangent back down to ``shape`` (undoes numpy broadcasting)."""
+    from symgrad.ops.shape import reshape
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape)
+                                      if d == 1 and g.shape[lead + i] != 1)
+    g = bind("sum", g, axes=axes, keepdims=True) if axes else g
+    return reshape(g, shape)

@@ -1,0 +1,228 @@
+"""Ops that move data without arithmetic: reshape, transpose, broadcast, index, concatenate.
+
+Indexing is normalized in the frontend to a static tuple with one entry per leading axis:
+an ``int`` (drop the axis) or a ``(start, stop, step)`` slice; ``None`` and ``...`` become
+reshapes.
+"""
+import numpy as np
+
+from symgrad.ops.common import lift, normalize_axes
+from symgrad.ops.reduction import sum_to_shape
+from symgrad.ops.registry import declare
+from symgrad.tracing import Tracer, bind, find_graph
+
+
+def _reshape_rule(x, shape):
+    if int(np.prod(shape, dtype=np.int64)) != int(np.prod(x.shape, dtype=np.int64)):
+        raise ValueError(f"cannot reshape {list(x.shape)} into {list(shape)}")
+    return tuple(shape), x.dtype
+
+
+def _transpose_rule(x, axes):
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"axes {axes} are not a permutation of {x.ndim} axes")
+    return tuple(x.shape[a] for a in axes), x.dtype
+
+
+def _broadcast_rule(x, shape):
+    if np.broadcast_shapes(x.shape, shape) != tuple(shape):
+        raise ValueError(f"cannot broadcast {list(x.shape)} to {list(shape)}")
+    return tuple(shape), x.dtype
+
+
+def as_slices(index):
+    return tuple(slice(*entry) if isinstance(entry, tuple) else entry for entry in index)
+
+
+def indexed_shape(shape, index):
+    """The shape of ``array[index]`` without allocating the array."""
+    probe = np.lib.stride_tricks.as_strided(np.zeros(1, np.int8), shape, (0,) * len(shape))
+    return probe[as_slices(index)].shape
+
+
+def _concatenate_vjp(position):
+    def rule(g, out, *operands, axis):
+        start = sum(o.shape[axis] for o in operands[:position])
+        index = ((0, d, 1),) * axis + ((start, start + operands[position].shape[axis], 1),)
+        return bind("getitem", g, index=index)
+    return rule
+
+
+def _concatenate_rule(*xs, axis):
+    first = xs[0]
+    for x in xs[1:]:
+        if x.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape))
+                                       if i != axis):
+            raise ValueError(f"all shapes must match except on axis {axis}: "
+                             f"{[list(x.shape) for x in xs]}")
+    shape = list(first.shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    return tuple(shape), first.dtype
+
+
+declare("reshape", _reshape_rule, lambda x, shape: np.reshape(x, shape),
+        [lambda g, out, x, shape: reshape(g, x.shape)], family="shape", params=("shape",))
+declare("transpose", _transpose_rule, lambda x, axes: np.transpose(x, axes).copy(),
+        [lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes)))],
+        family="shape", params=("axes",))
+declare("broadcast_to", _broadcast_rule, lambda x, shape: np.broadcast_to(x, shape).copy(),
+        [lambda g, out, x, shape: sum_to_shape(g, x.shape)], family="shape", params=("shape",))
+declare("getitem", lambda x, index: (indexed_shape(x.shape, index), x.dtype),
+        lambda x, index: x[as_slices(index)].copy(),
+        [lambda g, out, x, index: bind("setitem", zeros_like(x), g, index=index)],
+        family="shape", params=("index",))
+declare("setitem", lambda x, v, index: (x.shape, x.dtype), lambda x, v, index: _set(x, v, index),
+        [lambda g, out, x, v, index: bind("setitem", g, zeros_like(v), index=index),
+         lambda g, out, x, v, index: bind("getitem", g, index=index)],
+        family="shape", params=("index",))
+# One VJP rule per operand position; 64 operands is far beyond what a traced program concatenates.
+declare("concatenate", _concatenate_rule, lambda *xs, axis: np.concatenate(xs, axis=axis),
+        [_concatenate_vjp(i) for i in range(64)], family="shape", params=("axis",))
+
+
+def _set(x, v, index):
+    out = x.copy()
+    out[as_slices(index)] = v
+    return out
+
+
+# -- frontend functions ---------------------------------------------------------------------
+def reshape(x, *shape):
+    """``x.reshape(shape)`` with numpy's ``-1`` for one inferred dimension."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = tuple(shape[0])
+    if not isinstance(x, Tracer):
+        return np.reshape(x, shape)
+    if shape.count(-1) == 1:
+        known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+        shape = tuple(x.size // known if known and d == -1 else d for d in shape)
+    shape = tuple(int(d) for d in shape)
+    return x if shape == x.shape else bind("reshape", x, shape=shape)
+
+
+def transpose(x, axes=None):
+    if not isinstance(x, Tracer):
+        return np.transpose(x, axes)
+    axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(a) % x.ndim for a in axes)
+    return x if axes == tuple(range(x.ndim)) else bind("transpose", x, axes=axes)
+
+
+def swapaxes(x, axis1, axis2):
+    if not isinstance(x, Tracer):
+        return np.swapaxes(x, axis1, axis2)
+    axes = list(range(x.ndim))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, axes)
+
+
+def broadcast_to(x, shape):
+    if not isinstance(x, Tracer):
+        return np.broadcast_to(x, shape)
+    shape = tuple(int(d) for d in shape)
+    return x if x.shape == shape else bind("broadcast_to", x, shape=shape)
+
+
+def expand_dims(x, axis):
+    if not isinstance(x, Tracer):
+        return np.expand_dims(x, axis)
+    axes = normalize_axes(axis, x.ndim + (1 if isinstance(axis, int) else len(axis)))
+    shape = iter(x.shape)
+    return reshape(x, tuple(1 if i in axes else next(shape) for i in range(x.ndim + len(axes))))
+
+
+def squeeze(x, axis=None):
+    if not isinstance(x, Tracer):
+        return np.squeeze(x, axis)
+    axes = tuple(i for i, d in enumerate(x.shape) if d == 1) if axis is None \
+        else normalize_axes(axis, x.ndim)
+    if any(x.shape[a] != 1 for a in axes):
+        from symgrad.tracing import error_here
+        raise error_here(f"squeeze: cannot squeeze axis {axis} of shape {list(x.shape)}")
+    return reshape(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+
+
+def ravel(x):
+    return reshape(x, (-1,))
+
+
+def concatenate(arrays, axis=0):
+    graph = find_graph(arrays)
+    if graph is None:
+        return np.concatenate(arrays, axis=axis)
+    from symgrad.ops.common import result_dtype
+    dtype = result_dtype(*arrays)
+    tracers = [lift(graph, a, dtype) for a in arrays]
+    return bind("concatenate", *tracers, axis=int(axis) % tracers[0].ndim)
+
+
+def stack(arrays, axis=0):
+    graph = find_graph(arrays)
+    if graph is None:
+        return np.stack(arrays, axis=axis)
+    ndim = np.ndim(arrays[0]) if not isinstance(arrays[0], Tracer) else arrays[0].ndim
+    axis = int(axis) % (ndim + 1)
+    return concatenate([expand_dims(lift(graph, a, np.asarray(a).dtype)
+                                    if not isinstance(a, Tracer) else a, axis)
+                        for a in arrays], axis)
+
+
+def zeros_like(x):
+    graph = find_graph([x])
+    return broadcast_to(lift(graph, 0, x.dtype), x.shape)
+
+
+# -- indexing ---------------------------------------------------------------------------------
+def normalize_index(shape, index):
+    """Split a basic index into (primitive index, result shape with None axes inserted)."""
+    from symgrad.tracing import error_here
+    index = index if isinstance(index, tuple) else (index,)
+    for entry in index:
+        if not (entry is None or entry is Ellipsis or isinstance(entry, (slice, int, np.integer))):
+            raise error_here(
+                f"indexing with {type(entry).__name__} is not supported: symgrad supports basic "
+                "indexing (integers, slices, None, ...) of traced arrays")
+    consumed = sum(1 for e in index if e is not None and e is not Ellipsis)
+    if Ellipsis in index:
+        at = index.index(Ellipsis)
+        index = index[:at] + (slice(None),) * (len(shape) - consumed) + index[at + 1:]
+    if consumed > len(shape):
+        raise error_here(f"too many indices ({consumed}) for an array of shape {list(shape)}")
+    primitive, axis = [], 0
+    for entry in index:
+        if entry is None:
+            continue
+        if isinstance(entry, slice):
+            primitive.append(entry.indices(shape[axis]))
+        elif not -shape[axis] <= entry < shape[axis]:
+            raise error_here(f"index {entry} is out of bounds for axis {axis} of shape {list(shape)}")
+        else:
+            primitive.append(int(entry) % shape[axis])
+        axis += 1
+    return tuple(primitive), index
+
+
+def _result_shape(picked_shape, index):
+    """Insert the ``None`` axes of ``index`` into the shape that the primitive index gives."""
+    shape, dims = [], iter(picked_shape)
+    for entry in index:
+        if entry is None:
+            shape.append(1)
+        elif isinstance(entry, slice):
+            shape.append(next(dims))
+    return tuple(shape) + tuple(dims)
+
+
+def getitem(x, index):
+    primitive, expanded = normalize_index(x.shape, index)
+    picked = bind("getitem", x, index=primitive) if primitive else x
+    return reshape(picked, _result_shape(picked.shape, expanded))
+
+
+def setitem(x, index, value):
+    """Functional ``x[index] = value``: a new tracer with the slice replaced."""
+    primitive, _ = normalize_index(x.shape, index)
+    region = indexed_shape(x.shape, primitive)
+    value = lift(x.graph, value, x.dtype)
+    while value.ndim > len(region) and value.shape[0] == 1:
+        value = reshape(value, value.shape[1:])
+    return bind("setitem", x, broadcast_to(value, region), index=primitive)
