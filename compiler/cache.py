@@ -49,8 +49,11 @@ def load_module(source):
         intact = False
     if not intact:
         write_atomically(path, source)
-    spec = importlib.util.spec_from_file_location(f"symgrad_generated_{key}", path)
+    name = f"symgrad_{key}"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    # numba's disk cache re-imports the module by name when it loads machine code.
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     _loaded[key] = module
     return module

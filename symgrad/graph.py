@@ -133,9 +133,13 @@ class Graph:
                             [position[n] for n in self.outputs])).encode())
         return digest.hexdigest()[:20]
 
-    def __str__(self):
+    def listing(self, show_sources=False):
+        """The graph as text, one equation per node (``show_sources`` adds file:line)."""
         from symgrad.listing import format_graph
-        return format_graph(self)
+        return format_graph(self, show_sources)
+
+    def __str__(self):
+        return self.listing()
 
     def __repr__(self):
         return f"<Graph {self.name!r}: {len(self)} nodes, {len(self.inputs)} inputs, " \

@@ -1,0 +1,42 @@
+"""Timing helpers shared by the benchmark scripts: median of repeated runs, BLAS floor."""
+import statistics
+import time
+
+import numpy as np
+
+
+def time_per_call(function, repeats=7, min_seconds=0.2):
+    """Median seconds per call of ``function()`` over ``repeats`` timed batches."""
+    function()
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            function()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds / repeats:
+            break
+        calls *= 2
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            function()
+        samples.append((time.perf_counter() - start) / calls)
+    return statistics.median(samples)
+
+
+def sgemm_flops_per_second(size=1024):
+    """Measured float32 matrix-multiply speed of this machine (numpy's BLAS)."""
+    a = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
+    seconds = time_per_call(lambda: a @ a, repeats=5)
+    return 2 * size ** 3 / seconds
+
+
+def print_table(title, rows, baseline):
+    """Rows of (name, seconds per step); ratios are against the row named ``baseline``."""
+    reference = dict(rows)[baseline]
+    print(f"\n{title}")
+    print(f"{'variant':<34}{'µs/step':>12}{'ratio to ' + baseline:>28}")
+    for name, seconds in rows:
+        print(f"{name:<34}{seconds * 1e6:>12.1f}{seconds / reference:>28.2f}")
