@@ -15,6 +15,15 @@ from symgrad.tracing import Tracer, trace
 from symgrad.interpreter import evaluate
 from symgrad.api import grad, jit, value_and_grad, vjp
 from symgrad.check import check_grad
+from symgrad.tensor import Tensor, float32, float64, int32, int64, bool_  # noqa: F401
+from symgrad import tensor_ops  # noqa: F401  (gives Tensor its operators and methods)
+from symgrad.creation import (  # noqa: F401
+    arange, from_numpy, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like)
+from symgrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from symgrad.functions import PUBLIC as _PUBLIC_FUNCTIONS
+from symgrad import autograd  # noqa: F401
+
+globals().update(_PUBLIC_FUNCTIONS)
 
 __version__ = "0.1.0"
 __all__ = ["TracingError", "Graph", "Tracer", "trace", "evaluate", "grad", "jit",

@@ -9,4 +9,5 @@ from symgrad.ops.shape import (  # noqa: F401
     broadcast_to, concatenate, expand_dims, getitem, ravel, reshape, setitem, squeeze, stack,
     swapaxes, transpose)
 from symgrad.ops.linalg import dot, matmul  # noqa: F401
+from symgrad.ops import custom  # noqa: F401  (custom_vjp, for autograd.Function)
 from symgrad.ops import methods  # noqa: F401,E402  (gives Tracer its operators)

@@ -1,0 +1,206 @@
+"""The eager autograd tape: backward nodes, and ``backward`` as a compiled gradient graph.
+
+A backward pass walks the recorded nodes from the output, computes a structural key (which
+functions, static params, shapes, dtypes, wiring), and looks up a compiled gradient function
+under it. On a miss it replays the tape with tracers into a Graph, differentiates it with
+:func:`symgrad.autodiff.backward`, feeds the eagerly computed intermediate values in as
+inputs (so the forward is not recomputed) and compiles it.
+"""
+import numpy as np
+
+from symgrad import autodiff
+from symgrad.graph import Graph, freeze
+from symgrad.grad_mode import no_grad
+from symgrad.tracing import Tracer, constant
+
+_COMPILED = {}
+
+
+class AccumulateGrad:
+    """The ``grad_fn``-like node of a leaf that requires grad (for ``next_functions``)."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class BackwardNode:
+    """One recorded op: the symgrad function that computed ``output`` from ``args``."""
+
+    def __init__(self, name, function, static, args, output):
+        self._name = name
+        self.function = function
+        self.static = static
+        self.args = args
+        self.output = output
+        self.versions = [a._version for a in self.tensors()]
+        self.freed = False
+
+    def tensors(self):
+        from symgrad.tensor import Tensor
+        return [a for a in self.args if isinstance(a, Tensor)]
+
+    def name(self):
+        return self._name
+
+    @property
+    def next_functions(self):
+        return tuple((t.grad_fn if t.grad_fn is not None else
+                      AccumulateGrad(t) if t.requires_grad else None, 0) for t in self.tensors())
+
+    def __repr__(self):
+        return f"<{self._name} object at {id(self):#x}>"
+
+    def key(self):
+        return (self._name, self.function, freeze(self.static))
+
+    def replay(self, values, output_value):
+        """The output as a tracer, given the args (tracers or constants) and the tracer that
+        holds the eagerly computed output (custom functions use it)."""
+        return self.function(*values, **self.static)
+
+
+class Tape:
+    """The recorded computation behind ``root``: its nodes and a table of every tensor."""
+
+    def __init__(self, root):
+        self.nodes = _topological(root)
+        self.tensors = []            # every tensor read or produced, in first-seen order
+        self.index = {}
+        for node in self.nodes:
+            for tensor in node.tensors():
+                self._add(tensor)
+            self._add(node.output)
+
+    def _add(self, tensor):
+        if id(tensor) not in self.index:
+            self.index[id(tensor)] = len(self.tensors)
+            self.tensors.append(tensor)
+
+    def key(self, wrt, seed_shape):
+        parts = [tuple((t.shape, t.dtype.str, t.grad_fn is None) for t in self.tensors)]
+        for node in self.nodes:
+            refs = tuple(("t", self.index[id(a)]) if id(a) in self.index and hasattr(a, "_version")
+                         else ("c", type(a).__name__, freeze(a)) for a in node.args)
+            parts.append((node.key(), refs, self.index[id(node.output)]))
+        parts.append(tuple(self.index[id(t)] for t in wrt))
+        parts.append(seed_shape)
+        return tuple(parts)
+
+    def check(self):
+        for node in self.nodes:
+            if node.freed:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access saved "
+                    "tensors after they have already been freed). Specify retain_graph=True if you "
+                    "need to backward through the graph a second time.")
+            for tensor, version in zip(node.tensors(), node.versions):
+                if tensor._version != version:
+                    raise RuntimeError(
+                        f"one of the variables needed for gradient computation has been modified "
+                        f"by an inplace operation: tensor of shape {list(tensor.shape)} is at "
+                        f"version {tensor._version}; expected version {version} instead "
+                        f"(it was used by {node.name()})")
+
+
+def _topological(root):
+    order, visited = [], set()
+    stack = [(root.grad_fn, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if not isinstance(node, BackwardNode):
+            continue
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        stack.extend((t.grad_fn, False) for t in node.tensors() if id(t.grad_fn) not in visited)
+    return order
+
+
+def build_gradient_graph(tape, root, wrt):
+    """Replay the tape with tracers, differentiate, and read intermediates from inputs."""
+    from symgrad.tensor import Tensor
+    graph = Graph("backward")
+    inputs = [Tracer(graph, graph.add_input(t.shape, t.dtype, name=f"t{i}"))
+              for i, t in enumerate(tape.tensors)]
+    replayed = {}
+    with no_grad():
+        for node in tape.nodes:
+            values = [replayed.get(id(a), inputs[tape.index[id(a)]]) if isinstance(a, Tensor)
+                      else a for a in node.args]
+            out = node.replay(values, inputs[tape.index[id(node.output)]])
+            replayed[id(node.output)] = out if isinstance(out, Tracer) else constant(graph, out)
+        seed = Tracer(graph, graph.add_input(root.shape, root.dtype, name="seed"))
+        targets = [replayed.get(id(t), inputs[tape.index[id(t)]]).node for t in wrt]
+        grads = autodiff.backward(graph, {replayed[id(root)].node: seed}, targets)
+    graph.outputs = [g.node for g in grads]
+    for node in tape.nodes:
+        computed = replayed[id(node.output)].node
+        if graph.op(computed) != "input":
+            graph.replace_uses(computed, inputs[tape.index[id(node.output)]].node)
+    return graph
+
+
+def compiled_backward(tape, root, wrt):
+    key = tape.key(wrt, root.shape)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        from compiler import compile_graph
+        compiled = _COMPILED[key] = compile_graph(build_gradient_graph(tape, root, wrt))
+    return compiled
+
+
+def _seed(root, gradient):
+    if gradient is None:
+        if root.numel() != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return np.ones(root.shape, root.dtype)
+    seed = np.asarray(getattr(gradient, "_value", gradient), root.dtype)
+    if seed.shape != root.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(seed.shape)} "
+                           f"and output[0] has a shape of {list(root.shape)}.")
+    return seed
+
+
+def gradients(root, gradient, inputs=None, retain_graph=False):
+    """``(wrt, grads)``: d(root · gradient)/d(wrt) as numpy arrays; ``wrt`` is ``inputs`` or
+    every leaf that requires grad."""
+    if not root.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    seed = _seed(root, gradient)
+    if root.grad_fn is None:
+        wrt = [root] if inputs is None else list(inputs)
+        return wrt, [seed if t is root else np.zeros(t.shape, t.dtype) for t in wrt]
+    tape = Tape(root)
+    wrt = list(inputs) if inputs is not None else \
+        [t for t in tape.tensors if t.grad_fn is None and t.requires_grad]
+    for tensor in wrt:
+        tape._add(tensor)
+    tape.check()
+    compiled = compiled_backward(tape, root, wrt)
+    grads = compiled(*[t._value for t in tape.tensors], seed)
+    if not retain_graph:
+        for node in tape.nodes:
+            node.freed = True
+    return wrt, list(grads)
+
+
+def run_backward(root, gradient=None, retain_graph=False, inputs=None):
+    """``root.backward()``: add the gradients into each leaf's ``.grad``."""
+    from symgrad.tensor import Tensor
+    wrt, grads = gradients(root, gradient, inputs, retain_graph)
+    for tensor, grad in zip(wrt, grads):
+        if tensor.grad is None:
+            tensor.grad = Tensor(np.array(grad, tensor.dtype))
+        else:
+            tensor.grad._value = tensor.grad._value + grad

@@ -1,0 +1,226 @@
+"""PyTorch-style eager Tensor whose ``backward()`` runs a compiled gradient graph.
+
+Ops compute their value at once (numpy) and, when a gradient is wanted, record a
+:class:`~symgrad.tape.BackwardNode` naming the symgrad function that made them. ``backward``
+replays that tape with tracers into a Graph, derives the gradient graph with
+:mod:`symgrad.autodiff`, compiles it and caches it by the tape's structure, so a training
+loop compiles its backward once.
+
+>>> import symgrad as torch
+>>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2., 4.])
+"""
+import numpy as np
+
+from symgrad import ops
+from symgrad.grad_mode import is_grad_enabled
+from symgrad.tape import BackwardNode, run_backward
+
+float32, float64, int64, int32 = np.float32, np.float64, np.int64, np.int32
+bool_ = np.bool_
+
+
+def _default_dtype(data):
+    array = np.asarray(data)
+    return np.float32 if array.dtype == np.float64 and not isinstance(data, np.ndarray) else array.dtype
+
+
+def _value_of(x):
+    return x._value if isinstance(x, Tensor) else x
+
+
+class Tensor:
+    """An array with autograd metadata (``requires_grad``, ``grad``, ``grad_fn``)."""
+    __array_priority__ = 1000
+
+    def __init__(self, value, requires_grad=False, grad_fn=None):
+        self._value = value
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self.grad_fn = grad_fn
+        self._version = 0
+
+    # -- metadata ---------------------------------------------------------------------------
+    shape = property(lambda self: tuple(self._value.shape))
+    dtype = property(lambda self: np.dtype(self._value.dtype))
+    ndim = property(lambda self: len(self.shape))
+    is_leaf = property(lambda self: self.grad_fn is None)
+    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self):
+        return self.shape[0]
+
+    def requires_grad_(self, requires_grad=True):
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        self._retains_grad = True
+
+    # -- conversion ---------------------------------------------------------------------------
+    def numpy(self):
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._value
+
+    def item(self):
+        if self.numel() != 1:
+            raise ValueError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return np.asarray(self._value).item()
+
+    def tolist(self):
+        return np.asarray(self._value).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._value, dtype=dtype)
+
+    def __repr__(self):
+        body = np.array2string(np.asarray(self._value), separator=", ", prefix="tensor(",
+                               precision=4)
+        extras = []
+        if self.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype=symgrad.{self.dtype.name}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # -- untracked views ----------------------------------------------------------------------
+    @property
+    def data(self):
+        """The same storage without history: updates through it are not tracked."""
+        return Tensor(self._value)
+
+    @data.setter
+    def data(self, new):
+        self._value = _value_of(new)
+        self._version += 1
+
+    def detach(self):
+        return Tensor(self._value)
+
+    def clone(self):
+        return apply("CloneBackward0", ops.identity, self)
+
+    # -- autograd -------------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (PyTorch semantics)."""
+        run_backward(self, gradient, retain_graph, inputs)
+
+    # -- in-place updates (untracked: for optimizers and .data) -------------------------------
+    def _assign(self, value):
+        if is_grad_enabled() and self.requires_grad and self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation (wrap the update in `with symgrad.no_grad():`)")
+        value = np.asarray(value, dtype=self.dtype)
+        if isinstance(self._value, np.ndarray) and self._value.shape == value.shape:
+            self._value[...] = value
+        else:
+            self._value = np.array(np.broadcast_to(value, self.shape))
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._assign(self._value + alpha * np.asarray(_value_of(other)))
+
+    def sub_(self, other, alpha=1):
+        return self._assign(self._value - alpha * np.asarray(_value_of(other)))
+
+    def mul_(self, other):
+        return self._assign(self._value * np.asarray(_value_of(other)))
+
+    def div_(self, other):
+        return self._assign(self._value / np.asarray(_value_of(other)))
+
+    def zero_(self):
+        return self._assign(np.zeros(self.shape, self.dtype))
+
+    def fill_(self, value):
+        return self._assign(np.full(self.shape, _value_of(value), self.dtype))
+
+    def copy_(self, source):
+        return self._assign(np.asarray(_value_of(source)))
+
+    def __iadd__(self, other):
+        return self._in_place(ops.add, other)
+
+    def __isub__(self, other):
+        return self._in_place(ops.subtract, other)
+
+    def __imul__(self, other):
+        return self._in_place(ops.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._in_place(ops.true_divide, other)
+
+    def _in_place(self, function, other):
+        if not is_grad_enabled() or not self.requires_grad:
+            if isinstance(other, Tensor) and other.requires_grad and is_grad_enabled():
+                return function_apply(function, self, other)
+            return self._assign(function(self._value, _value_of(other)))
+        if self.is_leaf:
+            self._assign(None)  # raises the leaf error
+        return function_apply(function, self, other)
+
+    def __setitem__(self, index, value):
+        index = _value_of(index)
+        if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
+            from symgrad.tensor_ops import set_index
+            updated = apply("CopySlices", set_index, self, value, key=index)
+            self._value, self.grad_fn, self.requires_grad = updated._value, updated.grad_fn, True
+            return
+        if getattr(index, "dtype", None) == np.bool_:
+            self._value = ops.astype(ops.where(index, _value_of(value), self._value), self.dtype)
+        else:
+            self._value[index] = _value_of(value)
+        self._version += 1
+
+
+def apply(backward_name, function, *args, **static):
+    """Run ``function`` (a symgrad op function) on the values of ``args``; record its
+    backward node when a gradient is wanted."""
+    values = [_value_of(a) for a in args]
+    result = function(*values, **static)
+    out = Tensor(result if hasattr(result, "aval") else np.asarray(result))
+    parents = [a for a in args if isinstance(a, Tensor)]
+    if is_grad_enabled() and any(p.requires_grad for p in parents):
+        out.requires_grad = True
+        out.grad_fn = BackwardNode(backward_name, function, static, args, out)
+    return out
+
+
+def function_apply(function, *args):
+    return apply(BACKWARD_NAMES.get(function, "Backward0"), function, *args)
+
+
+BACKWARD_NAMES = {
+    ops.add: "AddBackward0", ops.subtract: "SubBackward0", ops.multiply: "MulBackward0",
+    ops.true_divide: "DivBackward0", ops.power: "PowBackward0", ops.matmul: "MmBackward0",
+    ops.negative: "NegBackward0", ops.exp: "ExpBackward0", ops.log: "LogBackward0",
+    ops.sqrt: "SqrtBackward0", ops.absolute: "AbsBackward0", ops.tanh: "TanhBackward0",
+    ops.sin: "SinBackward0", ops.cos: "CosBackward0", ops.square: "PowBackward0",
+}

@@ -1,0 +1,184 @@
+"""Tensor operators, methods and ``symgrad.<op>`` functions with PyTorch's names.
+
+Each is one call of :func:`symgrad.tensor.apply` with a module-level symgrad function and
+hashable static params, so the tape's structural key (and the compiled backward) is reused
+from one training step to the next.
+"""
+import numpy as np
+
+from symgrad import ops
+from symgrad.tensor import BACKWARD_NAMES, Tensor, _value_of, apply, function_apply
+
+
+# -- module-level functions the tape replays (their identity is part of the cache key) -------
+def relu(x):
+    return ops.maximum(x, 0)
+
+
+def sigmoid(x):
+    return 1 / (1 + ops.exp(-x))
+
+
+def addmm(bias, a, b):
+    return ops.add(ops.matmul(a, b), bias)
+
+
+def reshape(x, shape):
+    return ops.reshape(x, shape)
+
+
+def permute(x, dims):
+    return ops.transpose(x, dims)
+
+
+def index(x, key):
+    return ops.getitem(x, key)
+
+
+def set_index(x, value, key):
+    return ops.setitem(x, key, value)
+
+
+def logsumexp(x, axis, keepdims=False):
+    peak = ops.amax(x, axis, keepdims=True)
+    total = ops.log(ops.sum(ops.exp(x - peak), axis, keepdims=True)) + peak
+    return total if keepdims else ops.squeeze(total, axis)
+
+
+def _dims(dim):
+    return tuple(dim) if isinstance(dim, (list, tuple)) else dim
+
+
+def _reduction(function, name):
+    def method(self, dim=None, keepdim=False):
+        return apply(name + ("0" if dim is None else "1"), function, self,
+                     axis=_dims(dim), keepdims=bool(keepdim))
+    return method
+
+
+def _unary(function):
+    return lambda self: function_apply(function, self)
+
+
+def _binary(function):
+    def method(self, other):
+        return apply(BACKWARD_NAMES[function], function, self, other)
+    return method
+
+
+def _flipped(function):
+    def method(self, other):
+        return apply(BACKWARD_NAMES[function], function, other, self)
+    return method
+
+
+def _view(self, *shape):
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    size = self.numel()
+    if shape.count(-1) == 1:
+        known = int(np.prod([d for d in shape if d != -1]))
+        shape = tuple(size // known if d == -1 else d for d in shape)
+    if int(np.prod(shape)) != size:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+    return apply("ViewBackward0", reshape, self, shape=tuple(int(d) for d in shape))
+
+
+def _flatten(self, start_dim=0, end_dim=-1):
+    end = end_dim % self.ndim if self.ndim else 0
+    middle = int(np.prod(self.shape[start_dim:end + 1], dtype=np.int64))
+    return _view(self, self.shape[:start_dim] + (middle,) + self.shape[end + 1:])
+
+
+def _permute(self, *dims):
+    dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    return apply("PermuteBackward0", permute, self, dims=tuple(int(d) % self.ndim for d in dims))
+
+
+def _t(self):
+    if self.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+    return apply("TBackward0", permute, self, dims=tuple(reversed(range(self.ndim))))
+
+
+def _clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+    name = "ClampMinBackward0" if max is None else "ClampMaxBackward0" if min is None else "ClampBackward1"
+    return apply(name, ops.clip, self, min=min, max=max)
+
+
+def _getitem(self, key):
+    key = _value_of(key)
+    if isinstance(key, np.ndarray) or hasattr(key, "aval"):
+        raise IndexError("indexing a Tensor with a tensor is supported only in assignments "
+                         "(x[mask] = value); use symgrad.where for selection")
+    return apply("SliceBackward0" if isinstance(key, (slice, tuple)) else "SelectBackward0",
+                 index, self, key=key)
+
+
+def _astype(dtype):
+    return lambda self: apply("ToCopyBackward0", ops.astype, self, dtype=np.dtype(dtype).name)
+
+
+def _to(self, *args, dtype=None, **_kwargs):
+    for arg in args:
+        if not isinstance(arg, str):
+            dtype = arg
+    return self if dtype is None else apply("ToCopyBackward0", ops.astype, self,
+                                            dtype=np.dtype(dtype).name)
+
+
+def _max(self, dim=None, keepdim=False):
+    return apply("MaxBackward1" if dim is None else "MaxBackward0", ops.amax, self,
+                 axis=dim, keepdims=bool(keepdim))
+
+
+METHODS = {
+    "__add__": _binary(ops.add), "__radd__": _flipped(ops.add),
+    "__sub__": _binary(ops.subtract), "__rsub__": _flipped(ops.subtract),
+    "__mul__": _binary(ops.multiply), "__rmul__": _flipped(ops.multiply),
+    "__truediv__": _binary(ops.true_divide), "__rtruediv__": _flipped(ops.true_divide),
+    "__pow__": _binary(ops.power), "__rpow__": _flipped(ops.power),
+    "__matmul__": _binary(ops.matmul), "__rmatmul__": _flipped(ops.matmul),
+    "__neg__": _unary(ops.negative), "__abs__": _unary(ops.absolute),
+    "add": _binary(ops.add), "sub": _binary(ops.subtract), "mul": _binary(ops.multiply),
+    "div": _binary(ops.true_divide), "pow": _binary(ops.power), "mm": _binary(ops.matmul),
+    "matmul": _binary(ops.matmul), "neg": _unary(ops.negative), "abs": _unary(ops.absolute),
+    "exp": _unary(ops.exp), "log": _unary(ops.log), "sqrt": _unary(ops.sqrt),
+    "tanh": _unary(ops.tanh), "sin": _unary(ops.sin), "cos": _unary(ops.cos),
+    "relu": lambda self: apply("ReluBackward0", relu, self),
+    "sigmoid": lambda self: apply("SigmoidBackward0", sigmoid, self),
+    "sum": _reduction(ops.sum, "SumBackward"), "mean": _reduction(ops.mean, "MeanBackward"),
+    "max": _max, "clamp": _clamp, "view": _view, "reshape": _view, "flatten": _flatten,
+    "permute": _permute, "t": _t, "__getitem__": _getitem,
+    "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
+    "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
+    "float": _astype(np.float32), "double": _astype(np.float64), "long": _astype(np.int64),
+    "to": _to, "type": lambda self, dtype: _to(self, dtype),
+}
+for _name, _method in METHODS.items():
+    setattr(Tensor, _name, _method)
+
+for _name, _function in {"__lt__": ops.less, "__le__": ops.less_equal, "__gt__": ops.greater,
+                         "__ge__": ops.greater_equal, "__eq__": ops.equal, "__ne__": ops.not_equal}.items():
+    setattr(Tensor, _name, lambda self, other, f=_function: Tensor(f(self._value, _value_of(other))))
+Tensor.__hash__ = object.__hash__
+
+
+# -- torch-style functions ------------------------------------------------------------------------
+def where(condition, x, y):
+    return apply("WhereBackward0", ops.where, condition, x, y)
+
+
+def addmm_function(bias, a, b):
+    return apply("AddmmBackward0", addmm, bias, a, b)
+
+
+def logsumexp_function(x, dim, keepdim=False):
+    return apply("LogsumexpBackward0", logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
+
+
+FUNCTIONS = {name: (lambda method: lambda x, *args, **kwargs: method(x, *args, **kwargs))(METHODS[name])
+             for name in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "relu", "sigmoid",
+                          "sum", "mean", "max", "clamp", "reshape", "flatten", "mm", "matmul",
+                          "neg", "t", "permute", "unsqueeze", "squeeze", "pow", "add", "mul",
+                          "sub", "div")}
+FUNCTIONS.update(where=where, addmm=addmm_function, logsumexp=logsumexp_function)
