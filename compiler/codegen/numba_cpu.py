@@ -260,6 +260,11 @@ def lower_concatenate(lowering, node):
     lowering.out.line(f"{lowering.define(node, 'C')} = np.concatenate(({parts},), axis={axis})")
 
 
+def lower_custom_vjp(lowering, node):
+    """A user-differentiated value is its operand 0; only its VJP is special."""
+    lowering.vars[node] = lowering.var(lowering.graph.operands(node)[0])
+
+
 def lower_fused(lowering, node):
     nest = lowering.plan.emits_at(node)
     if nest is not None:
@@ -275,6 +280,7 @@ LOWERINGS = {
     "getitem": lower_getitem,
     "setitem": lower_setitem,
     "concatenate": lower_concatenate,
+    "custom_vjp": lower_custom_vjp,
     **{name: lower_fused for name, op in OPS.items() if op.elementwise or op.family == "reduction"},
 }
 
