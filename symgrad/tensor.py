@@ -190,8 +190,14 @@ class Tensor:
         index = _value_of(index)
         if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
             from symgrad.tensor_ops import set_index
-            updated = apply("CopySlices", set_index, self, value, key=index)
+            before = Tensor(self._value, self.requires_grad, self.grad_fn)
+            before._version = self._version
+            if before.grad_fn is not None:
+                before.grad_fn.output = before
+            updated = apply("CopySlices", set_index, before, value, key=index)
             self._value, self.grad_fn, self.requires_grad = updated._value, updated.grad_fn, True
+            self.grad_fn.output = self
+            self._version += 1
             return
         if getattr(index, "dtype", None) == np.bool_:
             self._value = ops.astype(ops.where(index, _value_of(value), self._value), self.dtype)

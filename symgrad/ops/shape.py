@@ -1,8 +1,9 @@
 """Ops that move data without arithmetic: reshape, transpose, broadcast, index, concatenate.
 
 Indexing is normalized in the frontend to a static tuple with one entry per leading axis:
-an ``int`` (drop the axis) or a ``(start, stop, step)`` slice; ``None`` and ``...`` become
-reshapes.
+an ``int`` (drop the axis) or a ``(start, stop, step)`` slice with the meaning of
+``range(start, stop, step)`` (as ``slice.indices`` returns it: a negative step may stop at -1,
+i.e. before index 0); ``None`` and ``...`` become reshapes.
 """
 import numpy as np
 
@@ -31,7 +32,11 @@ def _broadcast_rule(x, shape):
 
 
 def as_slices(index):
-    return tuple(slice(*entry) if isinstance(entry, tuple) else entry for entry in index)
+    """Python slices for a primitive index. A ``(start, stop, step)`` entry has the meaning of
+    ``range(start, stop, step)`` (what ``slice.indices`` returns), so a negative step may end
+    at ``stop == -1``, which as a slice bound must be ``None`` (``-1`` would mean the end)."""
+    return tuple(slice(entry[0], entry[1] if entry[1] >= 0 else None, entry[2])
+                 if isinstance(entry, tuple) else entry for entry in index)
 
 
 def indexed_shape(shape, index):
@@ -43,7 +48,8 @@ def indexed_shape(shape, index):
 def _concatenate_vjp(position):
     def rule(g, out, *operands, axis):
         start = sum(o.shape[axis] for o in operands[:position])
-        index = ((0, d, 1),) * axis + ((start, start + operands[position].shape[axis], 1),)
+        index = tuple((0, d, 1) for d in g.shape[:axis]) + \
+            ((start, start + operands[position].shape[axis], 1),)
         return bind("getitem", g, index=index)
     return rule
 
@@ -66,7 +72,9 @@ declare("transpose", _transpose_rule, lambda x, axes: np.transpose(x, axes).copy
         [lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes)))],
         family="shape", params=("axes",))
 declare("broadcast_to", _broadcast_rule, lambda x, shape: np.broadcast_to(x, shape).copy(),
-        [lambda g, out, x, shape: sum_to_shape(g, x.shape)], family="shape", params=("shape",))
+        [lambda g, out, x, shape: sum_to_shape(g, x.shape)],
+        # each output element is an operand element: fusable like an elementwise op
+        scalar="{0}", family="shape", params=("shape",))
 declare("getitem", lambda x, index: (indexed_shape(x.shape, index), x.dtype),
         lambda x, index: x[as_slices(index)].copy(),
         [lambda g, out, x, index: bind("setitem", zeros_like(x), g, index=index)],
@@ -219,7 +227,14 @@ def getitem(x, index):
 
 
 def setitem(x, index, value):
-    """Functional ``x[index] = value``: a new tracer with the slice replaced."""
+    """Functional ``x[index] = value``: a new tracer (or array) with the slice replaced."""
+    if not isinstance(x, Tracer):
+        if isinstance(value, Tracer):
+            x = lift(value.graph, x, np.asarray(x).dtype)
+        else:
+            updated = np.array(x, copy=True)
+            updated[index] = value
+            return updated
     primitive, _ = normalize_index(x.shape, index)
     region = indexed_shape(x.shape, primitive)
     value = lift(x.graph, value, x.dtype)
