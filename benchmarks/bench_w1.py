@@ -56,15 +56,17 @@ def torch_rows(data):
         return []
     torch.set_num_threads(2)
     w1, w2, x, y = (torch.from_numpy(a.copy()) for a in data)
-    w1.requires_grad_(); w2.requires_grad_()
+    w1.requires_grad_()
+    w2.requires_grad_()
 
     def step():
         loss_value = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
         loss_value.backward()
         with torch.no_grad():
-            w1 -= 1e-6 * w1.grad
-            w2 -= 1e-6 * w2.grad
-            w1.grad.zero_(); w2.grad.zero_()
+            w1.sub_(1e-6 * w1.grad)
+            w2.sub_(1e-6 * w2.grad)
+            w1.grad.zero_()
+            w2.grad.zero_()
     return [("PyTorch eager", time_per_call(step))]
 
 

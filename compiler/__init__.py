@@ -5,6 +5,7 @@ plans fused loop nests, generates source (``.source``) and loads it from the dis
 """
 import numpy as np
 
+from compiler.blas_threads import settle_blas_threads
 from compiler.cache import load_module
 from compiler.codegen import numba_cpu
 from compiler.passes import optimize, plan_fusion
@@ -36,6 +37,7 @@ class CompiledGraph:
 
 def compile_graph(graph, device="cpu"):
     """Compile ``graph`` for ``device``; the result's ``.source`` is the generated module."""
+    settle_blas_threads()
     optimized = optimize(graph.copy())
     plan = plan_fusion(optimized)
     source, constant_nodes = CODEGENS[device].generate(optimized, plan)
