@@ -20,8 +20,8 @@ from symgrad.graph import Graph
 from symgrad.interpreter import evaluate
 from symgrad.ops.elementwise import identity
 from symgrad.ops.shape import reshape
-from symgrad.tracing import (Tracer, add_argument_inputs, argument_names, constant, find_graph,
-                             is_array_leaf, set_outputs)
+from symgrad.tracing import (Tracer, add_argument_inputs, argument_names, constant, current_graph,
+                             find_graph, is_array_leaf, set_outputs, tracing_into)
 
 
 def leaf_signature(leaf):
@@ -57,6 +57,16 @@ def compile_numba(graph):
 BACKENDS = {"numba": compile_numba, "reference": Interpreted}
 
 
+def lift_leaf(graph, leaf):
+    """A concrete array leaf as a constant of ``graph`` (Python scalars stay weakly typed);
+    static leaves pass through."""
+    if isinstance(leaf, Tracer) or not is_array_leaf(leaf):
+        return leaf
+    if isinstance(leaf, (bool, int, float)) and not isinstance(leaf, np.generic):
+        return Tracer(graph, graph.add_constant(leaf, weak=True))
+    return constant(graph, leaf)
+
+
 def array_inputs(leaves):
     return [leaf for leaf in leaves if is_array_leaf(leaf)]
 
@@ -88,6 +98,12 @@ class Transformed:
         leaves, treedef = pytree.flatten(args)
         if find_graph(leaves) is not None:
             return self.build(*args)
+        outer = current_graph()
+        if outer is not None:
+            # Called with concrete values while another function is traced (e.g. an inner
+            # grad whose function closes over the outer variables): its nodes join the outer
+            # graph, with the concrete arguments as constants.
+            return self.build(*pytree.unflatten(treedef, [lift_leaf(outer, leaf) for leaf in leaves]))
         key = (treedef, tuple(leaf_signature(leaf) for leaf in leaves))
         staged = self.cache.get(key)
         if staged is None:
@@ -99,7 +115,9 @@ class Transformed:
         graph = Graph(getattr(self.fn, "__name__", "fn"))
         leaves, treedef = pytree.flatten(args)
         tracers = add_argument_inputs(graph, leaves, argument_names(self.fn, args))
-        out_leaves, out_tree = pytree.flatten(self.build(*pytree.unflatten(treedef, tracers)))
+        with tracing_into(graph):
+            out = self.build(*pytree.unflatten(treedef, tracers))
+        out_leaves, out_tree = pytree.flatten(out)
         set_outputs(graph, out_leaves)
         graph.out_tree = out_tree
         return graph
@@ -185,6 +203,10 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba"):
         graph = find_graph(pytree.flatten(args)[0])
         since = graph._next_id
         args = _fresh_differentiable(fn, graph, args, positions)
+        # The variables, taken before fn runs: `a[:2] = v` inside fn rebinds the tracer `a`
+        # to the set-item node, but the gradient is with respect to the argument as passed.
+        trees = [pytree.flatten(args[position]) for position in positions]
+        wrt = [leaf.node for leaves, _ in trees for leaf in leaves]
         out = fn(*args)
         if has_aux:
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -192,8 +214,6 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba"):
             out, aux = out
         out = _scalar_output(fn, out)
         seed = constant(graph, np.ones((), out.dtype))
-        trees = [pytree.flatten(args[position]) for position in positions]
-        wrt = [leaf.node for leaves, _ in trees for leaf in leaves]
         flat_grads = iter(backward(graph, {out.node: seed}, wrt, since))
         grads = [pytree.unflatten(treedef, [next(flat_grads) for _ in leaves])
                  for leaves, treedef in trees]
@@ -241,6 +261,8 @@ def _pullback_builder(fn, has_aux):
         leaves, treedef = pytree.flatten(primals)
         fresh = [identity(leaf if isinstance(leaf, Tracer) else constant(graph, leaf))
                  for leaf in leaves]
+        # Taken before fn runs, which may rebind a tracer by `a[:2] = v`.
+        wrt = [leaf.node for leaf in fresh if is_differentiable(leaf.dtype)]
         out = fn(*pytree.unflatten(treedef, fresh))
         out_leaves, _ = pytree.flatten(out[0] if has_aux else out)
         out_leaves = [leaf if isinstance(leaf, Tracer) else constant(graph, leaf) for leaf in out_leaves]
@@ -249,7 +271,6 @@ def _pullback_builder(fn, has_aux):
             seed = cotangent if isinstance(cotangent, Tracer) else constant(graph, cotangent)
             seed = seed.astype(out_leaf.dtype)
             seeds[out_leaf.node] = seeds[out_leaf.node] + seed if out_leaf.node in seeds else seed
-        wrt = [leaf.node for leaf in fresh if is_differentiable(leaf.dtype)]
         grads = iter(backward(graph, seeds, wrt, since))
         return pytree.unflatten(treedef, [next(grads) if is_differentiable(leaf.dtype)
                                           else constant(graph, np.zeros(leaf.shape, leaf.dtype))

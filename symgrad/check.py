@@ -26,12 +26,19 @@ class GradCheckReport:
                 f"{self.where} (symgrad {self.analytic:.6g}, numeric {self.numeric:.6g})")
 
 
+def _fresh(args):
+    """Copies of array arguments, so a function that assigns into its arguments in place
+    (``a[:2] = v``) cannot change the point being checked between evaluations."""
+    return [arg.copy() if isinstance(arg, np.ndarray) else arg for arg in args]
+
+
 def _projected(fn, rng, example):
     """A scalar function: fn's outputs dotted with fixed random directions."""
-    directions = [rng.standard_normal(np.shape(leaf)) for leaf in pytree.flatten(fn(*example))[0]]
+    directions = [rng.standard_normal(np.shape(leaf))
+                  for leaf in pytree.flatten(fn(*_fresh(example)))[0]]
 
     def scalar(*args):
-        leaves, _ = pytree.flatten(fn(*args))
+        leaves, _ = pytree.flatten(fn(*_fresh(args)))
         return sum(np.sum(leaf * d) for leaf, d in zip(leaves, directions))
     return scalar
 
@@ -58,7 +65,7 @@ def _compare(analytic_fn, numeric_fn, args, positions, eps, order):
         numeric = _numeric_gradient(numeric_fn, args, position, eps)
         error = np.abs(np.asarray(gradient) - numeric) / np.maximum(1.0, np.abs(numeric))
         if error.size and error.max() > worst.max_error:
-            index = np.unravel_index(int(np.argmax(error)), error.shape)
+            index = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape))
             worst = GradCheckReport(order, float(error[index]), f"argument {position} index {index}",
                                     float(np.asarray(gradient)[index]), float(numeric[index]))
     return worst

@@ -21,6 +21,7 @@ from symgrad.source_info import describe_location, user_location
 # Filled by symgrad.numpy_dispatch: numpy callable -> symgrad function.
 NUMPY_FUNCTIONS = {}
 _origin_stack = []
+_active_graphs = []     # graphs being traced right now, innermost last
 
 
 class Tracer:
@@ -53,23 +54,27 @@ class Tracer:
     # numpy protocols --------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         function = NUMPY_FUNCTIONS.get(ufunc) if method == "__call__" else None
-        if function is None or kwargs:
+        if function is None:
             name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-            extra = f" with keyword arguments {sorted(kwargs)}" if kwargs else ""
-            raise unsupported(f"{name}{extra}")
+            raise unsupported(name)
+        if kwargs:
+            raise error_here(f"np.{ufunc.__name__} with keyword arguments {sorted(kwargs)} is "
+                             f"not supported by symgrad; call np.{ufunc.__name__}(a, b) "
+                             "without them")
         return function(*inputs)
 
     def __array_function__(self, func, types, args, kwargs):
         function = NUMPY_FUNCTIONS.get(func)
         if function is None:
-            raise unsupported(f"np.{func.__name__}")
+            raise unsupported(numpy_name(func))
+        check_arguments(func, function, args, kwargs)
         return function(*args, **kwargs)
 
     def __array__(self, dtype=None, copy=None):
         raise error_here(
             f"numpy tried to turn the traced value {self!r} into a concrete array. This happens "
             "when a method of a plain numpy array (e.g. data.dot(traced)) receives a traced "
-            "value; write np.dot(a, b) or a @ b instead")
+            "value, or with np.array/np.asarray of one; write np.dot(a, b) or a @ b instead")
 
     def _concrete(self, what):
         raise error_here(
@@ -104,6 +109,26 @@ def error_here(message):
     return TracingError(message + describe_location(user_location()))
 
 
+def numpy_name(func):
+    """``np.linalg.inv`` for numpy.linalg.inv: the name as a user writes it."""
+    module = getattr(func, "__module__", None) or "numpy"
+    return module.replace("numpy", "np", 1) + "." + func.__name__
+
+
+def check_arguments(func, function, args, kwargs):
+    """A TracingError naming the numpy function when symgrad's version does not take these
+    arguments (e.g. ``np.sum(x, where=...)``), instead of a TypeError from inside symgrad."""
+    import inspect
+    try:
+        inspect.signature(function).bind(*args, **kwargs)
+    except TypeError as problem:
+        raise error_here(f"{numpy_name(func)} with these arguments is not supported by symgrad "
+                         f"({problem}); supported: {numpy_name(func)}"
+                         f"{inspect.signature(function)}") from None
+    except ValueError:   # no signature available: let the call decide
+        pass
+
+
 def unsupported(name):
     return error_here(f"{name} is not supported by symgrad (no such op); "
                       "see symgrad.ops.OPS for the supported primitives")
@@ -119,10 +144,30 @@ def gradient_of(forward_node):
         _origin_stack.pop()
 
 
+@contextlib.contextmanager
+def tracing_into(graph):
+    """Mark ``graph`` as the one being traced while the user's function runs."""
+    _active_graphs.append(graph)
+    try:
+        yield graph
+    finally:
+        _active_graphs.pop()
+
+
+def current_graph():
+    """The innermost graph being traced, or None outside of any trace."""
+    return _active_graphs[-1] if _active_graphs else None
+
+
 def bind(name, *operands, **params):
     """Apply primitive ``name`` to tracers (all from one graph): add a node, return its tracer."""
     op = OPS[name]
     graph = operands[0].graph
+    if any(o.graph is not graph for o in operands):
+        raise error_here(
+            f"{name}: its operands come from different traces ({', '.join(map(repr, operands))}). "
+            "A traced value was kept from another trace (stored in a global, a default argument "
+            "or an object attribute); pass it to the function as an argument instead")
     try:
         shape, dtype = op.shape_rule(*(o.aval for o in operands), **params)
     except (ValueError, TypeError, IndexError) as problem:
@@ -206,7 +251,8 @@ def trace(fn, *args, name=None):
     graph = Graph(name or getattr(fn, "__name__", "fn"))
     leaves, treedef = pytree.flatten(args)
     tracers = add_argument_inputs(graph, leaves, argument_names(fn, args))
-    out = fn(*pytree.unflatten(treedef, tracers))
+    with tracing_into(graph):
+        out = fn(*pytree.unflatten(treedef, tracers))
     out_leaves, out_tree = pytree.flatten(out)
     set_outputs(graph, out_leaves)
     graph.out_tree = out_tree

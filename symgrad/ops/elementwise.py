@@ -142,8 +142,10 @@ def astype(x, dtype):
     return x if x.dtype == dtype else bind("cast", x, dtype=dtype.name)
 
 
-def clip(x, lower=None, upper=None):
+def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 - numpy's names
     """``np.clip`` as maximum/minimum, so the gradient flows where x is inside the bounds."""
+    lower = a_min if min is None else min
+    upper = a_max if max is None else max
     if lower is not None:
         x = maximum(x, lower)
     if upper is not None:

@@ -1,0 +1,73 @@
+"""Shared test helpers: the backends to compare, and the reference backend as the oracle.
+
+The reference backend (``backend="reference"``) runs a graph op by op with the numpy
+references; every compiled backend must agree with it. Tests that compile with numba are
+marked ``numba`` and are skipped only while the ``compiler`` package has not been written
+(a namespace directory without ``__init__.py``): once it exists, any failure to import or
+compile shows up as a failure, never as a skip.
+"""
+import importlib
+
+import numpy as np
+import pytest
+
+BACKENDS = ["reference", "numba"]
+
+
+def compiler_missing():
+    """Why the numba backend cannot be tested here, or None when it can."""
+    try:
+        module = importlib.import_module("compiler")
+    except ModuleNotFoundError as missing:
+        if missing.name == "compiler":
+            return "the compiler package is not installed"
+        raise
+    if getattr(module, "__file__", None) is None:
+        return "compiler/ is not written yet (no compiler/__init__.py)"
+    return None
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "numba: compiles with the numba backend (compiler/)")
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = compiler_missing()
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
+        if backend == "numba" and "numba" not in item.keywords:
+            item.add_marker(pytest.mark.numba)
+        if reason and "numba" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Run a test once per backend: ``reference`` (numpy interpreter) and ``numba``."""
+    return request.param
+
+
+def tolerance(dtype):
+    """rtol/atol for comparing a compiled result with the reference interpreter."""
+    return {"rtol": 1e-5, "atol": 1e-6} if np.dtype(dtype) == np.float32 else \
+        {"rtol": 1e-10, "atol": 1e-12}
+
+
+def assert_same(actual, expected, **tol):
+    """Same pytree structure, shapes, dtypes and (close) values."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and sorted(actual) == sorted(expected)
+        for key in expected:
+            assert_same(actual[key], expected[key], **tol)
+    elif isinstance(expected, (tuple, list)):
+        assert type(actual) is type(expected) and len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            assert_same(a, e, **tol)
+    else:
+        actual, expected = np.asarray(actual), np.asarray(expected)
+        assert actual.shape == expected.shape, (actual.shape, expected.shape)
+        assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
+        if expected.dtype.kind in "fc":
+            np.testing.assert_allclose(actual, expected, **(tol or tolerance(expected.dtype)))
+        else:
+            np.testing.assert_array_equal(actual, expected)
