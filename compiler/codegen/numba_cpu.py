@@ -1,9 +1,11 @@
-"""Numba CPU code generator: an optimized Graph -> the source of one ``@numba.njit`` function.
+"""Numba CPU code generator: an optimized Graph -> the source of ``@numba.njit`` functions.
 
 Fused loop nests come from :mod:`compiler.passes.fuse`; every other op is one entry of
 ``LOWERINGS`` (op name -> function emitting its lines). 0-d values live in scalar locals;
-arrays carry a layout kind ("C", "F" or "A") so views (transposes, slices) are passed to BLAS
-and loops without copies.
+arrays carry a layout kind ("C", "F" or "A") so views (transposes, slices) reach BLAS and
+loops without copies. Constants and buffers are made once in a prologue and the body only
+writes into them, so a loop around the body (compiler.codegen.training_loop) allocates
+nothing.
 """
 import numpy as np
 
@@ -16,27 +18,28 @@ FASTMATH = '{"nsz", "contract", "arcp"}'
 class Variable:
     """How the generated code refers to a node's value."""
 
-    def __init__(self, name, kind, aliases_argument=False, uniform=None):
+    def __init__(self, name, kind, aliases_argument=False):
         self.name = name
         self.kind = kind                      # "scalar", "C", "F" or "A"
         self.aliases_argument = aliases_argument
-        self.uniform = uniform                # a scalar local when all elements are equal
-
-    @property
-    def contiguous(self):
-        return f"np.ascontiguousarray({self.name})" if self.kind != "C" else self.name
+        self.uniform = None                   # a scalar local when all elements are equal
 
 
 class Lowering:
-    """State of one code generation: the graph, its fusion plan and the variables made so far."""
+    """State of one code generation: the graph, its fusion plan, the variables made so far.
 
-    def __init__(self, graph, plan):
+    ``in_place`` maps an output node to the input node whose buffer it may overwrite (see
+    compiler.passes.memory)."""
+
+    def __init__(self, graph, plan, in_place=None):
         self.graph = graph
         self.plan = plan
+        self.prologue = SourceWriter()
         self.out = SourceWriter()
         self.vars = {}
         self.arguments = []      # (variable name, node) in call order
         self.array_constants = []
+        self.in_place = in_place or {}
 
     def attrs(self, node):
         return self.graph[node]
@@ -44,9 +47,41 @@ class Lowering:
     def var(self, node):
         return self.vars[node]
 
+    def operand_vars(self, node):
+        return [self.vars[o] for o in self.graph.operands(node)]
+
     def define(self, node, kind, aliases_argument=False):
         self.vars[node] = Variable(f"v{node}", kind, aliases_argument)
         return self.vars[node].name
+
+    def allocate(self, node):
+        """The C-ordered buffer that holds ``node``, made once in the prologue (or the input
+        buffer it overwrites in place)."""
+        if node in self.in_place:
+            self.vars[node] = Variable(self.vars[self.in_place[node]].name, "C")
+            return self.vars[node].name
+        name = self.define(node, "C")
+        self.buffer(name, self.attrs(node)["shape"], self.attrs(node)["dtype"])
+        return name
+
+    def buffer(self, name, shape, dtype):
+        self.prologue.line(f"{name} = np.empty({shape_text(shape)}, np.{numba_dtype(dtype)})")
+
+    def contiguous(self, operand):
+        """A C-ordered name for ``operand``: itself, or a copy into a buffer of its own."""
+        variable = self.vars[operand]
+        if variable.kind == "C":
+            return variable.name
+        copy = f"c{operand}"
+        if copy not in self.prologue.names:
+            self.buffer(copy, self.attrs(operand)["shape"], self.attrs(operand)["dtype"])
+            self.prologue.names.add(copy)
+            self.out.line(f"{copy}[...] = {variable.name}")
+        return copy
+
+
+def numba_dtype(name):
+    return "bool_" if name == "bool" else name
 
 
 # -- sources ---------------------------------------------------------------------------------
@@ -61,14 +96,14 @@ def lower_constant(lowering, node):
     value = attrs["params"]["value"]
     if value.shape == ():
         name = lowering.define(node, "scalar")
-        lowering.out.line(f"{name} = {literal(value.item(), attrs['dtype'])}")
+        lowering.prologue.line(f"{name} = {literal(value.item(), attrs['dtype'])}")
         return
     name = lowering.define(node, "C", aliases_argument=True)
     lowering.arguments.append((name, node))
     lowering.array_constants.append(node)
     if value.size and np.all(value == value.flat[0]):
         uniform = f"u{node}"
-        lowering.out.line(f"{uniform} = {literal(value.flat[0].item(), attrs['dtype'])}")
+        lowering.prologue.line(f"{uniform} = {literal(value.flat[0].item(), attrs['dtype'])}")
         lowering.vars[node].uniform = uniform
 
 
@@ -104,10 +139,6 @@ def scalar_expression(lowering, node, loop_shape, local):
     return OPS[attrs["op"]].scalar.format(*operands, **params)
 
 
-def numba_dtype(name):
-    return "bool_" if name == "bool" else name
-
-
 def lower_nest(lowering, nest):
     """One loop nest computing every member per element (and accumulating the reduction)."""
     out, shape = lowering.out, nest.shape
@@ -117,8 +148,7 @@ def lower_nest(lowering, nest):
     elif shape == ():
         lowering.define(nest.root, "scalar")
     else:
-        out.line(f"{lowering.define(nest.root, 'C')} = np.empty({shape_text(shape)}, "
-                 f"np.{numba_dtype(lowering.attrs(nest.root)['dtype'])})")
+        lowering.allocate(nest.root)
     for axis, extent in enumerate(shape):
         out.open(f"for i{axis} in range({extent}):")
     local = {}
@@ -148,9 +178,8 @@ def _open_reduction(lowering, node):
         wide = "float64" if dtype == np.float32 else dtype.name
         lowering.out.line(f"acc{node} = {literal(initial, wide)}")
         return f"acc{node}"
-    name = lowering.define(node, "C")
-    lowering.out.line(f"{name} = np.full({shape_text(attrs['shape'])}, "
-                      f"{literal(initial, dtype.name)}, np.{numba_dtype(dtype.name)})")
+    name = lowering.allocate(node)
+    lowering.out.line(f"{name}[...] = {literal(initial, dtype.name)}")
     axes, keepdims = attrs["params"]["axes"], attrs["params"]["keepdims"]
     operand_ndim = len(lowering.attrs(lowering.graph.operands(node)[0])["shape"])
     index = [("0" if keepdims else None) if axis in axes else f"i{axis}" for axis in range(operand_ndim)]
@@ -166,39 +195,38 @@ def _close_reduction(lowering, node, accumulator):
 
 # -- data movement and BLAS ---------------------------------------------------------------------
 def lower_matmul(lowering, node):
+    """``np.dot`` into a prepared buffer; C- and F-ordered operands (transposes) go to BLAS
+    as they are. numba's dot is BLAS-only, so integer products go through float64."""
     attrs = lowering.attrs(node)
-    shape, dtype = attrs["shape"], np.dtype(attrs["dtype"])
-    # numba's np.dot is BLAS-only (floats); integers multiply in float64 and convert back.
-    widen = "" if dtype.kind in "fc" else ".astype(np.float64)"
-    name = lowering.define(node, "C")
-    batch = shape[:-2]
-    if not batch:
-        a, b = (_blas_operand(lowering.var(o)) + widen for o in lowering.graph.operands(node))
-        narrow = "" if not widen else f".astype(np.{dtype.name})"
-        lowering.out.line(f"{name} = np.dot({a}, {b}){narrow}")
-        return
-    lowering.out.line(f"{name} = np.empty({shape_text(shape)}, np.{dtype.name})")
+    batch = attrs["shape"][:-2]
+    name = lowering.allocate(node)
+    operands = lowering.graph.operands(node)
+    texts = [_blas_operand(lowering, o) if not batch else lowering.contiguous(o) for o in operands]
     for axis, extent in enumerate(batch):
         lowering.out.open(f"for i{axis} in range({extent}):")
-    a, b = (_batch_slice(lowering, o, batch) + widen for o in lowering.graph.operands(node))
-    index = ", ".join(f"i{axis}" for axis in range(len(batch)))
-    lowering.out.line(f"{name}[{index}] = np.dot({a}, {b})")
+    a, b = (_batch_slice(lowering, o, text, batch) for o, text in zip(operands, texts))
+    out = f"{name}[{', '.join(f'i{axis}' for axis in range(len(batch)))}]" if batch else name
+    if np.dtype(attrs["dtype"]).kind in "fc":
+        lowering.out.line(f"np.dot({a}, {b}, {out})")
+    else:
+        lowering.out.line(f"{out}[...] = np.dot({a}.astype(np.float64), {b}.astype(np.float64))")
     for _ in batch:
         lowering.out.close()
 
 
-def _blas_operand(variable):
-    return variable.name if variable.kind in "CF" else variable.contiguous
-
-
-def _batch_slice(lowering, operand, batch):
+def _blas_operand(lowering, operand):
     variable = lowering.var(operand)
+    return variable.name if variable.kind in "CF" else lowering.contiguous(operand)
+
+
+def _batch_slice(lowering, operand, text, batch):
+    if not batch:
+        return text
     shape = lowering.attrs(operand)["shape"]
     offset = len(batch) - (len(shape) - 2)
     index = ["0" if d == 1 and batch[offset + j] != 1 else f"i{offset + j}"
              for j, d in enumerate(shape[:-2])]
-    text = f"{variable.name}[{', '.join(index)}]"
-    return text if variable.kind == "C" else f"np.ascontiguousarray({text})"
+    return f"{text}[{', '.join(index)}]"
 
 
 def lower_transpose(lowering, node):
@@ -214,16 +242,19 @@ def lower_transpose(lowering, node):
 
 
 def lower_reshape(lowering, node):
-    variable = lowering.var(lowering.graph.operands(node)[0])
+    (operand,) = lowering.graph.operands(node)
+    variable = lowering.var(operand)
     shape = lowering.attrs(node)["shape"]
+    if variable.kind == "scalar":
+        name = lowering.allocate(node)
+        lowering.out.line(f"{name}[...] = {variable.name}")
+        return
+    source = lowering.contiguous(operand)
     if shape == ():
-        expression, kind = f"{variable.contiguous}.ravel()[0]", "scalar"
-    elif variable.kind == "scalar":
-        expression, kind = f"np.full({shape_text(shape)}, {variable.name})", "C"
-    else:
-        expression, kind = f"{variable.contiguous}.reshape({shape_text(shape)})", "C"
+        lowering.out.line(f"{lowering.define(node, 'scalar')} = {source}.ravel()[0]")
+        return
     aliases = variable.aliases_argument and variable.kind == "C"
-    lowering.out.line(f"{lowering.define(node, kind, aliases)} = {expression}")
+    lowering.out.line(f"{lowering.define(node, 'C', aliases)} = {source}.reshape({shape_text(shape)})")
 
 
 def index_text(index):
@@ -246,18 +277,22 @@ def lower_getitem(lowering, node):
 
 
 def lower_setitem(lowering, node):
-    target, value = (lowering.var(o) for o in lowering.graph.operands(node))
-    name = lowering.define(node, "C")
-    lowering.out.line(f"{name} = {target.contiguous}.copy()" if target.kind == "C"
-                      else f"{name} = {target.contiguous}")
+    target, value = lowering.operand_vars(node)
+    name = lowering.allocate(node)
+    if name != target.name:
+        lowering.out.line(f"{name}[...] = {target.name}")
     index = index_text(lowering.attrs(node)["params"]["index"])
     lowering.out.line(f"{name}[{index}] = {value.name}")
 
 
 def lower_concatenate(lowering, node):
-    parts = ", ".join(lowering.var(o).contiguous for o in lowering.graph.operands(node))
+    name = lowering.allocate(node)
     axis = lowering.attrs(node)["params"]["axis"]
-    lowering.out.line(f"{lowering.define(node, 'C')} = np.concatenate(({parts},), axis={axis})")
+    start = 0
+    for operand, variable in zip(lowering.graph.operands(node), lowering.operand_vars(node)):
+        stop = start + lowering.attrs(operand)["shape"][axis]
+        lowering.out.line(f"{name}[{':, ' * axis}{start}:{stop}] = {variable.name}")
+        start = stop
 
 
 def lower_custom_vjp(lowering, node):
@@ -285,32 +320,43 @@ LOWERINGS = {
 }
 
 
-def generate(graph, plan, function_name="run"):
-    """Source text of a module defining ``function_name``; returns (source, argument nodes)."""
-    lowering = Lowering(graph, plan)
-    body = lowering.out
-    body.indent = 1
+def lower_graph(graph, plan, in_place=None):
+    """Lower every node in order; returns the Lowering (prologue, body, arguments)."""
+    lowering = Lowering(graph, plan, in_place)
     for node in graph.topological_order():
         LOWERINGS[graph.op(node)](lowering, node)
+    return lowering
+
+
+def signature(lowering):
+    """Argument names: graph inputs in their order, then array constants."""
+    by_node = {node: name for name, node in lowering.arguments}
+    inputs = [by_node[node] for node in lowering.graph.inputs]
+    constants = [by_node[node] for node in lowering.array_constants]
+    return inputs, constants
+
+
+HEADER = """# Generated by symgrad from the graph {name!r}; needs only numpy and numba.
+import numpy as np
+import numba
+
+
+"""
+
+
+def generate(graph, plan, function_name="run"):
+    """Source of a module defining ``function_name``; returns (source, array constant nodes)."""
+    lowering = lower_graph(graph, plan)
     results = []
     for node in graph.outputs:
         variable = lowering.var(node)
-        if variable.kind != "scalar" and (variable.aliases_argument or variable.kind != "C"):
-            results.append(f"np.ascontiguousarray({variable.name}).copy()")
-        else:
-            results.append(variable.name)
-    body.line(f"return ({''.join(r + ', ' for r in results)})")
-    inputs = [name for name, node in lowering.arguments if node in graph.inputs]
-    constants = [name for name, node in lowering.arguments if node not in graph.inputs]
-    input_order = {node: i for i, node in enumerate(graph.inputs)}
-    inputs.sort(key=lambda name: input_order[int(name[1:])])
-    header = [
-        "# Generated by symgrad from the graph " + repr(graph.name) + "; needs only numpy and numba.",
-        "import numpy as np",
-        "import numba",
-        "",
-        "",
-        f"@numba.njit(cache=True, fastmath={FASTMATH})",
-        f"def {function_name}({', '.join(inputs + constants)}):",
-    ]
-    return "\n".join(header) + "\n" + body.text(), lowering.array_constants
+        copy = variable.kind != "scalar" and (variable.aliases_argument or variable.kind != "C")
+        results.append(f"np.ascontiguousarray({variable.name}).copy()" if copy else variable.name)
+    lowering.out.line(f"return ({''.join(r + ', ' for r in results)})")
+    inputs, constants = signature(lowering)
+    function = SourceWriter()
+    function.line(f"@numba.njit(cache=True, fastmath={FASTMATH})")
+    function.open(f"def {function_name}({', '.join(inputs + constants)}):")
+    function.extend(lowering.prologue)
+    function.extend(lowering.out)
+    return HEADER.format(name=graph.name) + function.text(), lowering.array_constants

@@ -10,6 +10,7 @@ class SourceWriter:
     def __init__(self):
         self.lines = []
         self.indent = 0
+        self.names = set()       # names a writer has already defined, for define-once lines
 
     def line(self, text):
         self.lines.append("    " * self.indent + text)
@@ -20,6 +21,11 @@ class SourceWriter:
 
     def close(self):
         self.indent -= 1
+
+    def extend(self, other):
+        """Append ``other``'s lines, indented at this writer's current level."""
+        for line in other.lines:
+            self.line(line)
 
     def text(self):
         return "\n".join(self.lines) + "\n"
