@@ -28,3 +28,4 @@ globals().update(_PUBLIC_FUNCTIONS)
 __version__ = "0.1.0"
 __all__ = ["TracingError", "Graph", "Tracer", "trace", "evaluate", "grad", "jit",
            "value_and_grad", "vjp", "check_grad", "where", "ops"]
+from symgrad import nn, optim  # noqa: E402,F401  (PyTorch-style layers, losses, optimizers)

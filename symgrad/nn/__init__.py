@@ -1,0 +1,26 @@
+"""Neural network building blocks with PyTorch's names: ``Module``, ``Parameter``, layers,
+containers, losses, ``functional`` and ``init``.
+
+>>> import symgrad as torch
+>>> from symgrad import nn
+>>> _ = torch.manual_seed(0)
+>>> model = nn.Sequential(nn.Linear(1000, 100), nn.ReLU(), nn.Linear(100, 10))
+>>> print(model)
+Sequential(
+  (0): Linear(in_features=1000, out_features=100, bias=True)
+  (1): ReLU()
+  (2): Linear(in_features=100, out_features=10, bias=True)
+)
+"""
+from symgrad.nn.parameter import Parameter
+from symgrad.nn.module import Module
+from symgrad.nn.container import ModuleDict, ModuleList, Sequential
+from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
+                               Tanh, Unflatten)
+from symgrad.nn.loss import CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from symgrad.nn import functional, init
+
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Linear",
+           "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
+           "LogSoftmax", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "functional",
+           "init"]

@@ -1,0 +1,289 @@
+"""Stateless layer and loss functions (PyTorch's ``torch.nn.functional`` names).
+
+Each works on eager Tensors and records a ``grad_fn`` with PyTorch's name
+(``AddmmBackward0``, ``MseLossBackward0``, ``NllLossBackward0``, ...). The losses are single
+recorded nodes whose value is computed by symgrad ops, so their gradient is derived by
+:mod:`symgrad.autodiff` like any other op's, also when the tape is replayed with tracers.
+
+>>> import symgrad as torch
+>>> from symgrad.nn import functional as F
+>>> F.mse_loss(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 4.0]), reduction="sum").item()
+4.0
+"""
+import warnings
+
+import numpy as np
+
+from symgrad import ops
+from symgrad.tensor import Tensor, apply
+from symgrad.tracing import Tracer
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_tensor(value, name, function):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{function}(): argument '{name}' must be a symgrad Tensor, "
+                        f"got {type(value).__name__}")
+
+
+def _check_reduction(reduction, function):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{function}(): reduction must be one of 'none', 'mean', 'sum', "
+                         f"got {reduction!r}")
+
+
+def _reduce(value, reduction):
+    if reduction == "sum":
+        return ops.sum(value)
+    if reduction == "mean":
+        return ops.mean(value)
+    return value
+
+
+# -- layers ---------------------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``: ``addmm`` for 2-D input (grad_fn ``AddmmBackward0``)."""
+    _check_tensor(input, "input", "linear")
+    if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"linear(): expected input with last dimension {weight.shape[-1]} "
+                         f"(weight has shape {tuple(weight.shape)}), got shape "
+                         f"{tuple(input.shape)}")
+    if bias is not None and input.dim() == 2:
+        import symgrad
+        return symgrad.addmm(bias, input, weight.t())
+    out = input.matmul(weight.t())
+    return out if bias is None else out + bias
+
+
+# -- activations ----------------------------------------------------------------------------
+def relu(input, inplace=False):
+    _check_tensor(input, "input", "relu")
+    return input.relu()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def _amax(x, axis):
+    # ops.amax passes dtype= to np.max on concrete arrays, which np.max does not accept
+    if isinstance(x, Tracer):
+        return ops.amax(x, axis, keepdims=True)
+    return np.max(x, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis):
+    shifted = ops.subtract(x, _amax(x, axis))
+    return ops.subtract(shifted, ops.log(ops.sum(ops.exp(shifted), axis, keepdims=True)))
+
+
+def _softmax(x, axis):
+    e = ops.exp(ops.subtract(x, _amax(x, axis)))
+    return ops.true_divide(e, ops.sum(e, axis, keepdims=True))
+
+
+def _dim(input, dim, function):
+    if dim is None:
+        dim = 0 if input.dim() in (0, 1, 3) else 1      # PyTorch's legacy implicit choice
+        warnings.warn(f"Implicit dimension choice for {function} has been deprecated. "
+                      f"Change the call to include dim=X as an argument.", stacklevel=3)
+    if not -max(input.dim(), 1) <= dim < max(input.dim(), 1):
+        raise IndexError(f"{function}(): dim {dim} out of range for a tensor of shape "
+                         f"{tuple(input.shape)}")
+    return dim % max(input.dim(), 1)
+
+
+def log_softmax(input, dim=None):
+    _check_tensor(input, "input", "log_softmax")
+    return apply("LogSoftmaxBackward0", _log_softmax, input,
+                 axis=_dim(input, dim, "log_softmax"))
+
+
+def softmax(input, dim=None):
+    _check_tensor(input, "input", "softmax")
+    return apply("SoftmaxBackward0", _softmax, input, axis=_dim(input, dim, "softmax"))
+
+
+# -- losses ---------------------------------------------------------------------------------
+def _broadcast_target(input, target, function):
+    _check_tensor(input, "input", function)
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target, dtype=input.dtype))
+    if tuple(target.shape) != tuple(input.shape):
+        try:
+            np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except ValueError:
+            raise ValueError(f"{function}(): the input shape {tuple(input.shape)} and the "
+                             f"target shape {tuple(target.shape)} cannot be broadcast together"
+                             ) from None
+        warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the "
+                      f"input size ({tuple(input.shape)}). This will likely lead to incorrect "
+                      f"results due to broadcasting. Please ensure they have the same size.",
+                      stacklevel=3)
+    return target
+
+
+def _mse(x, y, reduction):
+    d = ops.subtract(x, y)
+    return _reduce(ops.multiply(d, d), reduction)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Squared error, summed (``'sum'``), averaged (``'mean'``) or per element (``'none'``)."""
+    _check_reduction(reduction, "mse_loss")
+    target = _broadcast_target(input, target, "mse_loss")
+    return apply("MseLossBackward0", _mse, input, target, reduction=reduction)
+
+
+def _l1(x, y, reduction):
+    return _reduce(ops.absolute(ops.subtract(x, y)), reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Absolute error, summed, averaged or per element."""
+    _check_reduction(reduction, "l1_loss")
+    target = _broadcast_target(input, target, "l1_loss")
+    name = {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}[reduction]
+    return apply(name, _l1, input, target, reduction=reduction)
+
+
+def _nll_of_log_probs(logp, target, weight, axis, ignore_index, reduction, num_classes):
+    """Negative log likelihood of class-index targets, from log-probabilities ``logp``."""
+    classes = np.arange(num_classes).reshape((-1,) + (1,) * (logp.ndim - axis - 1))
+    onehot = ops.astype(ops.equal(ops.expand_dims(target, axis), classes), logp.dtype)
+    if weight is not None:
+        onehot = ops.multiply(onehot, ops.reshape(weight, classes.shape))
+    # per-sample weight: weight[target], zero where target == ignore_index (onehot is zero
+    # there when ignore_index is outside [0, C); otherwise mask explicitly)
+    sample_weight = ops.sum(onehot, axis)
+    if 0 <= ignore_index < num_classes:
+        keep = ops.astype(ops.not_equal(target, ignore_index), logp.dtype)
+        sample_weight = ops.multiply(sample_weight, keep)
+        onehot = ops.multiply(onehot, ops.expand_dims(keep, axis))
+    losses = ops.negative(ops.sum(ops.multiply(logp, onehot), axis))
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return ops.sum(losses)
+    return ops.true_divide(ops.sum(losses), ops.sum(sample_weight))
+
+
+def _cross_entropy_indices(x, target, weight, axis, ignore_index, reduction, num_classes):
+    return _nll_of_log_probs(_log_softmax(x, axis), target, weight, axis, ignore_index,
+                             reduction, num_classes)
+
+
+def _cross_entropy_indices_unweighted(x, target, axis, ignore_index, reduction, num_classes):
+    return _cross_entropy_indices(x, target, None, axis, ignore_index, reduction, num_classes)
+
+
+def _nll_unweighted(logp, target, axis, ignore_index, reduction, num_classes):
+    return _nll_of_log_probs(logp, target, None, axis, ignore_index, reduction, num_classes)
+
+
+def _cross_entropy_probs(x, target, weight, axis, reduction, batch):
+    terms = ops.multiply(_log_softmax(x, axis), target)
+    if weight is not None:
+        shape = (-1,) + (1,) * (x.ndim - axis - 1)
+        terms = ops.multiply(terms, ops.reshape(weight, shape))
+    losses = ops.negative(ops.sum(terms, axis))
+    if reduction == "none":
+        return losses
+    total = ops.sum(losses)
+    return total if reduction == "sum" else ops.true_divide(total, batch)
+
+
+def _cross_entropy_probs_unweighted(x, target, axis, reduction, batch):
+    return _cross_entropy_probs(x, target, None, axis, reduction, batch)
+
+
+def _check_class_targets(input, target, function, ignore_index):
+    axis = 1 if input.dim() >= 2 else 0
+    expected = tuple(input.shape[:axis]) + tuple(input.shape[axis + 1:])
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{function}(): input of shape {tuple(input.shape)} (classes along "
+                         f"dimension {axis}) needs class-index targets of shape {expected}, "
+                         f"got {tuple(target.shape)}")
+    values = target._value
+    if isinstance(values, np.ndarray) and values.size:
+        bad = (values != ignore_index) & ((values < 0) | (values >= input.shape[axis]))
+        if bad.any():
+            raise IndexError(f"{function}(): target {int(values[bad].flat[0])} is out of "
+                             f"bounds for {input.shape[axis]} classes")
+    return axis
+
+
+def _check_weight(weight, num_classes, function):
+    if weight is None:
+        return None
+    if not isinstance(weight, Tensor):
+        weight = Tensor(np.asarray(weight, dtype=np.float32))
+    if tuple(weight.shape) != (num_classes,):
+        raise ValueError(f"{function}(): weight should have shape ({num_classes},) (one per "
+                         f"class), got {tuple(weight.shape)}")
+    return weight
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Cross entropy between logits ``input`` (N, C) or (C,) and class-index targets (N,)
+    (integers), or class probabilities of the same shape as ``input`` (floats).
+
+    Computed as ``logsumexp(input) - input[target]``, stable for large logits.
+    """
+    _check_tensor(input, "input", "cross_entropy")
+    _check_reduction(reduction, "cross_entropy")
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target))
+    if input.dim() == 0:
+        raise ValueError("cross_entropy(): input must have at least one dimension (classes)")
+    if np.dtype(input.dtype).kind != "f":
+        raise TypeError(f"cross_entropy(): input must be floating point logits, got "
+                        f"{np.dtype(input.dtype).name}")
+    axis = 1 if input.dim() >= 2 else 0
+    num_classes = input.shape[axis]
+    weight = _check_weight(weight, num_classes, "cross_entropy")
+    if np.dtype(target.dtype).kind == "f":
+        if tuple(target.shape) != tuple(input.shape):
+            raise ValueError(f"cross_entropy(): class-probability targets must have the "
+                             f"input's shape {tuple(input.shape)}, got {tuple(target.shape)} "
+                             f"(class-index targets must be integers)")
+        batch = int(np.prod(input.shape, dtype=np.int64) // num_classes)
+        name = {"mean": "DivBackward0", "sum": "SumBackward0", "none": "NegBackward0"}[reduction]
+        if weight is None:
+            return apply(name, _cross_entropy_probs_unweighted, input, target, axis=axis,
+                         reduction=reduction, batch=batch)
+        return apply(name, _cross_entropy_probs, input, target, weight, axis=axis,
+                     reduction=reduction, batch=batch)
+    if np.dtype(target.dtype).kind not in "iu":
+        raise TypeError(f"cross_entropy(): targets must be class indices (integers) or class "
+                        f"probabilities (floats), got {np.dtype(target.dtype).name}")
+    _check_class_targets(input, target, "cross_entropy", ignore_index)
+    static = dict(axis=axis, ignore_index=int(ignore_index), reduction=reduction,
+                  num_classes=num_classes)
+    if weight is None:
+        return apply("NllLossBackward0", _cross_entropy_indices_unweighted, input, target,
+                     **static)
+    return apply("NllLossBackward0", _cross_entropy_indices, input, target, weight, **static)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log likelihood of class-index targets given log-probabilities ``input``."""
+    _check_tensor(input, "input", "nll_loss")
+    _check_reduction(reduction, "nll_loss")
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target))
+    if np.dtype(target.dtype).kind not in "iu":
+        raise TypeError(f"nll_loss(): targets must be class indices (integers), got "
+                        f"{np.dtype(target.dtype).name}")
+    axis = _check_class_targets(input, target, "nll_loss", ignore_index)
+    weight = _check_weight(weight, input.shape[axis], "nll_loss")
+    static = dict(axis=axis, ignore_index=int(ignore_index), reduction=reduction,
+                  num_classes=input.shape[axis])
+    if weight is None:
+        return apply("NllLossBackward0", _nll_unweighted, input, target, **static)
+    return apply("NllLossBackward0", _nll_of_log_probs, input, target, weight, **static)
