@@ -37,7 +37,7 @@ def train(steps=500, learning_rate=1e-6, seed=0, dtype=np.float32, report_every=
 
 
 def write_graphs(folder="graphs"):
-    """The traced forward graph and the gradient graph, as text listings."""
+    """The traced forward graph and the gradient graph, as text listings and SVG pictures."""
     rng = np.random.default_rng(0)
     args = [rng.standard_normal(s).astype(np.float32)
             for s in ((D_in, H), (H, D_out), (N, D_in), (N, D_out))]
@@ -49,6 +49,9 @@ def write_graphs(folder="graphs"):
         with open(path, "w") as file:
             file.write(graph.listing(show_sources=True) + "\n")
         print(f"wrote {path} ({len(graph)} nodes)")
+        picture = sg.viz.export(graph, os.path.join(folder, f"{name}.svg"))
+        print(f"wrote {picture.path} (drawn by {picture.renderer})")
+    print(sg.viz.summary(graphs["w1_gradient"]))
 
 
 if __name__ == "__main__":

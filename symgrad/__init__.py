@@ -15,6 +15,9 @@ from symgrad.tracing import Tracer, trace
 from symgrad.interpreter import evaluate
 from symgrad.api import grad, jit, value_and_grad, vjp
 from symgrad.check import check_grad
+from symgrad import viz
+from symgrad.viz import ExportError
+from symgrad.export import export_source
 from symgrad.tensor import Tensor, float32, float64, int32, int64, bool_  # noqa: F401
 from symgrad import tensor_ops  # noqa: F401  (gives Tensor its operators and methods)
 from symgrad.creation import (  # noqa: F401
@@ -27,5 +30,6 @@ globals().update(_PUBLIC_FUNCTIONS)
 
 __version__ = "0.1.0"
 __all__ = ["TracingError", "Graph", "Tracer", "trace", "evaluate", "grad", "jit",
-           "value_and_grad", "vjp", "check_grad", "where", "ops"]
+           "value_and_grad", "vjp", "check_grad", "where", "ops", "viz", "export_source",
+           "ExportError"]
 from symgrad import nn, optim  # noqa: E402,F401  (PyTorch-style layers, losses, optimizers)
