@@ -7,8 +7,9 @@ import numpy as np
 
 from compiler.blas_threads import settle_blas_threads
 from compiler.cache import load_module
-from compiler.codegen import numba_cpu
+from compiler.codegen import numba_cpu, training_loop
 from compiler.passes import optimize, plan_fusion
+from compiler.passes.memory import plan_in_place
 
 CODEGENS = {"cpu": numba_cpu}
 
@@ -44,3 +45,35 @@ def compile_graph(graph, device="cpu"):
     module = load_module(source)
     constants = [optimized[n]["params"]["value"] for n in constant_nodes]
     return CompiledGraph(graph, optimized, source, module.run, constants)
+
+
+class CompiledLoop:
+    """A training loop over steps ``start .. start+count``: array state is updated in place,
+    scalar state is passed as one-element arrays; ``progress[0]`` counts finished steps."""
+
+    def __init__(self, graph, optimized, source, function, constants, in_place):
+        self.graph = graph
+        self.optimized = optimized
+        self.source = source
+        self.function = function
+        self.constants = constants
+        self.in_place = in_place
+
+    def run(self, state, data, order, batch_size, start, count, history, progress):
+        self.function(*state, *data, order, batch_size, start, count, history, progress,
+                      *self.constants)
+
+
+def compile_training_loop(graph, state_count, batching, device="cpu"):
+    """Compile a step graph (inputs: state then batch; outputs: loss then new state) into
+    one function that runs many steps; see compiler.codegen.training_loop."""
+    settle_blas_threads()
+    optimized = optimize(graph.copy())
+    plan = plan_fusion(optimized)
+    carried = list(zip(optimized.inputs[:state_count], optimized.outputs[1:]))
+    in_place = plan_in_place(optimized, plan, carried)
+    source, constant_nodes = training_loop.generate_loop(optimized, plan, in_place, state_count,
+                                                         batching)
+    module = load_module(source)
+    constants = [optimized[n]["params"]["value"] for n in constant_nodes]
+    return CompiledLoop(graph, optimized, source, module.train_loop, constants, in_place)

@@ -31,5 +31,6 @@ globals().update(_PUBLIC_FUNCTIONS)
 __version__ = "0.1.0"
 __all__ = ["TracingError", "Graph", "Tracer", "trace", "evaluate", "grad", "jit",
            "value_and_grad", "vjp", "check_grad", "where", "ops", "viz", "export_source",
-           "ExportError"]
+           "ExportError", "train"]
 from symgrad import nn, optim  # noqa: E402,F401  (PyTorch-style layers, losses, optimizers)
+from symgrad.train import train  # noqa: E402,F401  (compiled training loops)

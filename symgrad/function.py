@@ -76,7 +76,9 @@ class CustomBackwardNode(BackwardNode):
         return (self._name, self.rule)
 
     def replay(self, values, output_value):
-        from symgrad.tracing import bind
+        from symgrad.tracing import Tracer, bind, constant
+        graph = output_value.graph
+        values = [v if isinstance(v, Tracer) else constant(graph, v) for v in values]
         return bind("custom_vjp", output_value, *values, rule=self.rule)
 
 
@@ -103,4 +105,7 @@ class Function:
         if is_grad_enabled() and wants_grad:
             out = Tensor(out._value, requires_grad=True)
             out.grad_fn = CustomBackwardNode(cls, ctx, args, out)
+            if hasattr(out._value, "aval"):
+                # inside a compiled step: the user's backward, not the forward's ops, is the VJP
+                out._value = out.grad_fn.replay([t._value for t in out.grad_fn.tensors()], out._value)
         return out

@@ -184,6 +184,8 @@ def gradients(root, gradient, inputs=None, retain_graph=False):
     tape = Tape(root)
     wrt = list(inputs) if inputs is not None else \
         [t for t in tape.tensors if t.grad_fn is None and t.requires_grad]
+    if isinstance(root._value, Tracer):
+        return wrt, traced_gradients(root, seed, wrt)
     for tensor in wrt:
         tape._add(tensor)
     tape.check()
@@ -195,12 +197,28 @@ def gradients(root, gradient, inputs=None, retain_graph=False):
     return wrt, list(grads)
 
 
+def traced_gradients(root, seed, wrt):
+    """Inside a compiled training step the values are tracers of one graph: add the
+    gradient nodes to it directly (no tape replay, no compilation)."""
+    from symgrad.errors import TracingError
+    graph = root._value.graph
+    for tensor in wrt:
+        if not isinstance(tensor._value, Tracer) or tensor._value.graph is not graph:
+            raise TracingError(
+                f"a tensor of shape {list(tensor.shape)} requires grad but is not state of the "
+                "compiled step: symgrad.train carries the parameters of the modules and "
+                "optimizers the step function refers to; reach this tensor through one of them")
+    seed = constant(graph, seed)
+    grads = autodiff.backward(graph, {root._value.node: seed}, [t._value.node for t in wrt])
+    return grads
+
+
 def run_backward(root, gradient=None, retain_graph=False, inputs=None):
     """``root.backward()``: add the gradients into each leaf's ``.grad``."""
     from symgrad.tensor import Tensor
     wrt, grads = gradients(root, gradient, inputs, retain_graph)
     for tensor, grad in zip(wrt, grads):
         if tensor.grad is None:
-            tensor.grad = Tensor(np.array(grad, tensor.dtype))
+            tensor.grad = Tensor(grad if isinstance(grad, Tracer) else np.array(grad, tensor.dtype))
         else:
             tensor.grad._value = tensor.grad._value + grad

@@ -133,37 +133,39 @@ class Tensor:
 
     # -- in-place updates (untracked: for optimizers and .data) -------------------------------
     def _assign(self, value):
+        """Replace the contents, keeping this object (and, for arrays, its buffer)."""
         if is_grad_enabled() and self.requires_grad and self.is_leaf:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (wrap the update in `with symgrad.no_grad():`)")
-        value = np.asarray(value, dtype=self.dtype)
-        if isinstance(self._value, np.ndarray) and self._value.shape == value.shape:
+        value = ops.astype(ops.broadcast_to(value, self.shape), self.dtype)
+        if isinstance(self._value, np.ndarray) and isinstance(value, np.ndarray) \
+                and self._value.flags.writeable:
             self._value[...] = value
-        else:
-            self._value = np.array(np.broadcast_to(value, self.shape))
+        else:   # tracers (inside a compiled training step) and numpy scalars are replaced
+            self._value = value if hasattr(value, "aval") else np.array(value)
         self._version += 1
         return self
 
     def add_(self, other, alpha=1):
-        return self._assign(self._value + alpha * np.asarray(_value_of(other)))
+        return self._assign(ops.add(self._value, ops.multiply(alpha, _value_of(other))))
 
     def sub_(self, other, alpha=1):
-        return self._assign(self._value - alpha * np.asarray(_value_of(other)))
+        return self._assign(ops.subtract(self._value, ops.multiply(alpha, _value_of(other))))
 
     def mul_(self, other):
-        return self._assign(self._value * np.asarray(_value_of(other)))
+        return self._assign(ops.multiply(self._value, _value_of(other)))
 
     def div_(self, other):
-        return self._assign(self._value / np.asarray(_value_of(other)))
+        return self._assign(ops.true_divide(self._value, _value_of(other)))
 
     def zero_(self):
-        return self._assign(np.zeros(self.shape, self.dtype))
+        return self._assign(np.zeros((), self.dtype))
 
     def fill_(self, value):
-        return self._assign(np.full(self.shape, _value_of(value), self.dtype))
+        return self._assign(_value_of(value))
 
     def copy_(self, source):
-        return self._assign(np.asarray(_value_of(source)))
+        return self._assign(_value_of(source))
 
     def __iadd__(self, other):
         return self._in_place(ops.add, other)

@@ -67,8 +67,10 @@ class Adam(Optimizer):
                     if len(state) == 0:
                         self._init_state(param, state, amsgrad)
                     step_t = state["step"]
-                    step_t._value = np.asarray(step_t._value) + 1
-                    step = float(step_t._value)
+                    count = step_t._value + 1
+                    traced = hasattr(count, "aval")   # inside a compiled training step
+                    step_t._value = count if traced else np.asarray(count, np.float32)
+                    step = count if traced else float(count)
                     w, g = param._value, param.grad._value
                     m, v = state["exp_avg"], state["exp_avg_sq"]
                     vmax = state.get("max_exp_avg_sq") if amsgrad else None
@@ -107,7 +109,7 @@ def _adam_in_place(w, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, 
     g2 *= 1 - beta2
     v += g2
     bias_correction1 = 1 - beta1 ** step
-    bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+    bias_correction2_sqrt = np.sqrt(1 - beta2 ** step)
     step_size = lr / bias_correction1
     if vmax is not None:
         np.maximum(vmax, v, out=vmax)
@@ -135,7 +137,7 @@ def adam_update(w, g, m, v, vmax, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
     m = m + (1 - beta1) * (g - m)
     v = v * beta2 + (1 - beta2) * (g * g)
     bias_correction1 = 1 - beta1 ** step
-    bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+    bias_correction2_sqrt = np.sqrt(1 - beta2 ** step)
     step_size = lr / bias_correction1
     if vmax is not None:
         vmax = np.maximum(vmax, v)

@@ -1,0 +1,163 @@
+"""The state a PyTorch-style training step carries from one step to the next.
+
+``discover_slots`` finds the modules, optimizers and tensors a step function refers to
+(through its closure and globals) and lists every array they hold: parameters, their
+gradients, optimizer state. ``traced_slots`` swaps those arrays for graph inputs while the
+step is traced, and puts the arrays back afterwards whatever happens.
+"""
+import contextlib
+
+import numpy as np
+
+from symgrad.errors import TracingError
+from symgrad.tracing import Tracer
+
+
+class TensorSlot:
+    """The value of one tensor object."""
+
+    def __init__(self, tensor, name):
+        self.tensor = tensor
+        self.name = name
+
+    def get(self):
+        return self.tensor._value
+
+    def set(self, value):
+        self.tensor._value = value
+
+    dtype = property(lambda self: np.dtype(self.get().dtype))
+
+    def buffer(self):
+        """The slot's array, made C-contiguous and writable (the loop updates it in place)."""
+        value = np.asarray(self.get())
+        if not (value.flags.c_contiguous and value.flags.writeable) or value is not self.get():
+            value = np.array(value, order="C")
+            self.set(value)
+        return value
+
+
+class GradSlot(TensorSlot):
+    """``param.grad``'s value (the grad tensor object may be replaced by a step)."""
+
+    def get(self):
+        return self.tensor.grad._value
+
+    def set(self, value):
+        from symgrad.tensor import Tensor
+        if self.tensor.grad is None or isinstance(value, Tracer) != isinstance(self.get(), Tracer):
+            self.tensor.grad = Tensor(value)
+        else:
+            self.tensor.grad._value = value
+
+
+def _referenced_objects(function):
+    """Objects a function can reach by name: closure cells, globals it names, ``self``."""
+    code = getattr(function, "__code__", None)
+    found = [getattr(function, "__self__", None)]
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            found.append(cell.cell_contents)
+        except ValueError:   # an empty cell
+            continue
+    if code is not None:
+        found.extend(function.__globals__[name] for name in code.co_names
+                     if name in function.__globals__)
+    return [obj for obj in found if obj is not None]
+
+
+def _kinds():
+    from symgrad.nn import Module
+    from symgrad.optim.optimizer import Optimizer
+    from symgrad.tensor import Tensor
+    return Module, Optimizer, Tensor
+
+
+def discover_slots(step):
+    """Every array slot of the modules, optimizers and tensors ``step`` refers to."""
+    Module, Optimizer, Tensor = _kinds()
+    slots, seen = [], set()
+
+    def add(tensor, name):
+        if id(tensor) not in seen:
+            seen.add(id(tensor))
+            slots.append(TensorSlot(tensor, name))
+            if tensor.grad is not None:
+                slots.append(GradSlot(tensor, name + ".grad"))
+
+    for obj in _referenced_objects(step):
+        if isinstance(obj, Module):
+            for name, tensor in obj.named_parameters():
+                add(tensor, name)
+            for name, tensor in getattr(obj, "named_buffers", lambda: [])():
+                add(tensor, name)
+        elif isinstance(obj, Optimizer):
+            for index, group in enumerate(obj.param_groups):
+                for position, param in enumerate(group["params"]):
+                    add(param, f"param_groups[{index}][{position}]")
+            for param, state in obj.state.items():
+                for key, value in state.items():
+                    if isinstance(value, Tensor):
+                        add(value, f"optimizer state {key!r}")
+        elif isinstance(obj, Tensor):
+            add(obj, "tensor")
+    return slots
+
+
+@contextlib.contextmanager
+def traced_slots(graph, slots):
+    """Make every slot a graph input while the block runs; yields a function that lists the
+    slots' values at the end of the step (the step's new state)."""
+    saved = [slot.get() for slot in slots]
+    for slot, value in zip(slots, saved):
+        array = np.asarray(value)
+        slot.set(Tracer(graph, graph.add_input(array.shape, array.dtype, name=slot.name)))
+    try:
+        yield lambda: [_final_value(slot, np.asarray(value)) for slot, value in zip(slots, saved)]
+    finally:
+        for slot, value in zip(slots, saved):
+            slot.set(value)
+
+
+def _final_value(slot, before):
+    """The slot's value after the step, as a tracer or array of its old shape and dtype."""
+    if isinstance(slot, GradSlot) and slot.tensor.grad is None:
+        raise TracingError(f"train: the step left {slot.name} as None; symgrad carries it "
+                           "between steps, so every step must compute it")
+    value = slot.get()
+    if np.shape(value) != before.shape:
+        raise TracingError(f"train: the step changed the shape of {slot.name} from "
+                           f"{list(before.shape)} to {list(np.shape(value))}")
+    if isinstance(value, Tracer):
+        return value.astype(before.dtype)
+    return np.asarray(value, before.dtype)
+
+
+def snapshot(step):
+    """Remember the values of everything ``step`` can change; returns a function that puts
+    them back (used when a compiled step fails after its eager first step ran)."""
+    Module, Optimizer, Tensor = _kinds()
+    slots = discover_slots(step)
+    values = [np.array(slot.get(), copy=True) for slot in slots]
+    grads = [(slot.tensor, slot.tensor.grad) for slot in slots if isinstance(slot, TensorSlot)]
+    optimizers = [obj for obj in _referenced_objects(step) if isinstance(obj, Optimizer)]
+    states = [(opt, [(param, dict(state)) for param, state in opt.state.items()])
+              for opt in optimizers]
+
+    def restore():
+        for tensor, grad in grads:
+            tensor.grad = grad
+        for slot, value in zip(slots, values):
+            slot.set(value)
+        for opt, entries in states:
+            opt.state.clear()
+            for param, state in entries:
+                opt.state[param] = state
+    return restore
+
+
+def leaked_tracers(step):
+    """Names of tensors still holding traced values after tracing: state the step created
+    or replaced that symgrad cannot carry between steps."""
+    Module, Optimizer, Tensor = _kinds()
+    return [slot.name for slot in discover_slots(step) if isinstance(slot.get(), Tracer)]

@@ -1,0 +1,154 @@
+"""Compiled training loops: ``train`` runs every step of a loop in one native call.
+
+A training step (forward, gradient, optimizer update) is traced once into one graph whose
+inputs are the carried state and a batch, and whose outputs are the loss and the new state.
+The compiler turns it into a loop over steps, epochs and minibatches with every buffer made
+once (compiler.codegen.training_loop). Two styles of step:
+
+- functional: ``step(params, *batch) -> (new_params, loss)``, called as
+  ``params, history = sg.train(step, params, data=(x, y), steps=500)``;
+- PyTorch style: ``step(*batch) -> loss`` that updates modules and optimizers in place,
+  called as ``history = sg.train(step, data=(x, y), steps=500)``. Its first step runs
+  eagerly (optimizers create their state), the rest in the compiled loop.
+
+>>> import numpy as np, symgrad as sg
+>>> def step(w, x, y):
+...     loss, g = sg.value_and_grad(lambda w: np.sum((x * w - y) ** 2))(w)
+...     return w - 0.01 * g, loss
+>>> w, history = sg.train(step, 1.0, data=(np.array([1.0, 2, 3]), np.array([2.0, 4, 6])),
+...                       epochs=100, progress=False)
+>>> round(float(w), 4)
+2.0
+"""
+import numpy as np
+
+from symgrad import pytree
+from symgrad.batching import plan_batches
+from symgrad.errors import TracingError
+from symgrad.graph import Graph
+from symgrad.ops.shape import reshape
+from symgrad.state import discover_slots, leaked_tracers, snapshot, traced_slots
+from symgrad.tracing import Tracer, set_outputs
+
+
+def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuffle=False,
+          seed=0, progress=True):
+    """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
+
+    ``steps`` alone feeds the whole data every step; ``epochs`` without ``batch_size``
+    feeds one sample (no batch axis) per step; with ``batch_size`` minibatches of that many
+    rows (a last partial batch is dropped). ``shuffle`` permutes the rows every epoch
+    (numpy generator seeded by ``seed``). Returns the per-step loss history (and, in the
+    functional style, the new params)."""
+    arrays = [np.ascontiguousarray(getattr(d, "_value", d)) for d in data]
+    plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
+    if len(state) > 1:
+        raise TypeError("train(step, params, data=...): pass the params as one pytree")
+    if state:
+        return _train_functional(step, state[0], arrays, plan, progress)
+    return _train_stateful(step, arrays, plan, progress)
+
+
+def _scalar_loss(loss, where):
+    loss = getattr(loss, "_value", loss)
+    if not isinstance(loss, Tracer):
+        raise TracingError(f"{where}: the loss must be computed from the step's inputs, got "
+                           f"{type(loss).__name__}")
+    if loss.size != 1:
+        raise TracingError(f"{where}: the loss must be a scalar, got shape {list(loss.shape)}")
+    return reshape(loss, ())
+
+
+def _eager_loss(loss):
+    value = np.asarray(getattr(loss, "_value", loss))
+    if value.size != 1:
+        raise TracingError(f"train: the loss must be a scalar, got shape {list(value.shape)}")
+    return float(value.reshape(()))
+
+
+def _batch_tracers(graph, plan, arrays, wrap=lambda value: value):
+    tracers = []
+    for k, array in enumerate(arrays):
+        example = plan.example(array)
+        node = graph.add_input(example.shape, example.dtype, name=f"batch{k}")
+        tracers.append(wrap(Tracer(graph, node)))
+    return tracers
+
+
+def _train_functional(step, params, arrays, plan, progress):
+    leaves, treedef = pytree.flatten(params)
+    state = [np.array(leaf, copy=True) for leaf in leaves]
+    graph = Graph(getattr(step, "__name__", "step"))
+    state_tracers = [Tracer(graph, graph.add_input(s.shape, s.dtype, name=f"param{i}"))
+                     for i, s in enumerate(state)]
+    out = step(pytree.unflatten(treedef, state_tracers), *_batch_tracers(graph, plan, arrays))
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TracingError("train: a functional step must return (new_params, loss)")
+    new_params, loss = out
+    new_leaves, new_tree = pytree.flatten(new_params)
+    if new_tree != treedef:
+        raise TracingError("train: the step returned params of another structure than it took")
+    for old, new in zip(state, new_leaves):
+        if np.shape(new) != old.shape:
+            raise TracingError(f"train: the step turned a param of shape {list(old.shape)} into "
+                               f"one of shape {list(np.shape(new))}")
+    new_leaves = [leaf.astype(old.dtype) if isinstance(leaf, Tracer) else leaf
+                  for leaf, old in zip(new_leaves, state)]
+    set_outputs(graph, [_scalar_loss(loss, "train")] + new_leaves)
+    history = _run(graph, state, arrays, plan, progress, first_step=0, history=None)
+    trained = [np.asarray(s) for s in state]
+    return pytree.unflatten(treedef, trained), history
+
+
+def _train_stateful(step, arrays, plan, progress):
+    from symgrad.creation import tensor
+    restore = snapshot(step)
+    try:
+        history = np.empty(plan.total_steps)
+        loss = step(*[tensor(plan.batch(array, 0)) for array in arrays])
+        history[0] = _eager_loss(loss)
+        slots = discover_slots(step)
+        graph = _trace_stateful(step, slots, plan, arrays)
+    except BaseException:
+        restore()
+        raise
+    state = [slot.buffer() for slot in slots]
+    history = _run(graph, state, arrays, plan, progress, first_step=1, history=history)
+    for slot, value in zip(slots, state):
+        slot.set(np.asarray(value, slot.dtype))
+    return history
+
+
+def _trace_stateful(step, slots, plan, arrays):
+    graph = Graph(getattr(step, "__name__", "step"))
+    with traced_slots(graph, slots) as outputs:
+        loss = step(*_batch_tracers(graph, plan, arrays, wrap=tensor_of))
+        set_outputs(graph, [_scalar_loss(loss, "train")] + outputs())
+    leaked = leaked_tracers(step)
+    if leaked:
+        raise TracingError(f"train: the step created or replaced state that symgrad cannot "
+                           f"carry between steps: {', '.join(leaked)}")
+    return graph
+
+
+def tensor_of(value):
+    from symgrad.tensor import Tensor
+    return Tensor(value)
+
+
+def _run(graph, state, arrays, plan, progress, first_step, history):
+    """Compile the step graph into a loop and run it in chunks; ``state`` is updated in
+    place. Ctrl-C stops between chunks, with the state of the last finished step."""
+    from compiler import compile_training_loop
+    from symgrad.progress import chunked
+    loop = compile_training_loop(graph, len(state), plan.mode)
+    history = np.empty(plan.total_steps) if history is None else history
+    arguments = [s.reshape(1) if s.shape == () else s for s in state]
+    done = np.array([first_step], np.int64)
+    try:
+        for start, count in chunked(first_step, plan.total_steps, progress):
+            loop.run(arguments, arrays, plan.order, plan.batch_size, start, count, history, done)
+    except KeyboardInterrupt:
+        print(f"\ntraining interrupted: {int(done[0])} of {plan.total_steps} steps done")
+    train.last_loop = loop
+    return history[:int(done[0])]
