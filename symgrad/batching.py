@@ -42,9 +42,11 @@ def _check_rows(arrays):
 
 
 def _epoch_orders(rows, used, epochs, shuffle, seed):
-    rng = np.random.default_rng(seed)
-    orders = [rng.permutation(rows)[:used] if shuffle else np.arange(used) for _ in range(epochs)]
-    return np.concatenate(orders).astype(np.int64) if orders else np.zeros(0, np.int64)
+    """Each epoch's first ``used`` row indices (a fresh permutation per epoch if shuffled)."""
+    orders = np.tile(np.arange(rows, dtype=np.int64), (epochs, 1))
+    if shuffle:
+        orders = np.random.default_rng(seed).permuted(orders, axis=1)
+    return orders[:, :used].ravel()
 
 
 def plan_batches(arrays, steps, epochs, batch_size, shuffle, seed):

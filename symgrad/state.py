@@ -161,3 +161,17 @@ def leaked_tracers(step):
     or replaced that symgrad cannot carry between steps."""
     Module, Optimizer, Tensor = _kinds()
     return [slot.name for slot in discover_slots(step) if isinstance(slot.get(), Tracer)]
+
+
+def hyperparameters(step):
+    """The optimizers' settings (learning rates, betas, ...) and the modules' train/eval
+    flags: constants in a traced step, so part of its cache key."""
+    Module, Optimizer, Tensor = _kinds()
+    found = []
+    for obj in _referenced_objects(step):
+        if isinstance(obj, Optimizer):
+            found.append(tuple(tuple(sorted((k, repr(v)) for k, v in group.items() if k != "params"))
+                               for group in obj.param_groups))
+        elif isinstance(obj, Module):
+            found.append(tuple(getattr(m, "training", True) for m in obj.modules()))
+    return tuple(found)

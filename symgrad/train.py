@@ -27,7 +27,8 @@ from symgrad.batching import plan_batches
 from symgrad.errors import TracingError
 from symgrad.graph import Graph
 from symgrad.ops.shape import reshape
-from symgrad.state import discover_slots, leaked_tracers, snapshot, traced_slots
+from symgrad.state import (discover_slots, hyperparameters, leaked_tracers, snapshot,
+                           traced_slots)
 from symgrad.tracing import Tracer, set_outputs
 
 
@@ -78,6 +79,14 @@ def _batch_tracers(graph, plan, arrays, wrap=lambda value: value):
 def _train_functional(step, params, arrays, plan, progress):
     leaves, treedef = pytree.flatten(params)
     state = [np.array(leaf, copy=True) for leaf in leaves]
+    key = (step, treedef, _signature(state), _signature(plan.example(a) for a in arrays), plan.mode)
+    loop = _loop_for(key, lambda: _trace_functional(step, treedef, state, plan, arrays), len(state),
+                     plan.mode)
+    history = _run(loop, state, arrays, plan, progress, first_step=0, history=None)
+    return pytree.unflatten(treedef, state), history
+
+
+def _trace_functional(step, treedef, state, plan, arrays):
     graph = Graph(getattr(step, "__name__", "step"))
     state_tracers = [Tracer(graph, graph.add_input(s.shape, s.dtype, name=f"param{i}"))
                      for i, s in enumerate(state)]
@@ -95,9 +104,26 @@ def _train_functional(step, params, arrays, plan, progress):
     new_leaves = [leaf.astype(old.dtype) if isinstance(leaf, Tracer) else leaf
                   for leaf, old in zip(new_leaves, state)]
     set_outputs(graph, [_scalar_loss(loss, "train")] + new_leaves)
-    history = _run(graph, state, arrays, plan, progress, first_step=0, history=None)
-    trained = [np.asarray(s) for s in state]
-    return pytree.unflatten(treedef, trained), history
+    return graph
+
+
+def _signature(arrays):
+    return tuple((np.shape(a), np.asarray(a).dtype.str) for a in arrays)
+
+
+_LOOPS = {}
+
+
+def _loop_for(key, trace_graph, state_count, mode):
+    """The compiled loop for ``key``: traced and compiled once, then reused on new data of
+    the same shapes. As with jax.jit, values a step reads from its closure are captured
+    when it is first traced."""
+    from compiler import compile_training_loop
+    loop = _LOOPS.get(key)
+    if loop is None:
+        loop = _LOOPS[key] = compile_training_loop(trace_graph(), state_count, mode)
+    train.last_loop = loop
+    return loop
 
 
 def _train_stateful(step, arrays, plan, progress):
@@ -108,12 +134,15 @@ def _train_stateful(step, arrays, plan, progress):
         loss = step(*[tensor(plan.batch(array, 0)) for array in arrays])
         history[0] = _eager_loss(loss)
         slots = discover_slots(step)
-        graph = _trace_stateful(step, slots, plan, arrays)
+        key = (step, tuple((slot.name, np.shape(slot.get()), slot.dtype.str) for slot in slots),
+               _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(step))
+        loop = _loop_for(key, lambda: _trace_stateful(step, slots, plan, arrays), len(slots),
+                         plan.mode)
     except BaseException:
         restore()
         raise
     state = [slot.buffer() for slot in slots]
-    history = _run(graph, state, arrays, plan, progress, first_step=1, history=history)
+    history = _run(loop, state, arrays, plan, progress, first_step=1, history=history)
     for slot, value in zip(slots, state):
         slot.set(np.asarray(value, slot.dtype))
     return history
@@ -136,12 +165,10 @@ def tensor_of(value):
     return Tensor(value)
 
 
-def _run(graph, state, arrays, plan, progress, first_step, history):
-    """Compile the step graph into a loop and run it in chunks; ``state`` is updated in
-    place. Ctrl-C stops between chunks, with the state of the last finished step."""
-    from compiler import compile_training_loop
+def _run(loop, state, arrays, plan, progress, first_step, history):
+    """Run the compiled loop in chunks; ``state`` is updated in place. Ctrl-C stops between
+    chunks, with the state of the last finished step."""
     from symgrad.progress import chunked
-    loop = compile_training_loop(graph, len(state), plan.mode)
     history = np.empty(plan.total_steps) if history is None else history
     arguments = [s.reshape(1) if s.shape == () else s for s in state]
     done = np.array([first_step], np.int64)
@@ -150,5 +177,4 @@ def _run(graph, state, arrays, plan, progress, first_step, history):
             loop.run(arguments, arrays, plan.order, plan.batch_size, start, count, history, done)
     except KeyboardInterrupt:
         print(f"\ntraining interrupted: {int(done[0])} of {plan.total_steps} steps done")
-    train.last_loop = loop
     return history[:int(done[0])]

@@ -226,3 +226,14 @@ def test_state_created_inside_the_compiled_step_is_rejected():
     with pytest.raises(sg.TracingError, match="cannot carry between steps"):
         sg.train(step, steps=3, progress=False)
     assert w.tolist() == [1.0]
+
+
+def test_compiled_loop_is_reused_for_new_data_and_a_new_shape_recompiles():
+    x, y, w1, w2 = mlp_data()
+    sg.train(mlp_step, (w1, w2), data=(x, y), steps=2, progress=False)
+    first = sg.train.last_loop
+    sg.train(mlp_step, (w1, w2), data=(x + 1.0, y), steps=2, progress=False)
+    assert sg.train.last_loop is first
+    x8, y8, _, _ = mlp_data(n=8)
+    sg.train(mlp_step, (w1, w2), data=(x8, y8), steps=2, progress=False)
+    assert sg.train.last_loop is not first

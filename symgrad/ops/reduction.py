@@ -58,7 +58,8 @@ declare("prod", reduction_rule, lambda x, axes, keepdims: np.prod(x, axis=axes, 
 def _reduce(name, x, axis, keepdims, dtype=None):
     from symgrad.ops.elementwise import astype
     if not isinstance(x, Tracer):
-        return getattr(np, name)(x, axis=axis, keepdims=keepdims, dtype=dtype)
+        extra = {} if dtype is None else {"dtype": dtype}
+        return getattr(np, name)(x, axis=axis, keepdims=keepdims, **extra)
     if dtype is not None:
         x = astype(x, dtype)
     return bind(name, x, axes=normalize_axes(axis, x.ndim), keepdims=bool(keepdims))

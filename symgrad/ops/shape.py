@@ -221,6 +221,8 @@ def _result_shape(picked_shape, index):
 
 
 def getitem(x, index):
+    if not isinstance(x, Tracer):
+        return np.asarray(x)[index]
     primitive, expanded = normalize_index(x.shape, index)
     picked = bind("getitem", x, index=primitive) if primitive else x
     return reshape(picked, _result_shape(picked.shape, expanded))
