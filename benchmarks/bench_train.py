@@ -6,6 +6,9 @@ default BLAS threads, then again after symgrad set one thread per BLAS library),
 PyTorch eager and JAX (jit step, fori_loop) when installed, and the BLAS floor: FLOPs per
 step / this machine's measured sgemm FLOP/s. Run: ``python benchmarks/bench_train.py``.
 """
+import json
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -97,30 +100,38 @@ def time_train(step, state, data, steps, **options):
 
 
 # -- baselines from other libraries ----------------------------------------------------------------
-def torch_rows(arrays, optimizer):
+def torch_variants(arrays, optimizer):
+    """name -> timing function, when PyTorch is installed."""
     try:
         import torch
     except ImportError:
-        return []
-    x, y, w1, w2 = (torch.from_numpy(a.copy()) for a in arrays)
-    params = [w1.requires_grad_(), w2.requires_grad_()]
-    opt = torch.optim.SGD(params, lr=1e-6) if optimizer == "sgd" else torch.optim.Adam(params, lr=1e-4)
+        return {}
 
-    def step():
-        opt.zero_grad()
-        (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum().backward()
-        opt.step()
-    return [(f"PyTorch eager ({torch.get_num_threads()} threads)", time_per_call(step))]
+    def measure(threads):
+        torch.set_num_threads(threads)
+        x, y, w1, w2 = (torch.from_numpy(a.copy()) for a in arrays)
+        params = [w1.requires_grad_(), w2.requires_grad_()]
+        opt = torch.optim.SGD(params, lr=1e-6) if optimizer == "sgd" else torch.optim.Adam(params, lr=1e-4)
+
+        def step():
+            opt.zero_grad()
+            (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum().backward()
+            opt.step()
+        return time_per_call(step), None
+    cores = torch.get_num_threads()
+    return {f"PyTorch eager ({cores} threads)": lambda: measure(cores),
+            "PyTorch eager (1 thread)": lambda: measure(1)}
 
 
-def jax_rows(arrays, optimizer):
+def jax_variants(arrays, optimizer):
+    """name -> timing function, when JAX is installed (SGD only)."""
     try:
         import jax
         import jax.numpy as jnp
     except ImportError:
-        return []
+        return {}
     if optimizer != "sgd":
-        return []
+        return {}
     x, y, w1, w2 = (jnp.asarray(a) for a in arrays)
 
     def loss(params):
@@ -135,40 +146,44 @@ def jax_rows(arrays, optimizer):
     def loop(params):
         return jax.lax.fori_loop(0, 100, lambda i, p: step(p), params)
     params = (w1, w2)
-    rows = [("JAX jit step", time_per_call(lambda: jax.block_until_ready(step(params))))]
-    rows.append(("JAX fori_loop (per step)",
-                 time_per_call(lambda: jax.block_until_ready(loop(params))) / 100))
-    return rows
+    return {"JAX jit step": lambda: (time_per_call(lambda: jax.block_until_ready(step(params))), None),
+            "JAX fori_loop (per step)":
+                lambda: (time_per_call(lambda: jax.block_until_ready(loop(params))) / 100, None)}
 
 
-def bench_w1_w2(floor):
-    for name, optimizer in (("W1 (SGD)", "sgd"), ("W2 (Adam)", "adam")):
-        arrays = w1_arrays()
-        if optimizer == "sgd":
-            by_hand = lambda a=[x.copy() for x in arrays]: numpy_sgd(*a)  # noqa: E731
-            state, step = (arrays[2], arrays[3]), symgrad_sgd_step
-        else:
-            a = [x.copy() for x in arrays]
-            adam = numpy_adam_factory(a[2], a[3])
-            by_hand = lambda: adam(a[0], a[1])  # noqa: E731
-            zeros = tuple((np.zeros_like(w), np.zeros_like(w)) for w in arrays[2:])
-            state, step = ((arrays[2], arrays[3]), zeros, np.float32(0)), symgrad_adam_step
-        default_threads = time_per_call(by_hand)
-        per_step, compile_seconds = time_train(step, state, tuple(arrays[:2]), 300)
-        rows = [("numpy by hand (default BLAS threads)", default_threads),
-                ("numpy by hand (1 BLAS thread)", time_per_call(by_hand)),
-                ("symgrad sg.train", per_step)]
-        rows += torch_rows(arrays, optimizer) + jax_rows(arrays, optimizer)
-        rows.append(("BLAS floor", floor))
-        print_table(f"{name}: µs per step (symgrad compile incl. first call: "
-                    f"{compile_seconds:.2f} s)", rows, "numpy by hand (default BLAS threads)")
+def w1_w2_variants(optimizer):
+    """name -> function() returning (seconds per step, compile seconds or None)."""
+    arrays = w1_arrays()
+    if optimizer == "sgd":
+        by_hand = lambda a=[x.copy() for x in arrays]: numpy_sgd(*a)  # noqa: E731
+        state, step = (arrays[2], arrays[3]), symgrad_sgd_step
+    else:
+        copies = [x.copy() for x in arrays]
+        adam = numpy_adam_factory(copies[2], copies[3])
+        by_hand = lambda: adam(copies[0], copies[1])  # noqa: E731
+        zeros = tuple((np.zeros_like(w), np.zeros_like(w)) for w in arrays[2:])
+        state, step = ((arrays[2], arrays[3]), zeros, np.float32(0)), symgrad_adam_step
+
+    def one_thread_numpy():
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(1, user_api="blas"):
+            return time_per_call(by_hand), None
+    variants = {
+        "numpy by hand": lambda: (time_per_call(by_hand), None),
+        "numpy by hand, 1 BLAS thread": one_thread_numpy,
+        "symgrad sg.train": lambda: time_train(step, state, tuple(arrays[:2]), 300),
+        "BLAS floor": lambda: (W1_FLOPS / sgemm_flops_per_second(), None),
+    }
+    variants.update(torch_variants(arrays, optimizer))
+    variants.update(jax_variants(arrays, optimizer))
+    return variants
 
 
-def bench_w3():
-    import symgrad as sg
+def w3_variants():
     x, y = np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0])
 
     def step(w, xi, yi):
+        import symgrad as sg
         loss, g = sg.value_and_grad(lambda w: (xi * w - yi) ** 2)(w)
         return w - 0.01 * g, loss
 
@@ -177,19 +192,37 @@ def bench_w3():
         for _ in range(epochs):
             for xi, yi in zip(x, y):
                 w -= 0.01 * 2 * xi * (xi * w - yi)
-    epochs = 20000
-    per_step, compile_seconds = time_train(step, 1.0, (x, y), epochs * 3, epochs=epochs)
-    rows = [("plain Python loop", time_per_call(python_loop) / 300),
-            ("symgrad sg.train", per_step)]
-    print_table(f"W3: µs per step (target 0.05; compile incl. first call {compile_seconds:.2f} s)",
-                rows, "plain Python loop")
+    epochs = 100000
+    return {"plain Python loop": lambda: (time_per_call(python_loop) / 300, None),
+            "symgrad sg.train": lambda: time_train(step, 1.0, (x, y), epochs * 3, epochs=epochs)}
+
+
+WORKLOADS = {"W1 (SGD)": lambda: w1_w2_variants("sgd"), "W2 (Adam)": lambda: w1_w2_variants("adam"),
+             "W3 (scalar, per sample)": w3_variants}
+
+
+def measure_one(workload, variant):
+    """Run in a fresh process so that no library's idle threads disturb another's."""
+    seconds, compile_seconds = WORKLOADS[workload]()[variant]()
+    print(json.dumps([seconds, compile_seconds]))
 
 
 def main():
-    floor = W1_FLOPS / sgemm_flops_per_second()
-    bench_w1_w2(floor)
-    bench_w3()
+    for workload, variants in WORKLOADS.items():
+        names = list(variants())
+        rows, compile_note = [], ""
+        for name in names:
+            out = subprocess.run([sys.executable, __file__, workload, name], capture_output=True,
+                                 text=True, check=True).stdout
+            seconds, compile_seconds = json.loads(out.strip().splitlines()[-1])
+            rows.append((name, seconds))
+            if compile_seconds is not None:
+                compile_note = f" (symgrad first call incl. compile: {compile_seconds:.2f} s)"
+        print_table(f"{workload}: µs per step{compile_note}", rows, names[0])
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3:
+        measure_one(*sys.argv[1:])
+    else:
+        main()

@@ -5,7 +5,7 @@ plans fused loop nests, generates source (``.source``) and loads it from the dis
 """
 import numpy as np
 
-from compiler.blas_threads import settle_blas_threads
+from compiler.blas_threads import loop_blas_threads, settle_blas_threads
 from compiler.cache import load_module
 from compiler.codegen import numba_cpu, training_loop
 from compiler.passes import optimize, plan_fusion
@@ -60,8 +60,9 @@ class CompiledLoop:
         self.in_place = in_place
 
     def run(self, state, data, order, batch_size, start, count, history, progress):
-        self.function(*state, *data, order, batch_size, start, count, history, progress,
-                      *self.constants)
+        with loop_blas_threads():
+            self.function(*state, *data, order, batch_size, start, count, history, progress,
+                          *self.constants)
 
 
 def compile_training_loop(graph, state_count, batching, device="cpu"):

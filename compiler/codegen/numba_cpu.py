@@ -140,29 +140,30 @@ def scalar_expression(lowering, node, loop_shape, local):
 
 
 def lower_nest(lowering, nest):
-    """One loop nest computing every member per element (and accumulating the reduction)."""
+    """One loop nest computing every member per element (and accumulating the reduction).
+    Every element is loaded before any is stored, so a store may overwrite an input."""
     out, shape = lowering.out, nest.shape
     reduction = nest.reduction
     if reduction is not None:
         accumulator = _open_reduction(lowering, reduction)
-    elif shape == ():
-        lowering.define(nest.root, "scalar")
-    else:
-        lowering.allocate(nest.root)
+    stored = nest.stores + ([] if reduction is not None else [nest.root])
+    for node in stored:
+        lowering.define(node, "scalar") if shape == () else lowering.allocate(node)
     for axis, extent in enumerate(shape):
         out.open(f"for i{axis} in range({extent}):")
     local = {}
     for member in nest.members:
-        name = lowering.vars[member].name if (member == nest.root and shape == ()) else f"t{member}"
+        name = lowering.vars[member].name if (member in stored and shape == ()) else f"t{member}"
         out.line(f"{name} = {scalar_expression(lowering, member, shape, local)}")
         local[member] = name
     if reduction is not None:
         value = load(lowering, lowering.graph.operands(reduction)[0], shape, local)
         combine = REDUCTIONS[lowering.graph.op(reduction)][1]
         out.line(f"{accumulator} = {combine.format(acc=accumulator, x=value)}")
-    elif shape != ():
+    if shape != ():
         index = ", ".join(f"i{axis}" for axis in range(len(shape)))
-        out.line(f"{lowering.var(nest.root).name}[{index}] = {local[nest.root]}")
+        for node in stored:
+            out.line(f"{lowering.var(node).name}[{index}] = {local[node]}")
     for _ in shape:
         out.close()
     if reduction is not None:

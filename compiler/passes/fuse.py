@@ -1,7 +1,9 @@
 """Fusion: group elementwise nodes (and the reduction that consumes them) into loop nests.
 
 A node joins the group of its users when it is elementwise, has the group's shape and all
-its users are in that group, so its value never needs to be stored. A reduction absorbs
+its users are in that group, so its value never needs to be stored — unless it is a graph
+output (a training step's new optimizer state), which the nest then also stores. A
+reduction absorbs
 the group that produces its operand when the reduction is that group's only user. Every
 group is emitted as one loop nest at the position of its last node.
 """
@@ -16,6 +18,7 @@ class LoopNest:
     shape: tuple                     # the iteration space
     members: list = field(default_factory=list)   # elementwise nodes, topological order
     reduction: Optional[int] = None  # a reduction node fed by the last member (or its operand)
+    stores: list = field(default_factory=list)    # members besides the root that are outputs
 
     @property
     def root(self):
@@ -53,6 +56,8 @@ def plan_fusion(graph):
             if nest is None:
                 nest = LoopNest(graph[node]["shape"])
                 nests.append(nest)
+            elif node in graph.outputs:
+                nest.stores.append(node)
             nest.members.append(node)
         else:
             continue
@@ -66,7 +71,7 @@ def plan_fusion(graph):
 def _joinable_nest(graph, node, nest_of):
     """The one nest all of ``node``'s users are in, if ``node`` may be computed inside it."""
     nests = {id(nest_of.get(user)): nest_of.get(user) for user in graph.users(node)}
-    if node in graph.outputs or len(nests) != 1:
+    if len(nests) != 1:
         return None
     (nest,) = nests.values()
     if nest is None or nest.shape != graph[node]["shape"] or not _accepts(graph, nest, node):

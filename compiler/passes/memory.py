@@ -35,11 +35,17 @@ def plan_in_place(graph, plan, carried):
     position = emission_positions(graph, plan)
     in_place = {}
     for source, result in carried:
-        nest = plan.nest_of.get(result)
         if (result == source or result in in_place or graph[result]["shape"] == ()
-                or nest is None or nest.root != result or nest.reduction is not None
-                or nest.shape != graph[source]["shape"]
+                or graph[result]["shape"] != graph[source]["shape"]
                 or graph[result]["dtype"] != graph[source]["dtype"]):
+            continue
+        nest = plan.nest_of.get(result)
+        if nest is None:
+            # another kind of op (a matmul's gradient) may overwrite state nobody reads
+            if graph.op(result) == "matmul" and not readers(graph, source):
+                in_place[result] = source
+            continue
+        if nest.reduction is not None or nest.shape != graph[source]["shape"]:
             continue
         # members read ``source`` at the element they write, unless through a view
         through_views = set()

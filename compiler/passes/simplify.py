@@ -67,7 +67,22 @@ def _shape_op(graph, node):
 def _transpose(graph, node):
     if graph[node]["params"]["axes"] == tuple(range(len(graph[node]["shape"]))):
         return graph.operands(node)[0]
-    return _compose(graph, node)
+    return _first_found(_compose(graph, node), _transposed_product(graph, node))
+
+
+def _transposed_product(graph, node):
+    """(a @ b).T -> b.T @ a.T: BLAS writes the product in the layout its user wants (a
+    Linear layer's weight gradient), and the new transposes are free views."""
+    (product,) = graph.operands(node)
+    if graph.op(product) != "matmul" or len(graph[node]["shape"]) != 2 \
+            or len(graph.users(product)) != 1 or product in graph.outputs:
+        return None
+    a, b = graph.operands(product)
+    flipped = [graph.add_node("transpose", [operand], graph[operand]["shape"][::-1],
+                              graph[operand]["dtype"], {"axes": (1, 0)}, **_provenance(graph, node))
+               for operand in (b, a)]
+    return graph.add_node("matmul", flipped, graph[node]["shape"], graph[node]["dtype"],
+                          **_provenance(graph, node))
 
 
 def _square_power(graph, node):
