@@ -113,7 +113,9 @@ class Tensor:
     @property
     def data(self):
         """The same storage without history: updates through it are not tracked."""
-        return Tensor(self._value)
+        view = Tensor(self._value)
+        view._data_of = self
+        return view
 
     @data.setter
     def data(self, new):
@@ -143,6 +145,9 @@ class Tensor:
             self._value[...] = value
         else:   # tracers (inside a compiled training step) and numpy scalars are replaced
             self._value = value if hasattr(value, "aval") else np.array(value)
+            owner = getattr(self, "_data_of", None)
+            if owner is not None:       # `t.data -= ...`: the update is t's
+                owner._value = self._value
         self._version += 1
         return self
 

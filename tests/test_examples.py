@@ -168,6 +168,14 @@ def test_w3_regression_matches_python_and_predicts_8(capsys):
     assert w.grad.item() == 0.0                       # zeroed after every sample
 
 
+def test_w3_compiled_loop_matches_python():
+    w, per_epoch, after = load("w3_regression").train_compiled(epochs=100)
+    expected_w, expected_losses = w3_reference(100)
+    np.testing.assert_allclose(w.item(), expected_w, rtol=1e-6)
+    np.testing.assert_allclose(per_epoch, expected_losses, rtol=1e-3, atol=1e-9)
+    assert abs(after - 8.0) < 1e-4 and w.grad.item() == 0.0
+
+
 def test_w3_plot(tmp_path, capsys):
     example = load("w3_regression")
     _, epochs, losses, _, _ = example.train(epochs=5, verbose=False)
