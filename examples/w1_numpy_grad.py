@@ -1,7 +1,9 @@
 """W1, written as plain numpy (seed 002) and differentiated by symgrad.
 
 The two-layer ReLU network trains for 500 steps of gradient descent; ``sg.grad`` replaces
-the hand-derived backward pass. Run: ``python examples/w1_numpy_grad.py``.
+the hand-derived backward pass. The demo trains it as one compiled loop (``sg.train``),
+then as a Python loop calling ``sg.grad``, and writes the graphs and generated code to
+``graphs/``. Run: ``python examples/w1_numpy_grad.py``.
 """
 import os
 import time
@@ -36,6 +38,24 @@ def train(steps=500, learning_rate=1e-6, seed=0, dtype=np.float32, report_every=
     return (w1, w2), history
 
 
+def sgd_step(params, x, y, learning_rate=1e-6):
+    """One gradient-descent step as a function: params in, new params and loss out."""
+    value, (grad_w1, grad_w2) = sg.value_and_grad(loss, argnums=(0, 1))(*params, x, y)
+    return (params[0] - learning_rate * grad_w1, params[1] - learning_rate * grad_w2), value
+
+
+def train_compiled(steps=500, seed=0, dtype=np.float32, report_every=100):
+    """The same 500 steps as one compiled loop (``sg.train``): forward, gradient and update
+    fused into one native function that runs every step."""
+    rng = np.random.default_rng(seed)
+    x, y = (rng.standard_normal(s).astype(dtype) for s in ((N, D_in), (N, D_out)))
+    params = tuple(rng.standard_normal(s).astype(dtype) for s in ((D_in, H), (H, D_out)))
+    params, history = sg.train(sgd_step, params, data=(x, y), steps=steps, progress=False)
+    for step in range(0, steps, report_every or steps):
+        print(f"step {step:4d}  loss {history[step]:.6g}")
+    return params, history
+
+
 def write_graphs(folder="graphs"):
     """The traced forward graph and the gradient graph, as text listings and SVG pictures."""
     rng = np.random.default_rng(0)
@@ -52,11 +72,23 @@ def write_graphs(folder="graphs"):
         picture = sg.viz.export(graph, os.path.join(folder, f"{name}.svg"))
         print(f"wrote {picture.path} (drawn by {picture.renderer})")
     print(sg.viz.summary(graphs["w1_gradient"]))
+    loop = sg.train.last_loop
+    if loop is not None:
+        picture = sg.viz.export(loop.optimized, os.path.join(folder, "w1_train_step.svg"))
+        print(f"wrote {picture.path}: the compiled training step (drawn by {picture.renderer})")
+        path = os.path.join(folder, "w1_train_loop.py")
+        with open(path, "w") as file:
+            file.write(loop.source)
+        print(f"wrote {path}: the generated training loop")
 
 
 if __name__ == "__main__":
     start = time.perf_counter()
-    _, history = train()
-    print(f"final loss {history[-1]:.6g} after {len(history)} steps "
+    _, history = train_compiled()
+    print(f"compiled loop: final loss {history[-1]:.6g} after {len(history)} steps "
           f"({time.perf_counter() - start:.2f} s including compilation)")
+    start = time.perf_counter()
+    _, eager = train(report_every=0)
+    print(f"Python loop calling sg.grad: final loss {eager[-1]:.6g} "
+          f"({time.perf_counter() - start:.2f} s)")
     write_graphs()

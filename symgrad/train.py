@@ -50,6 +50,9 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     return _train_stateful(step, arrays, plan, progress)
 
 
+train.last_loop = None   # the most recently used compiled loop (its .source, .graph)
+
+
 def _scalar_loss(loss, where):
     loss = getattr(loss, "_value", loss)
     if not isinstance(loss, Tracer):
