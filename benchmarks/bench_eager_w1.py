@@ -1,21 +1,32 @@
-"""Eager PyTorch-style W1 step (forward, backward(), SGD update) in symgrad vs PyTorch eager.
+"""Eager PyTorch-style W1 steps: symgrad vs PyTorch eager, same code with `torch` swapped.
 
-The symgrad step records a tape, and backward() runs its compiled gradient graph (compiled
-once, on the first step). Run: ``python benchmarks/bench_eager_w1.py``.
+Two loops: tensors and a manual update (seed 002), and ``TwoLayerNet(nn.Module)`` with
+``optim.SGD`` (seed 000). symgrad's ``backward()`` runs a compiled gradient graph (compiled
+on the first step; reported separately). Each variant runs in a fresh process so no
+library's idle threads disturb another's. Run: ``python benchmarks/bench_eager_w1.py``.
 """
+import json
+import subprocess
+import sys
 import time
 
 import numpy as np
 
-import symgrad
 from common import print_table, time_per_call
 
 N, D_in, H, D_out = 64, 1000, 100, 10
 
 
-def make_step(torch, arrays):
-    x, y, w1, w2 = (torch.from_numpy(a.copy()) for a in arrays)
-    w1.requires_grad_(); w2.requires_grad_()
+def arrays():
+    rng = np.random.default_rng(0)
+    return [rng.standard_normal(s).astype(np.float32)
+            for s in ((N, D_in), (N, D_out), (D_in, H), (H, D_out))]
+
+
+def manual_step(torch):
+    x, y, w1, w2 = (torch.from_numpy(a.copy()) for a in arrays())
+    w1.requires_grad_()
+    w2.requires_grad_()
 
     def step():
         loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
@@ -28,24 +39,66 @@ def make_step(torch, arrays):
     return step
 
 
-def main():
-    rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal(s).astype(np.float32)
-              for s in ((N, D_in), (N, D_out), (D_in, H), (H, D_out))]
-    step = make_step(symgrad, arrays)
+def module_step(torch):
+    nn, optim = torch.nn, torch.optim
+
+    class TwoLayerNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear1 = nn.Linear(D_in, H)
+            self.linear2 = nn.Linear(H, D_out)
+
+        def forward(self, x):
+            return self.linear2(self.linear1(x).clamp(min=0))
+    x, y = (torch.from_numpy(a.copy()) for a in arrays()[:2])
+    model = TwoLayerNet()
+    criterion = nn.MSELoss(reduction="sum")
+    optimizer = optim.SGD(model.parameters(), lr=1e-4)
+
+    def step():
+        loss = criterion(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return step
+
+
+VARIANTS = {"manual update": manual_step, "TwoLayerNet + optim.SGD": module_step}
+LIBRARIES = ["symgrad", "PyTorch eager", "PyTorch eager (1 thread)"]
+
+
+def measure_one(library, variant):
+    if library == "symgrad":
+        import symgrad as torch
+    else:
+        import torch
+        if "1 thread" in library:
+            torch.set_num_threads(1)
+    step = VARIANTS[variant](torch)
     start = time.perf_counter()
     step()
     first = time.perf_counter() - start
-    rows = [("symgrad eager (compiled backward)", time_per_call(step))]
-    try:
-        import torch
-        torch.set_num_threads(2)
-        rows.append(("PyTorch eager", time_per_call(make_step(torch, arrays))))
-        baseline = "PyTorch eager"
-    except ImportError:
-        baseline = rows[0][0]
-    print_table(f"W1 eager step (first symgrad step incl. compile: {first:.2f} s)", rows, baseline)
+    print(json.dumps([time_per_call(step), first]))
+
+
+def main():
+    for variant in VARIANTS:
+        rows, note = [], ""
+        for library in LIBRARIES:
+            done = subprocess.run([sys.executable, __file__, library, variant],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                continue            # PyTorch not installed
+            seconds, first = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append((library, seconds))
+            if library == "symgrad":
+                note = f" (symgrad first step incl. compile: {first:.2f} s)"
+        print_table(f"W1 eager step, {variant}{note}", rows,
+                    "PyTorch eager" if len(rows) > 1 else "symgrad")
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3:
+        measure_one(*sys.argv[1:])
+    else:
+        main()
