@@ -85,7 +85,11 @@ def discover_slots(step):
             if tensor.grad is not None:
                 slots.append(GradSlot(tensor, name + ".grad"))
 
-    for obj in _referenced_objects(step):
+    # modules first, so that parameters are named after their module ("linear1.weight")
+    kinds = (Module, Optimizer, Tensor)
+    objects = sorted(_referenced_objects(step),
+                     key=lambda obj: next((i for i, kind in enumerate(kinds) if isinstance(obj, kind)), 3))
+    for obj in objects:
         if isinstance(obj, Module):
             for name, tensor in obj.named_parameters():
                 add(tensor, name)

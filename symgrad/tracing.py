@@ -21,6 +21,7 @@ from symgrad.source_info import describe_location, user_location
 # Filled by symgrad.numpy_dispatch: numpy callable -> symgrad function.
 NUMPY_FUNCTIONS = {}
 _origin_stack = []
+_scope_stack = [{}]      # attributes every node built in the current scope gets
 _active_graphs = []     # graphs being traced right now, innermost last
 
 
@@ -135,6 +136,16 @@ def unsupported(name):
 
 
 @contextlib.contextmanager
+def node_scope(**attrs):
+    """Give every node built inside the block these attributes (e.g. ``module="fc1"``)."""
+    _scope_stack.append({**_scope_stack[-1], **attrs})
+    try:
+        yield
+    finally:
+        _scope_stack.pop()
+
+
+@contextlib.contextmanager
 def gradient_of(forward_node):
     """Tag every node built inside with the forward node whose VJP produced it."""
     _origin_stack.append(forward_node)
@@ -173,7 +184,7 @@ def bind(name, *operands, **params):
     except (ValueError, TypeError, IndexError) as problem:
         shapes = ", ".join(f"{o.dtype.name}{list(o.shape)}" for o in operands)
         raise error_here(f"{name}: {problem} (operands: {shapes})") from None
-    attrs = {"source": user_location()}
+    attrs = {"source": user_location(), **_scope_stack[-1]}
     if _origin_stack:
         attrs["grad_of"] = _origin_stack[-1]
     if all(o.aval.weak for o in operands) and np.dtype(dtype).kind in "biuf":

@@ -237,3 +237,15 @@ def test_compiled_loop_is_reused_for_new_data_and_a_new_shape_recompiles():
     x8, y8, _, _ = mlp_data(n=8)
     sg.train(mlp_step, (w1, w2), data=(x8, y8), steps=2, progress=False)
     assert sg.train.last_loop is not first
+
+
+def test_traced_step_nodes_name_their_module_and_slots_their_parameter():
+    x, y = (sg.tensor(a) for a in mlp_data(np.float32)[:2])
+    _, _, step = make_step(OPTIMIZERS["sgd"])
+    sg.train(step, data=(x, y), steps=2, progress=False)
+    graph = sg.train.last_loop.graph
+    modules = {graph[n].get("module") for n in graph.nodes()}
+    assert {"linear1", "linear2"} <= modules
+    names = [graph[n]["name"] for n in graph.inputs]
+    assert "linear1.weight" in names and "linear1.weight.grad" in names
+    assert "cluster_module_linear1" in sg.viz.to_dot(graph)

@@ -21,6 +21,7 @@ import numpy as np
 from symgrad.grad_mode import no_grad
 from symgrad.nn.parameter import Parameter
 from symgrad.tensor import Tensor
+from symgrad.tracing import node_scope
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -35,6 +36,20 @@ def _addindent(text, spaces):
     if len(lines) == 1:
         return text
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+_calling = []    # (module, dotted name) of the modules whose forward is running
+
+
+def _qualified_name(module):
+    """``"features.conv1"``: the module's path from the outermost module being called."""
+    if not _calling:
+        return ""
+    parent, path = _calling[-1]
+    child = next((name for name, m in parent._modules.items() if m is module), None)
+    if child is None:
+        return path
+    return f"{path}.{child}" if path else child
 
 
 class Module:
@@ -58,7 +73,15 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        name = _qualified_name(self)
+        _calling.append((self, name))
+        try:
+            if not name:
+                return self.forward(*args, **kwargs)
+            with node_scope(module=name):     # traced nodes remember their module
+                return self.forward(*args, **kwargs)
+        finally:
+            _calling.pop()
 
     # -- registration ---------------------------------------------------------------------------
     def _check_ready(self, what):
