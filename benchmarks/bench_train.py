@@ -1,10 +1,12 @@
-"""Compiled training loops (issue 5): W1 (SGD), W2 (Adam) and W3 (scalar per-sample SGD).
+"""Training loops: W1 (SGD), W2 (Adam) and W3 (scalar per-sample SGD).
 
 For each workload, in one run: numpy by hand (seed 002's loop; measured first with numpy's
 default BLAS threads, then again after symgrad set one thread per BLAS library), symgrad's
 ``sg.train`` (time per step of a long run, compile excluded and reported separately),
 PyTorch eager and JAX (jit step, fori_loop) when installed, and the BLAS floor: FLOPs per
-step / this machine's measured sgemm FLOP/s. Run: ``python benchmarks/bench_train.py``.
+step / this machine's measured sgemm FLOP/s. Also the same step function called from a
+Python loop (``sg.value_and_grad`` compiled once, called every step). Run:
+``python benchmarks/bench_train.py``.
 """
 import json
 import subprocess
@@ -83,6 +85,16 @@ def symgrad_adam_step(state, x, y, lr=1e-4, b1=0.9, b2=0.999, eps=1e-8):
         new_params.append(w - (lr / (1 - b1 ** t)) * m / (np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps))
         new_moments.append((m, v))
     return (tuple(new_params), tuple(new_moments), t), loss
+
+
+def python_loop_step(step, state, arrays):
+    """One step of a Python loop that calls the step function (sg.value_and_grad inside,
+    compiled once) on concrete arrays."""
+    current = [state]
+
+    def run():
+        current[0], _ = step(current[0], arrays[0], arrays[1])
+    return run
 
 
 def time_train(step, state, data, steps, **options):
@@ -172,6 +184,7 @@ def w1_w2_variants(optimizer):
         "numpy by hand": lambda: (time_per_call(by_hand), None),
         "numpy by hand, 1 BLAS thread": one_thread_numpy,
         "symgrad sg.train": lambda: time_train(step, state, tuple(arrays[:2]), 300),
+        "symgrad step in a Python loop": lambda: (time_per_call(python_loop_step(step, state, arrays)), None),
         "BLAS floor": lambda: (W1_FLOPS / sgemm_flops_per_second(), None),
     }
     variants.update(torch_variants(arrays, optimizer))

@@ -7,11 +7,21 @@ marked ``numba`` and are skipped only while the ``compiler`` package has not bee
 compile shows up as a failure, never as a skip.
 """
 import importlib
+import importlib.util
 
 import numpy as np
 import pytest
 
 BACKENDS = ["reference", "numba"]
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
+
+
+def load_example(name):
+    """Import ``examples/<name>.py`` as a module (examples are programs, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def compiler_missing():

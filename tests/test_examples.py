@@ -3,23 +3,18 @@ against numpy references from the same initial weights, and against PyTorch when
 
 The examples run fewer steps here than as programs, to keep the suite fast.
 """
-import importlib.util
-import pathlib
 
 import numpy as np
 import pytest
 
 import symgrad as torch
+from conftest import load_example
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 STEPS = 8
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example(name)
 
 
 def value(t):

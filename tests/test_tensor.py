@@ -5,6 +5,8 @@ import pytest
 import symgrad as torch
 from symgrad import tape
 
+from conftest import load_example
+
 
 def test_sum_backward_gives_ones():
     x = torch.ones(2, 2, requires_grad=True)
@@ -149,18 +151,7 @@ def test_autograd_grad_returns_without_accumulating():
     assert gx.tolist() == [6.0] and x.grad is None
 
 
-class MyReLU(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input):
-        ctx.save_for_backward(input)
-        return input.clamp(min=0)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, = ctx.saved_tensors
-        grad_input = grad_output.clone()
-        grad_input[input < 0] = 0
-        return grad_input
+MyReLU = load_example("w5_myrelu").MyReLU
 
 
 class HalfGradient(torch.autograd.Function):

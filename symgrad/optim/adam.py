@@ -16,8 +16,6 @@
 >>> w
 tensor([ 0.9, -0.9], requires_grad=True)
 """
-import math
-
 import numpy as np
 
 from symgrad.grad_mode import no_grad
