@@ -194,3 +194,11 @@ def test_against_pytorch_when_installed():
         grads.append((a.grad.detach().numpy(), b.grad.detach().numpy(), float(loss.item())))
     for ours, theirs in zip(*grads):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_indexing_a_tensor_records_a_differentiable_slice():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert x[1].tolist() == [3.0, 4.0] and x[:, 0].tolist() == [1.0, 3.0]
+    (x[0] * x[1]).sum().backward()
+    assert x.grad.tolist() == [[3.0, 4.0], [1.0, 2.0]]
+    assert torch.randn(3, 4)[0].shape == (4,)
