@@ -218,6 +218,23 @@ def test_w5_myrelu_matches_numpy_and_uses_the_custom_backward(monkeypatch):
     assert not value(w1.grad).any()                    # zeroed after each update
 
 
+def test_w5_compiled_loop_runs_the_custom_backward():
+    example = load("w5_myrelu")
+    eager_data, compiled_data = example.make_data(), example.make_data()
+    expected = example.train(*eager_data, steps=4, report_every=0)
+    calls = []
+    original = example.MyReLU.backward
+
+    def counting(ctx, grad_output):
+        calls.append(1)
+        return original(ctx, grad_output)
+    example.MyReLU.backward = staticmethod(counting)
+    history = example.train_compiled(*compiled_data, steps=4)
+    np.testing.assert_allclose(history, expected, rtol=1e-5)
+    np.testing.assert_allclose(value(compiled_data[2]), value(eager_data[2]), rtol=1e-5, atol=1e-6)
+    assert calls      # traced into the step's gradient graph
+
+
 def test_w5_myrelu_gradient_is_relu_gradient():
     example = load("w5_myrelu")
     x = torch.tensor([[-1.0, 2.0], [3.0, -4.0]], requires_grad=True)
