@@ -7,11 +7,11 @@ import numpy as np
 
 from compiler.blas_threads import loop_blas_threads, settle_blas_threads
 from compiler.cache import load_module
-from compiler.codegen import numba_cpu, training_loop
+from compiler.codegen import numba_cpu, numba_cuda, training_loop
 from compiler.passes import optimize, plan_fusion
 from compiler.passes.memory import plan_in_place
 
-CODEGENS = {"cpu": numba_cpu}
+CODEGENS = {"cpu": numba_cpu, "cuda": numba_cuda}
 
 
 class CompiledGraph:
@@ -37,7 +37,15 @@ class CompiledGraph:
 
 
 def compile_graph(graph, device="cpu"):
-    """Compile ``graph`` for ``device``; the result's ``.source`` is the generated module."""
+    """Compile ``graph`` for ``device`` (a key of ``GRAPH_COMPILERS``); the result's
+    ``.source`` is the generated module."""
+    if device not in GRAPH_COMPILERS:
+        raise ValueError(f"unknown device {device!r}: symgrad compiles for "
+                         f"{', '.join(map(repr, GRAPH_COMPILERS))}")
+    return GRAPH_COMPILERS[device](graph)
+
+
+def _compile_graph_cpu(graph, device="cpu"):
     settle_blas_threads()
     optimized = optimize(graph.copy())
     plan = plan_fusion(optimized)
@@ -45,6 +53,10 @@ def compile_graph(graph, device="cpu"):
     module = load_module(source)
     constants = [optimized[n]["params"]["value"] for n in constant_nodes]
     return CompiledGraph(graph, optimized, source, module.run, constants)
+
+
+# device -> graph -> compiled callable (CUDA: kernels and host code, compiler.codegen.numba_cuda)
+GRAPH_COMPILERS = {"cpu": _compile_graph_cpu, "cuda": numba_cuda.compile_graph}
 
 
 class CompiledLoop:

@@ -42,19 +42,31 @@ def leaf_signature(leaf):
 class Interpreted:
     """The reference backend: run the graph with numpy, op by op (the test oracle)."""
 
-    def __init__(self, graph):
+    def __init__(self, graph, device="cpu"):
+        if device != "cpu":
+            raise ValueError(f"backend='reference' runs the graph with numpy on the CPU; "
+                             f"device={device!r} needs backend='numba'")
         self.graph = graph
 
     def __call__(self, *inputs):
         return tuple(evaluate(self.graph, inputs))
 
 
-def compile_numba(graph):
+def compile_numba(graph, device="cpu"):
     from compiler import compile_graph
-    return compile_graph(graph)
+    return compile_graph(graph, device)
 
 
-BACKENDS = {"numba": compile_numba, "reference": Interpreted}
+BACKENDS = {"numba": compile_numba, "reference": Interpreted}   # name -> (graph, device) -> callable
+
+
+def check_device(device):
+    """``device`` if the compiler has a code generator for it (compiler.GRAPH_COMPILERS)."""
+    from compiler import GRAPH_COMPILERS
+    if device not in GRAPH_COMPILERS:
+        raise ValueError(f"unknown device {device!r}: symgrad compiles for "
+                         f"{', '.join(map(repr, GRAPH_COMPILERS))}")
+    return device
 
 
 def lift_leaf(graph, leaf):
@@ -74,10 +86,10 @@ def array_inputs(leaves):
 class Staged:
     """A traced-and-compiled function for one input signature."""
 
-    def __init__(self, graph, out_tree, backend):
+    def __init__(self, graph, out_tree, backend, device="cpu"):
         self.graph = graph
         self.out_tree = out_tree
-        self.compiled = BACKENDS[backend](graph)
+        self.compiled = BACKENDS[backend](graph, device)
 
     def __call__(self, leaves):
         outputs = self.compiled(*array_inputs(leaves))
@@ -87,11 +99,12 @@ class Staged:
 class Transformed:
     """A user function wrapped by a transformation; callable like the original."""
 
-    def __init__(self, fn, build, backend="numba"):
+    def __init__(self, fn, build, backend="numba", device="cpu"):
         functools.update_wrapper(self, fn, updated=())
         self.fn = fn
         self.build = build          # (graph, args as tracers) -> output pytree of tracers
         self.backend = backend
+        self.device = check_device(device)   # "cpu" or "cuda": where the compiled code runs
         self.cache = {}
 
     def __call__(self, *args):
@@ -124,7 +137,7 @@ class Transformed:
 
     def stage(self, args):
         graph = self.trace(*args)
-        return Staged(graph, graph.out_tree, self.backend)
+        return Staged(graph, graph.out_tree, self.backend, self.device)
 
     def compiled(self, *args):
         """The compiled object for ``args`` (its ``.source`` is the generated code)."""
@@ -133,16 +146,18 @@ class Transformed:
         return self.cache[(treedef, tuple(leaf_signature(leaf) for leaf in leaves))].compiled
 
 
-def jit(fn=None, *, backend="numba"):
-    """Compile ``fn``'s forward computation (traced once per signature).
+def jit(fn=None, *, backend="numba", device="cpu"):
+    """Compile ``fn``'s forward computation (traced once per signature). ``device="cuda"``
+    compiles it into CUDA kernels instead (compiler.codegen.numba_cuda; so do ``grad``,
+    ``value_and_grad`` and ``vjp``): arrays in and out are numpy arrays.
 
     >>> import numpy as np, symgrad as sg
     >>> sg.jit(lambda x: np.maximum(x, 0).sum())(np.array([-1.0, 2.0]))
     array(2.)
     """
     if fn is None:
-        return functools.partial(jit, backend=backend)
-    return Transformed(fn, fn, backend)
+        return functools.partial(jit, backend=backend, device=device)
+    return Transformed(fn, fn, backend, device=device)
 
 
 def _normalize_argnums(fn, argnums, args):
@@ -187,7 +202,7 @@ def _scalar_output(fn, out):
     return reshape(out, ()) if out.shape != () else out
 
 
-def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba"):
+def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
     """Like JAX: ``(value, gradient)``; the gradient has the structure of ``args[argnums]``.
 
     >>> import numpy as np, symgrad as sg
@@ -196,7 +211,8 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba"):
     (9.0, array([6.]))
     """
     if fn is None:
-        return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, backend=backend)
+        return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, backend=backend,
+                                 device=device)
 
     def build(*args):
         positions, many = _normalize_argnums(fn, argnums, args)
@@ -220,10 +236,10 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba"):
         grads = tuple(grads) if many else grads[0]
         return ((out, aux), grads) if has_aux else (out, grads)
 
-    return Transformed(fn, build, backend)
+    return Transformed(fn, build, backend, device=device)
 
 
-def grad(fn=None, argnums=0, has_aux=False, *, backend="numba"):
+def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
     """The gradient of a scalar function, as a function (``@sg.grad`` works as a decorator).
 
     >>> import numpy as np, symgrad as sg
@@ -231,14 +247,15 @@ def grad(fn=None, argnums=0, has_aux=False, *, backend="numba"):
     array([3., 3.])
     """
     if fn is None:
-        return functools.partial(grad, argnums=argnums, has_aux=has_aux, backend=backend)
-    with_value = value_and_grad(fn, argnums, has_aux, backend=backend)
+        return functools.partial(grad, argnums=argnums, has_aux=has_aux, backend=backend,
+                                 device=device)
+    with_value = value_and_grad(fn, argnums, has_aux, backend=backend, device=device)
 
     def build(*args):
         value, grads = with_value.build(*args)
         return (grads, value[1]) if has_aux else grads
 
-    return Transformed(fn, build, backend)
+    return Transformed(fn, build, backend, device=device)
 
 
 def _check_cotangents(out_leaves, cotangents):
@@ -281,7 +298,7 @@ def _pullback_builder(fn, has_aux):
 _VJP_CACHE = {}
 
 
-def vjp(fn, *primals, has_aux=False, backend="numba"):
+def vjp(fn, *primals, has_aux=False, backend="numba", device="cpu"):
     """``(outputs, pullback)``: ``pullback(cotangents)`` returns one gradient per primal.
 
     >>> import numpy as np, symgrad as sg
@@ -289,11 +306,11 @@ def vjp(fn, *primals, has_aux=False, backend="numba"):
     >>> pullback(np.array([1.0, 10.0]))
     (array([ 2., 40.]),)
     """
-    forward, pull = _VJP_CACHE.get((fn, has_aux, backend), (None, None))
+    forward, pull = _VJP_CACHE.get((fn, has_aux, backend, device), (None, None))
     if forward is None:
-        forward = Transformed(fn, fn, backend)
-        pull = Transformed(fn, _pullback_builder(fn, has_aux), backend)
-        _VJP_CACHE[(fn, has_aux, backend)] = (forward, pull)
+        forward = Transformed(fn, fn, backend, device=device)
+        pull = Transformed(fn, _pullback_builder(fn, has_aux), backend, device=device)
+        _VJP_CACHE[(fn, has_aux, backend, device)] = (forward, pull)
     out = forward(*primals)
 
     def pullback(cotangents):

@@ -1,0 +1,170 @@
+"""Graphs run by the CUDA backend under numba's simulator, compared with the reference
+interpreter (and, for W1, with the numba CPU backend).
+
+numba reads ``NUMBA_ENABLE_CUDASIM`` when ``numba.cuda`` is first imported, and other test
+modules import numba first, so tests/test_cuda.py runs this file in a subprocess:
+
+    NUMBA_ENABLE_CUDASIM=1 python tests/cuda_simulator_cases.py [case ...]
+
+It prints one ``PASS <case>`` or ``FAIL <case>: <error>`` line per case. Sizes are small:
+the simulator runs every GPU thread as a Python thread. Importing this module (to list the
+cases) imports neither numba.cuda nor the compiler.
+"""
+import os
+import sys
+import traceback
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import symgrad as sg  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def normal(*shape, dtype=np.float64):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def elementwise_broadcasting(x, row, column):
+    y = np.exp(-x * x) * row + np.log(np.abs(column) + 1.0) - np.tanh(x) / (1.5 + np.sin(row))
+    z = np.where(x > row, np.sqrt(np.abs(x)), np.cos(column) ** 2) + np.sign(x - 0.1)
+    return y, np.clip(z, -0.5, 2.0), np.maximum(x, column), np.minimum(x, 0.25), x < 0.5, \
+        row >= 0, x != column, x == x, x <= row
+
+
+def casts_and_integers(x, n):
+    return x.astype(np.float32) * 2, n * 3 + 1, np.sum(n, axis=0), (x > 0).astype(np.int64) + n
+
+
+def reductions(x):
+    return (np.sum(x, axis=0), np.sum(x, axis=(0, 2), keepdims=True), np.max(x, axis=1),
+            np.min(x, axis=-1, keepdims=True), np.prod(x[:, :2], axis=1), np.mean(x),
+            np.max(x), np.sum(np.exp(x) * 2, axis=2))
+
+
+def matmuls(a, b, c, batch_a, batch_b):
+    return (a @ b, a.T @ a[:, :3], a @ c.T, c @ a.T, (a @ b).T, batch_a @ batch_b,
+            np.swapaxes(batch_b, 1, 2) @ np.swapaxes(batch_a, 1, 2), batch_a @ b, np.dot(a[0], b))
+
+
+def shape_ops(x, v):
+    y = x.T[1:, ::2]
+    r = x[::-1, 2]
+    s = x.reshape(4, 6)[1:3].T.reshape(-1)
+    u = np.concatenate([x, 2 * x], axis=1)
+    w = np.stack([x, x + 1], axis=0)
+    t = x * 1.0
+    t[1:3, ::2] = v
+    e = np.broadcast_to(x[:, :1], (6, 4)) + np.expand_dims(x[0], 0)
+    return y, r, s, u, w, t, e, x[2, 3], np.squeeze(x[:1])
+
+
+def identity_and_scalars(x, s):
+    return x, s * 2.0, x[0, 0] + s, np.ones((2, 2)) * 3.0
+
+
+def w1_loss(w1, w2, x, y):
+    h = np.maximum(x.dot(w1), 0)
+    return np.sum((h.dot(w2) - y) ** 2)
+
+
+def softmax_cross_entropy(w, x, labels):
+    logits = x @ w
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.mean(np.sum(log_probs * labels, axis=1))
+
+
+def _w1_args(dtype):
+    return normal(5, 4, dtype=dtype), normal(4, 3, dtype=dtype), normal(6, 5, dtype=dtype), \
+        normal(6, 3, dtype=dtype)
+
+
+def jit(fn, **options):
+    return sg.jit(fn, **options)
+
+
+def w1_grad(fn, **options):
+    return sg.grad(fn, argnums=(0, 1), **options)
+
+
+def w1_value_and_grad(fn, **options):
+    return sg.value_and_grad(fn, argnums=(0, 1), **options)
+
+
+def value_and_grad(fn, **options):
+    return sg.value_and_grad(fn, **options)
+
+
+def second_order(fn, **options):
+    """The gradient of ``sum(x * grad(fn)(x))``: a differentiated gradient graph."""
+    inner = sg.grad(fn)
+    return sg.grad(lambda x: np.sum(x * inner(x)), **options)
+
+
+# name -> (transformation (fn, backend=/device=), fn, args, also compare with the CPU backend)
+CASES = {
+    "elementwise_broadcasting": (jit, elementwise_broadcasting,
+                                 (normal(3, 4), normal(1, 4), normal(3, 1)), False),
+    "elementwise_float32": (jit, elementwise_broadcasting,
+                            (normal(3, 4, dtype=np.float32), normal(4, dtype=np.float32),
+                             normal(3, 1, dtype=np.float32)), False),
+    "casts_and_integers": (jit, casts_and_integers,
+                           (normal(3, 2), RNG.integers(-5, 5, (3, 2))), False),
+    "reductions": (jit, reductions, (normal(3, 4, 5),), False),
+    "matmuls": (jit, matmuls, (normal(5, 6), normal(6, 3), normal(4, 6), normal(2, 5, 6),
+                               normal(2, 6, 3)), False),
+    "shape_ops": (jit, shape_ops, (normal(6, 4), normal(2, 2)), False),
+    "identity_and_scalars": (jit, identity_and_scalars, (normal(2, 3), np.float64(1.5)), False),
+    "w1_grad": (w1_grad, w1_loss, _w1_args(np.float64), True),
+    "w1_value_and_grad_float32": (w1_value_and_grad, w1_loss, _w1_args(np.float32), False),
+    "softmax_cross_entropy_grad": (value_and_grad, softmax_cross_entropy,
+                                   (normal(4, 3), normal(5, 4), np.eye(3)[[0, 2, 1, 1, 0]]), False),
+    "second_order": (second_order, lambda x: np.sum(np.tanh(x) ** 3), (normal(4),), False),
+}
+
+
+def tolerance(value):
+    return {"rtol": 2e-5, "atol": 2e-5} if np.asarray(value).dtype == np.float32 else \
+        {"rtol": 1e-10, "atol": 1e-12}
+
+
+def assert_same(actual, expected):
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(actual, (tuple, list)) and len(actual) == len(expected), (actual, expected)
+        for a, e in zip(actual, expected):
+            assert_same(a, e)
+        return
+    assert isinstance(actual, np.ndarray), type(actual)
+    expected = np.asarray(expected)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
+    np.testing.assert_allclose(actual, expected, **tolerance(expected))
+
+
+def run_case(name):
+    transform, fn, args, with_cpu = CASES[name]
+    expected = transform(fn, backend="reference")(*args)
+    actual = transform(fn, device="cuda")(*args)
+    assert_same(actual, expected)
+    if with_cpu:
+        assert_same(actual, transform(fn)(*args))
+
+
+def main(names):
+    failed = 0
+    for name in names or CASES:
+        try:
+            run_case(name)
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
+        else:
+            print(f"PASS {name}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

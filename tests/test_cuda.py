@@ -1,0 +1,129 @@
+"""The CUDA backend (compiler/codegen/numba_cuda.py), tested without a GPU.
+
+- Results: tests/cuda_simulator_cases.py runs graphs with ``device="cuda"`` under numba's
+  CUDA simulator in a subprocess (numba reads ``NUMBA_ENABLE_CUDASIM`` when numba.cuda is
+  first imported) and compares them with the reference interpreter and the CPU backend.
+- The real compiler: every kernel of a few graphs is compiled to PTX for sm_90 by
+  numba-cuda's NVVM, which needs no GPU.
+- Coverage: every op the CPU backend lowers is lowered for CUDA too, except the explicit
+  ``NOT_YET_ON_CUDA`` set, which fails at compile time with a TracingError naming the op.
+
+Everything is skipped when numba-cuda is not installed (``pip install -e ".[cuda]"``).
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+from compiler.codegen import numba_cpu, numba_cuda
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+needs_numba_cuda = pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
+                                      reason="numba-cuda is not installed (pip install -e '.[cuda]')")
+
+sys.path.insert(0, HERE)
+import cuda_simulator_cases as cases  # noqa: E402
+
+
+def _run(command, tmp_path, simulator):
+    """Run ``python *command`` from the repository root with a cache folder of its own,
+    with or without the CUDA simulator."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env["SYMGRAD_CACHE_DIR"] = str(tmp_path / "cache")
+    if simulator:
+        env["NUMBA_ENABLE_CUDASIM"] = "1"
+    return subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def simulator_results(tmp_path_factory):
+    """``case name -> (passed, report)`` from one simulator subprocess running every case."""
+    tmp_path = tmp_path_factory.mktemp("cudasim")
+    done = _run([os.path.join(HERE, "cuda_simulator_cases.py")], tmp_path, simulator=True)
+    results, current = {}, None
+    for line in done.stdout.splitlines():
+        if line.startswith(("PASS ", "FAIL ")):
+            name = line[5:].split(":", 1)[0]
+            current = results[name] = [line.startswith("PASS"), line]
+        elif current is not None:
+            current[1] += "\n" + line
+    return results, done.stderr[-4000:]
+
+
+@needs_numba_cuda
+@pytest.mark.parametrize("case", list(cases.CASES))
+def test_simulator_matches_reference(simulator_results, case):
+    results, stderr = simulator_results
+    assert case in results, f"the simulator run did not reach {case}:\n{stderr}"
+    passed, report = results[case]
+    assert passed, report
+
+
+PTX_CASES = ["elementwise_float32", "reductions", "matmuls", "shape_ops",
+             "w1_value_and_grad_float32"]
+
+
+@needs_numba_cuda
+@pytest.mark.parametrize("case", PTX_CASES)
+def test_every_kernel_compiles_to_ptx(case):
+    from numba.core import config
+    if config.ENABLE_CUDASIM:
+        pytest.skip("the simulator has no compiler (run without NUMBA_ENABLE_CUDASIM)")
+    transform, fn, args, _ = cases.CASES[case]
+    graph = transform(fn, device="cuda").trace(*args)
+    compiled = numba_cuda.compile_graph(graph, require_device=False)
+    assert "@cuda.jit" in compiled.source and "def setup(" in compiled.source
+    ptx = compiled.ptx(cc=(9, 0))
+    assert set(ptx) == set(compiled.module.SIGNATURES) and ptx
+    for name, text in ptx.items():
+        assert ".target sm_90" in text and ".entry" in text, name
+
+
+def test_cuda_lowers_every_op_the_cpu_lowers():
+    missing = set(numba_cpu.LOWERINGS) - set(numba_cuda.LOWERINGS)
+    assert missing == set(numba_cuda.NOT_YET_ON_CUDA) & set(numba_cpu.LOWERINGS), \
+        f"ops without a CUDA lowering: {sorted(missing - numba_cuda.NOT_YET_ON_CUDA)}"
+    assert not numba_cuda.NOT_YET_ON_CUDA & set(numba_cuda.LOWERINGS)
+
+
+@needs_numba_cuda
+@pytest.mark.skipif(not hasattr(sg.ops, "conv2d"), reason="no conv ops in the registry")
+def test_op_not_yet_on_cuda_fails_at_compile_time_naming_it():
+    def convolve(x, w):
+        return sg.ops.conv2d(x, w, (1, 1), (0, 0), (1, 1))
+    graph = sg.jit(convolve).trace(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)))
+    with pytest.raises(sg.TracingError, match="cannot compile op 'conv2d'"):
+        numba_cuda.compile_graph(graph, require_device=False)
+
+
+def test_unknown_device_is_refused_at_once():
+    with pytest.raises(ValueError, match="unknown device 'tpu'.*'cpu', 'cuda'"):
+        sg.jit(np.sum, device="tpu")
+
+
+def test_reference_backend_runs_only_on_the_cpu():
+    with pytest.raises(ValueError, match="backend='reference'.*device='cuda'"):
+        sg.jit(np.sum, backend="reference", device="cuda")(np.ones(2))
+
+
+@needs_numba_cuda
+def test_without_gpu_or_simulator_the_error_says_so(tmp_path):
+    code = ("import numpy as np, symgrad as sg\n"
+            "from numba import cuda\n"
+            "if cuda.is_available(): print('GPU'); raise SystemExit\n"
+            "try:\n"
+            "    sg.grad(lambda x: np.sum(x * x), device='cuda')(np.ones(3))\n"
+            "except RuntimeError as error:\n"
+            "    print(type(error).__name__, error)\n")
+    done = _run(["-c", code], tmp_path, simulator=False)
+    if done.stdout.strip() == "GPU":
+        pytest.skip("a GPU is visible here")
+    assert done.stdout.startswith("CudaUnavailableError"), done.stdout + done.stderr
+    assert "needs an NVIDIA GPU" in done.stdout and "NUMBA_ENABLE_CUDASIM=1" in done.stdout
