@@ -6,12 +6,23 @@ plans fused loop nests, generates source (``.source``) and loads it from the dis
 import numpy as np
 
 from compiler.blas_threads import loop_blas_threads, settle_blas_threads
-from compiler.cache import load_module
+from compiler.cache import load
 from compiler.codegen import numba_cpu, numba_cuda, training_loop
 from compiler.passes import optimize, plan_fusion
 from compiler.passes.memory import plan_in_place
 
 CODEGENS = {"cpu": numba_cpu, "cuda": numba_cuda}
+
+
+def _first_call(owner, cached):
+    """``owner.function`` until its first call: then the argument types are known, the
+    machine code is loaded from the disk cache or compiled (compiler.cache), and the numba
+    dispatcher itself takes the place of this function."""
+    def first_call(*arguments):
+        owner.function = cached.prepare(arguments)
+        return owner.function(*arguments)
+    first_call.cached = cached
+    return first_call
 
 
 class CompiledGraph:
@@ -21,7 +32,7 @@ class CompiledGraph:
         self.graph = graph
         self.optimized = optimized
         self.source = source
-        self.function = function
+        self.function = _first_call(self, function)
         self.constants = constants
         self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
         self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
@@ -50,9 +61,9 @@ def _compile_graph_cpu(graph, device="cpu"):
     optimized = optimize(graph.copy())
     plan = plan_fusion(optimized)
     source, constant_nodes = CODEGENS[device].generate(optimized, plan)
-    module = load_module(source)
+    cached = load(source, "run", graph, backend=f"numba-{device}", kind="graph")
     constants = [optimized[n]["params"]["value"] for n in constant_nodes]
-    return CompiledGraph(graph, optimized, source, module.run, constants)
+    return CompiledGraph(graph, optimized, source, cached, constants)
 
 
 # device -> graph -> compiled callable (CUDA: kernels and host code, compiler.codegen.numba_cuda)
@@ -67,7 +78,7 @@ class CompiledLoop:
         self.graph = graph
         self.optimized = optimized
         self.source = source
-        self.function = function
+        self.function = _first_call(self, function)
         self.constants = constants
         self.in_place = in_place
 
@@ -77,9 +88,16 @@ class CompiledLoop:
                           *self.constants)
 
 
+def _log_loop_compile(graph, state_count):
+    from symgrad.compile_log import log_compile
+    log_compile("training loop", graph.name, f"a new step graph ({len(graph)} nodes, "
+                f"{state_count} state inputs, {len(graph.inputs) - state_count} batch inputs)")
+
+
 def compile_training_loop(graph, state_count, batching, device="cpu"):
     """Compile a step graph (inputs: state then batch; outputs: loss then new state) into
     one function that runs many steps; see compiler.codegen.training_loop."""
+    _log_loop_compile(graph, state_count)
     settle_blas_threads()
     optimized = optimize(graph.copy())
     plan = plan_fusion(optimized)
@@ -87,6 +105,6 @@ def compile_training_loop(graph, state_count, batching, device="cpu"):
     in_place = plan_in_place(optimized, plan, carried)
     source, constant_nodes = training_loop.generate_loop(optimized, plan, in_place, state_count,
                                                          batching)
-    module = load_module(source)
+    cached = load(source, "train_loop", graph, backend=f"numba-{device}", kind="training_loop")
     constants = [optimized[n]["params"]["value"] for n in constant_nodes]
-    return CompiledLoop(graph, optimized, source, module.train_loop, constants, in_place)
+    return CompiledLoop(graph, optimized, source, cached, constants, in_place)

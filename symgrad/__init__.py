@@ -3,8 +3,13 @@
 >>> import numpy as np, symgrad as sg
 >>> sg.grad(lambda x: np.sum(np.sin(x)))(np.zeros(2))
 array([1., 1.])
+
+Importing symgrad does not import numba or scipy: the compiler (``compiler/``) is imported
+on the first compile.
 """
-from symgrad.errors import TracingError
+__version__ = "0.1.0"   # part of every disk cache key (symgrad.cache)
+
+from symgrad.errors import TracingError  # noqa: E402
 from symgrad.graph import Graph
 from symgrad import ops
 from symgrad import numpy_dispatch  # noqa: F401  (registers numpy functions for tracers)
@@ -26,11 +31,12 @@ from symgrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_en
 from symgrad.functions import PUBLIC as _PUBLIC_FUNCTIONS
 from symgrad import autograd  # noqa: F401
 
+from symgrad import cache  # noqa: F401  (sg.cache.info(), sg.cache.clear())
+
 globals().update(_PUBLIC_FUNCTIONS)
 
-__version__ = "0.1.0"
 __all__ = ["TracingError", "Graph", "Tracer", "trace", "evaluate", "grad", "jit",
            "value_and_grad", "vjp", "check_grad", "where", "ops", "viz", "export_source",
-           "ExportError", "train"]
+           "ExportError", "train", "cache"]
 from symgrad import nn, optim  # noqa: E402,F401  (PyTorch-style layers, losses, optimizers)
 from symgrad.train import train  # noqa: E402,F401  (compiled training loops)

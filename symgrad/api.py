@@ -99,12 +99,13 @@ class Staged:
 class Transformed:
     """A user function wrapped by a transformation; callable like the original."""
 
-    def __init__(self, fn, build, backend="numba", device="cpu"):
+    def __init__(self, fn, build, backend="numba", kind="jit", device="cpu"):
         functools.update_wrapper(self, fn, updated=())
         self.fn = fn
         self.build = build          # (graph, args as tracers) -> output pytree of tracers
         self.backend = backend
         self.device = check_device(device)   # "cpu" or "cuda": where the compiled code runs
+        self.kind = kind            # the transformation's name, for compile logs
         self.cache = {}
 
     def __call__(self, *args):
@@ -120,8 +121,17 @@ class Transformed:
         key = (treedef, tuple(leaf_signature(leaf) for leaf in leaves))
         staged = self.cache.get(key)
         if staged is None:
+            self._log_compile(args, key)
             staged = self.cache[key] = self.stage(args)
         return staged(leaves)
+
+    def _log_compile(self, args, key):
+        """Say why this compiles (``SYMGRAD_LOG_COMPILES=1``); warn if it keeps compiling."""
+        from symgrad.compile_log import history_for, log_compile
+        history = history_for(self.kind, self.fn)
+        reason = history.record(argument_names(self.fn, args), key[1], key[0],
+                                warn=self.backend != "reference")
+        log_compile(self.kind, getattr(self.fn, "__name__", "fn"), reason)
 
     def trace(self, *args):
         """The graph this transformation compiles for ``args`` (forward, or with gradients)."""
@@ -157,7 +167,7 @@ def jit(fn=None, *, backend="numba", device="cpu"):
     """
     if fn is None:
         return functools.partial(jit, backend=backend, device=device)
-    return Transformed(fn, fn, backend, device=device)
+    return Transformed(fn, fn, backend, kind="jit", device=device)
 
 
 def _normalize_argnums(fn, argnums, args):
@@ -236,7 +246,7 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
         grads = tuple(grads) if many else grads[0]
         return ((out, aux), grads) if has_aux else (out, grads)
 
-    return Transformed(fn, build, backend, device=device)
+    return Transformed(fn, build, backend, kind="value_and_grad", device=device)
 
 
 def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
@@ -255,7 +265,7 @@ def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
         value, grads = with_value.build(*args)
         return (grads, value[1]) if has_aux else grads
 
-    return Transformed(fn, build, backend, device=device)
+    return Transformed(fn, build, backend, kind="grad", device=device)
 
 
 def _check_cotangents(out_leaves, cotangents):
@@ -308,8 +318,9 @@ def vjp(fn, *primals, has_aux=False, backend="numba", device="cpu"):
     """
     forward, pull = _VJP_CACHE.get((fn, has_aux, backend, device), (None, None))
     if forward is None:
-        forward = Transformed(fn, fn, backend, device=device)
-        pull = Transformed(fn, _pullback_builder(fn, has_aux), backend, device=device)
+        forward = Transformed(fn, fn, backend, kind="vjp", device=device)
+        pull = Transformed(fn, _pullback_builder(fn, has_aux), backend, kind="vjp pullback",
+                           device=device)
         _VJP_CACHE[(fn, has_aux, backend, device)] = (forward, pull)
     out = forward(*primals)
 

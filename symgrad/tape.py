@@ -151,12 +151,41 @@ def build_gradient_graph(tape, root, wrt):
     return graph
 
 
+COMPILE_ON_USE = 2
+
+
+class TieredBackward:
+    """The backward pass of one tape structure. Its first use runs the gradient graph with
+    the reference interpreter (numpy, op by op: no compile); use number ``COMPILE_ON_USE``
+    compiles it, and the compiled function serves every later use. A backward that runs
+    once (an interactive ``y.backward()``, or the eager first step of ``sg.train`` before
+    the loop is compiled) so never waits for numba; a loop compiles on its second step."""
+
+    def __init__(self, graph):
+        self.graph = graph
+        self.uses = 0
+        self.compiled = None
+
+    def __call__(self, *inputs):
+        if self.compiled is None:
+            self.uses += 1
+            if self.uses < COMPILE_ON_USE:
+                from symgrad.interpreter import evaluate
+                return tuple(evaluate(self.graph, inputs))
+            from compiler import compile_graph
+            from symgrad.compile_log import log_compile
+            log_compile("eager backward", f"{self.graph.name} ({len(self.graph)} nodes)",
+                        f"a tape structure used {self.uses} times")
+            self.compiled = compile_graph(self.graph)
+        return self.compiled(*inputs)
+
+
 def compiled_backward(tape, root, wrt):
+    """The backward function of ``tape``'s structure, made once per structure."""
     key = tape.key(wrt, root.shape)
     compiled = _COMPILED.get(key)
     if compiled is None:
-        from compiler import compile_graph
-        compiled = _COMPILED[key] = compile_graph(build_gradient_graph(tape, root, wrt))
+        compiled = _COMPILED[key] = TieredBackward(build_gradient_graph(tape, root, wrt))
     return compiled
 
 

@@ -9,7 +9,7 @@ nothing.
 """
 import numpy as np
 
-from compiler.codegen.source import SourceWriter, literal, shape_text
+from compiler.codegen.source import SourceWriter, copy_lines, literal, shape_text
 from symgrad.ops.registry import OPS
 
 FASTMATH = '{"nsz", "contract", "arcp"}'
@@ -76,7 +76,7 @@ class Lowering:
         if copy not in self.prologue.names:
             self.buffer(copy, self.attrs(operand)["shape"], self.attrs(operand)["dtype"])
             self.prologue.names.add(copy)
-            self.out.line(f"{copy}[...] = {variable.name}")
+            copy_lines(self.out, copy, variable.name, self.attrs(operand)["shape"])
         return copy
 
 
@@ -280,10 +280,15 @@ def lower_getitem(lowering, node):
 def lower_setitem(lowering, node):
     target, value = lowering.operand_vars(node)
     name = lowering.allocate(node)
+    shape = lowering.attrs(node)["shape"]
     if name != target.name:
-        lowering.out.line(f"{name}[...] = {target.name}")
-    index = index_text(lowering.attrs(node)["params"]["index"])
-    lowering.out.line(f"{name}[{index}] = {value.name}")
+        copy_lines(lowering.out, name, target.name, shape)
+    index = lowering.attrs(node)["params"]["index"]
+    if value.kind == "scalar":
+        lowering.out.line(f"{name}[{index_text(index)}] = {value.name}")
+    else:
+        value_shape = lowering.attrs(lowering.graph.operands(node)[1])["shape"]
+        copy_lines(lowering.out, name, value.name, shape, index, value_shape)
 
 
 def lower_concatenate(lowering, node):
@@ -291,8 +296,10 @@ def lower_concatenate(lowering, node):
     axis = lowering.attrs(node)["params"]["axis"]
     start = 0
     for operand, variable in zip(lowering.graph.operands(node), lowering.operand_vars(node)):
-        stop = start + lowering.attrs(operand)["shape"][axis]
-        lowering.out.line(f"{name}[{':, ' * axis}{start}:{stop}] = {variable.name}")
+        shape = lowering.attrs(operand)["shape"]
+        stop = start + shape[axis]
+        index = tuple((0, d, 1) for d in shape[:axis]) + ((start, stop, 1),)
+        copy_lines(lowering.out, name, variable.name, lowering.attrs(node)["shape"], index, shape)
         start = stop
 
 

@@ -31,6 +31,41 @@ class SourceWriter:
         return "\n".join(self.lines) + "\n"
 
 
+def copy_lines(writer, target, source, shape, index=None, source_shape=None):
+    """``target[index] = source`` between arrays, as an explicit loop nest.
+
+    numba's array-to-array slice assignment compiles the formatting of its shape-mismatch
+    error message (unicode joins, int-to-str...) in every new process: ~2 s of a cold compile
+    for one ``v[...] = w`` line. The loop compiles in milliseconds and runs as fast.
+    ``shape`` is the target's; ``index`` a primitive index (ints and ``(start, stop, step)``
+    ranges, leading axes; None: all of the target); ``source`` broadcasts to the indexed
+    region as in numpy (``source_shape``, default the region's shape)."""
+    index = tuple(index or ())
+    loops, at = [], []          # extent of each loop; target index expression of each axis
+    for axis, extent in enumerate(shape):
+        entry = index[axis] if axis < len(index) else (0, extent, 1)
+        if isinstance(entry, tuple):
+            start, stop, step = entry
+            k = f"k{len(loops)}"
+            loops.append(len(range(start, stop, step)))
+            at.append(k if (start, step) == (0, 1) else
+                      f"{start} + {k}" if step == 1 else f"{start} + {step} * {k}")
+        else:
+            at.append(str(int(entry)))
+    source_shape = tuple(loops) if source_shape is None else tuple(source_shape)
+    if not source_shape:
+        writer.line(f"{target}[{', '.join(at) or '...'}] = {source}")
+        return
+    offset = len(loops) - len(source_shape)
+    read = ["0" if d == 1 and loops[offset + i] != 1 else f"k{offset + i}"
+            for i, d in enumerate(source_shape)]
+    for k, extent in enumerate(loops):
+        writer.open(f"for k{k} in range({extent}):")
+    writer.line(f"{target}[{', '.join(at)}] = {source}[{', '.join(read)}]")
+    for _ in loops:
+        writer.close()
+
+
 def literal(value, dtype):
     """Source for a typed scalar constant, e.g. ``np.float32(0.5)`` or ``-np.inf``."""
     dtype = np.dtype(dtype)

@@ -12,7 +12,7 @@ row ``order[k]``, without a batch axis) and ``"batch"`` (step ``k`` gathers rows
 ``order[k*B:(k+1)*B]`` into a buffer made once).
 """
 from compiler.codegen.numba_cpu import FASTMATH, HEADER, lower_graph, signature
-from compiler.codegen.source import SourceWriter
+from compiler.codegen.source import SourceWriter, copy_lines
 
 
 def _select_batch(function, batch_names, batching):
@@ -36,7 +36,7 @@ def _carry_state(function, lowering, state_names, graph, in_place):
         if variable.kind == "scalar":
             function.line(f"{name} = {variable.name}")
         else:
-            function.line(f"{name}[...] = {variable.name}")
+            copy_lines(function, name, variable.name, graph[node]["shape"])
 
 
 def generate_loop(graph, plan, in_place, state_count, batching, function_name="train_loop"):
