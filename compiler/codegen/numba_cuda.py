@@ -294,9 +294,9 @@ def lower_reduction(lowering, nest):
     body.close()
     body.open("if thread == 0:")
     keepdims = lowering.attrs(node)["params"]["keepdims"]
-    out_indices = [index for axis, index in enumerate(indices)
-                   if axis not in axes] if not keepdims else \
-        ["0" if axis in axes else index for axis, index in enumerate(indices)]
+    out_indices = [("0" if keepdims else None) if axis in axes else index
+                   for axis, index in enumerate(indices)]
+    out_indices = [index for index in out_indices if index is not None]
     body.line(f"{kernel.use(out)}[{', '.join(out_indices) or '0'}] = partial[0]")
     body.close()
     kernel.finish(f"min({outputs}, MAX_BLOCKS), THREADS")
