@@ -160,6 +160,22 @@ CASES = [
     Case("setitem", set_rows, (X, Y)),
     Case("setitem_scalar", set_scalar, (X,)),
     Case("custom_vjp", lambda a: custom_cube(a) * a, (X,)),
+    # convolution and pooling (NCHW): the ops and their gradient ops, padded and strided
+    Case("conv2d", lambda x, w, g: (
+        sg.ops.conv2d(x, w, stride=2, padding=1, dilation=(1, 2)),
+        sg.ops.conv2d_input_grad(g, w, (6, 5), stride=2, padding=1, dilation=(1, 2)),
+        sg.ops.conv2d_weight_grad(x, g, (3, 2), stride=2, padding=1, dilation=(1, 2))),
+        (uniform((2, 2, 6, 5), -1, 1, seed=10), uniform((3, 2, 3, 2), -1, 1, seed=11),
+         uniform((2, 3, 3, 3), -1, 1, seed=12))),
+    Case("pooling", lambda x, h, g: (
+        sg.ops.max_pool2d(x, 2) * h[:, :, :3, :2], sg.ops.max_pool2d(x, 3, 2, 1),
+        sg.ops.max_pool2d_grad(x, g, 3, 2, 1), sg.ops.max_pool2d_gather(x, h, 3, 2, 1),
+        sg.ops.avg_pool2d(x * h, 3, 2, 1), sg.ops.avg_pool2d(x, (2, 3), 1, count_include_pad=False),
+        sg.ops.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+        sg.ops.avg_pool2d_grad(g * g, (6, 5), 3, 2, 1)),
+        # distinct values, far apart: no window has a tie, even after a numeric step
+        (np.random.default_rng(13).permutation(60).reshape(1, 2, 6, 5) / 10,
+         uniform((1, 2, 6, 5), -1, 1, seed=14), uniform((1, 2, 3, 3), -1, 1, seed=15))),
 ]
 CASES_BY_NAME = {case.name: case for case in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"

@@ -18,9 +18,10 @@ from symgrad.nn.container import ModuleDict, ModuleList, Sequential
 from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
                                Tanh, Unflatten)
 from symgrad.nn.loss import CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from symgrad.nn import functional, init
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
-           "LogSoftmax", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "functional",
-           "init"]
+           "LogSoftmax", "Conv2d", "MaxPool2d", "AvgPool2d", "MSELoss", "L1Loss",
+           "CrossEntropyLoss", "NLLLoss", "functional", "init"]

@@ -287,3 +287,6 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if weight is None:
         return apply("NllLossBackward0", _nll_unweighted, input, target, **static)
     return apply("NllLossBackward0", _nll_of_log_probs, input, target, weight, **static)
+
+
+from symgrad.nn.functional_conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402,F401

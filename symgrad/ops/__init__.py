@@ -9,5 +9,8 @@ from symgrad.ops.shape import (  # noqa: F401
     broadcast_to, concatenate, expand_dims, getitem, ravel, reshape, setitem, squeeze, stack,
     swapaxes, transpose)
 from symgrad.ops.linalg import dot, matmul  # noqa: F401
+from symgrad.ops.conv import (  # noqa: F401
+    avg_pool2d, avg_pool2d_grad, conv2d, conv2d_input_grad, conv2d_weight_grad, max_pool2d,
+    max_pool2d_gather, max_pool2d_grad)
 from symgrad.ops import custom  # noqa: F401  (custom_vjp, for autograd.Function)
 from symgrad.ops import methods  # noqa: F401,E402  (gives Tracer its operators)
