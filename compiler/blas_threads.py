@@ -8,6 +8,7 @@ instead of 0.56 ms. So once compiled code may call BLAS, every BLAS library gets
 scipy's BLAS for its whole run, so there BLAS gets every core (W1: 238 µs per step instead
 of 327; ``SYMGRAD_LOOP_BLAS_THREADS`` chooses another count).
 """
+import contextlib
 import importlib.machinery
 import importlib.util
 import os
@@ -25,21 +26,19 @@ class _AttachToParent:
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "scipy.linalg":
             return None
-        sys.meta_path.remove(self)
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)
         spec = importlib.util.find_spec(fullname)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+        if spec is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        loader = spec.loader
+        run = spec.loader.exec_module        # this spec's own loader instance
 
-        class Loader:
-            def create_module(self, spec):
-                return loader.create_module(spec)
-
-            def exec_module(self, module):
+        def exec_module(module):
+            if BLAS_MODULE in sys.modules:
                 module.cython_blas = sys.modules[BLAS_MODULE]
-                loader.exec_module(module)
+            run(module)
 
-        spec.loader = Loader()
+        spec.loader.exec_module = exec_module
         return spec
 
 

@@ -221,6 +221,17 @@ def test_import_symgrad_imports_neither_numba_nor_scipy():
     assert out.strip() == "[]"
 
 
+def test_blas_is_loaded_without_scipy_linalg_which_still_imports_normally():
+    code = ("import sys, numpy, compiler.blas_threads as b; b.settle_blas_threads(); "
+            "print('scipy.linalg' in sys.modules); "
+            "import scipy.linalg, scipy.linalg.cython_blas as m; "
+            "print(scipy.linalg.cython_blas is m is sys.modules['scipy.linalg.cython_blas']); "
+            "print(scipy.linalg.solve(numpy.eye(2), numpy.ones(2)).tolist())")
+    out = subprocess.run([sys.executable, "-c", code], env=child_env("unused"), capture_output=True,
+                         text=True, check=True, cwd=ROOT).stdout.split()
+    assert out == ["False", "True", "[1.0,", "1.0]"]
+
+
 # -- in this process ---------------------------------------------------------------------------
 def test_info_and_clear_in_process(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(tmp_path))
