@@ -156,6 +156,28 @@ class Transformed:
         return self.cache[(treedef, tuple(leaf_signature(leaf) for leaf in leaves))].compiled
 
 
+def reused(transformation):
+    """Transforming the same function the same way twice gives back the first result, with
+    its compiled cache: ``sg.value_and_grad(loss)`` written inside a training step compiles
+    once, not once per step. (As with jax.jit, globals the function reads are captured when
+    it is first traced.)"""
+    @functools.wraps(transformation)
+    def cached(fn=None, *args, **options):
+        if fn is None:
+            return transformation(fn, *args, **options)
+        key = (transformation.__name__, args, tuple(sorted(options.items())))
+        try:
+            store = fn.__dict__.setdefault("_symgrad_transformations", {})
+            hash(key)
+        except (AttributeError, TypeError):     # no __dict__ (bound methods), unhashable args
+            return transformation(fn, *args, **options)
+        if key not in store:
+            store[key] = transformation(fn, *args, **options)
+        return store[key]
+    return cached
+
+
+@reused
 def jit(fn=None, *, backend="numba", device="cpu"):
     """Compile ``fn``'s forward computation (traced once per signature). ``device="cuda"``
     compiles it into CUDA kernels instead (compiler.codegen.numba_cuda; so do ``grad``,
@@ -212,6 +234,7 @@ def _scalar_output(fn, out):
     return reshape(out, ()) if out.shape != () else out
 
 
+@reused
 def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
     """Like JAX: ``(value, gradient)``; the gradient has the structure of ``args[argnums]``.
 
@@ -249,6 +272,7 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
     return Transformed(fn, build, backend, kind="value_and_grad", device=device)
 
 
+@reused
 def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
     """The gradient of a scalar function, as a function (``@sg.grad`` works as a decorator).
 

@@ -412,3 +412,14 @@ def test_check_grad_finds_a_wrong_derivative_and_says_where():
     analytic, numeric = (float(message.split(word)[1].split(",")[0].strip(" )"))
                          for word in ("symgrad", "numeric"))
     assert analytic / numeric == pytest.approx(2 / 3, rel=1e-5)
+
+
+def test_transforming_the_same_function_again_reuses_the_compiled_function():
+    def loss(w):
+        return np.sum(w * w)
+    assert sg.grad(loss) is sg.grad(loss)
+    assert sg.value_and_grad(loss, argnums=0) is sg.value_and_grad(loss, argnums=0)
+    assert sg.grad(loss, backend="reference") is not sg.grad(loss)
+    first = sg.grad(loss)
+    first(np.ones(3))
+    assert len(sg.grad(loss).cache) == 1
