@@ -1,0 +1,231 @@
+"""W4: LeNet (seed 001) training steps at batch 1 and batch 64, float32.
+
+Per batch size, in one run (each variant in a fresh process, so that no library's idle
+threads disturb another's): symgrad's ``sg.train`` of the PyTorch-style step (µs per step
+from the difference of a long and a short run, so tracing, the eager first step and the
+compile are excluded; the first call's time is reported separately, cold with an empty
+cache and warm with the cache filled), the same loop with one BLAS thread, symgrad's eager
+Tensor step, PyTorch eager (default threads and one thread), JAX when installed, and the
+FLOP floor: FLOPs per step / this machine's measured sgemm FLOP/s.
+Run: ``python benchmarks/bench_w4.py`` (``--batch 64`` for one size).
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from common import print_table, sgemm_flops_per_second, time_per_call
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "examples"))
+
+
+def data(batch, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((batch, 1, 32, 32)).astype(np.float32),
+            rng.standard_normal((batch, 10)).astype(np.float32))
+
+
+def flops_per_step(batch):
+    """Multiply-adds x 2 of the forward, the weight gradients and the input gradients (not
+    of conv1, whose input needs none)."""
+    conv1, conv2 = 6 * 1 * 9 * 30 * 30, 16 * 6 * 9 * 13 * 13
+    linear = 576 * 120 + 120 * 84 + 84 * 10
+    forward = conv1 + conv2 + linear
+    backward = conv1 + 2 * conv2 + 2 * linear
+    return 2 * batch * (forward + backward)
+
+
+# -- symgrad ---------------------------------------------------------------------------------------
+def symgrad_train(batch):
+    import symgrad as sg
+    import w4_lenet
+    from symgrad import nn, optim
+    sg.manual_seed(0)
+    net = w4_lenet.Net()
+    criterion, optimizer = nn.MSELoss(), optim.SGD(net.parameters(), lr=0.01)
+
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = criterion(net(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    arrays = data(batch)
+    start = time.perf_counter()
+    sg.train(step, data=arrays, steps=2, progress=False)
+    first = time.perf_counter() - start
+    short, long = (20, 2000) if batch == 1 else (4, 150)
+    samples = []
+    for _ in range(3):
+        times = []
+        for steps in (short, long):
+            start = time.perf_counter()
+            sg.train(step, data=arrays, steps=steps, progress=False)
+            times.append(time.perf_counter() - start)
+        samples.append((times[1] - times[0]) / (long - short))
+    return min(samples), first
+
+
+def symgrad_eager(batch):
+    import symgrad as torch
+    import w4_lenet
+    from symgrad import nn, optim
+    torch.manual_seed(0)
+    net = w4_lenet.Net()
+    criterion, optimizer = nn.MSELoss(), optim.SGD(net.parameters(), lr=0.01)
+    x, y = (torch.tensor(a) for a in data(batch))
+
+    def step():
+        optimizer.zero_grad()
+        criterion(net(x), y).backward()
+        optimizer.step()
+    for _ in range(3):      # the backward graph compiles on its second use
+        step()
+    return time_per_call(step), None
+
+
+# -- baselines -------------------------------------------------------------------------------------
+def torch_step(batch, threads):
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    torch.set_num_threads(threads)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 6, 3), nn.Conv2d(6, 16, 3)
+            self.fc1, self.fc2, self.fc3 = nn.Linear(576, 120), nn.Linear(120, 84), nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = x.view(-1, 576)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+    net = Net()
+    criterion, optimizer = nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=0.01)
+    x, y = (torch.from_numpy(a) for a in data(batch))
+
+    def step():
+        optimizer.zero_grad()
+        criterion(net(x), y).backward()
+        optimizer.step()
+    return time_per_call(step), None
+
+
+def torch_variants(batch):
+    try:
+        import torch
+    except ImportError:
+        return {}
+    cores = torch.get_num_threads()
+    return {f"PyTorch eager ({cores} threads)": lambda: torch_step(batch, cores),
+            "PyTorch eager (1 thread)": lambda: torch_step(batch, 1)}
+
+
+def jax_variants(batch):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return {}
+    from jax import lax
+
+    def conv(x, w, b):
+        out = lax.conv_general_dilated(x, w, (1, 1), "VALID")
+        return out + b[None, :, None, None]
+
+    def pool(x):
+        return lax.reduce_window(x, -jnp.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+
+    def loss(params, x, y):
+        c1w, c1b, c2w, c2b, w1, b1, w2, b2, w3, b3 = params
+        h = pool(jax.nn.relu(conv(x, c1w, c1b)))
+        h = pool(jax.nn.relu(conv(h, c2w, c2b))).reshape(x.shape[0], -1)
+        h = jax.nn.relu(h @ w1.T + b1)
+        h = jax.nn.relu(h @ w2.T + b2)
+        return jnp.mean((h @ w3.T + b3 - y) ** 2)
+
+    @jax.jit
+    def step(params, x, y):
+        grads = jax.grad(loss)(params, x, y)
+        return [p - 0.01 * g for p, g in zip(params, grads)]
+
+    @jax.jit
+    def loop(params, x, y):
+        return lax.fori_loop(0, 100, lambda i, p: step(p, x, y), params)
+
+    rng = np.random.default_rng(0)
+    shapes = [(6, 1, 3, 3), (6,), (16, 6, 3, 3), (16,), (120, 576), (120,), (84, 120), (84,),
+              (10, 84), (10,)]
+    params = [jnp.asarray(rng.uniform(-0.1, 0.1, s).astype(np.float32)) for s in shapes]
+    x, y = (jnp.asarray(a) for a in data(batch))
+    return {"JAX jit step": lambda: (time_per_call(
+                lambda: jax.block_until_ready(step(params, x, y))), None),
+            "JAX fori_loop (per step)": lambda: (time_per_call(
+                lambda: jax.block_until_ready(loop(params, x, y))) / 100, None)}
+
+
+def variants(batch):
+    """name -> function() returning (seconds per step, first-call seconds or None)."""
+    found = {
+        "symgrad sg.train": lambda: symgrad_train(batch),
+        "symgrad sg.train, 1 BLAS thread": lambda: symgrad_train(batch),
+        "symgrad eager Tensor step": lambda: symgrad_eager(batch),
+    }
+    found.update(torch_variants(batch))
+    found.update(jax_variants(batch))
+    found["FLOP floor (FLOPs / sgemm FLOP/s)"] = \
+        lambda: (flops_per_step(batch) / sgemm_flops_per_second(), None)
+    return found
+
+
+ENVIRONMENT = {"symgrad sg.train, 1 BLAS thread": {"SYMGRAD_LOOP_BLAS_THREADS": "1"}}
+
+
+def measure_one(batch, variant):
+    seconds, first = variants(batch)[variant]()
+    print(json.dumps([seconds, first]))
+
+
+def run(batch, variant, cache):
+    environment = dict(os.environ, SYMGRAD_CACHE_DIR=cache, **ENVIRONMENT.get(variant, {}))
+    out = subprocess.run([sys.executable, __file__, str(batch), variant], capture_output=True,
+                         text=True, env=environment)
+    if out.returncode:
+        raise RuntimeError(f"{variant} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(batches):
+    with tempfile.TemporaryDirectory() as cache:
+        for batch in batches:
+            names = list(variants(batch))
+            rows, notes = [], []
+            for name in names:
+                seconds, first = run(batch, name, cache)
+                if name == "symgrad sg.train":
+                    _, warm = run(batch, name, cache)      # new process, cache filled
+                    notes.append(f"sg.train first call incl. trace and compile: cold "
+                                 f"{first:.1f} s, warm {warm:.1f} s")
+                rows.append((name, seconds))
+            baseline = next((n for n in names if n.startswith("PyTorch eager (")), names[0])
+            print_table(f"W4 LeNet, batch {batch}, float32: µs per training step "
+                        f"({flops_per_step(batch) / 1e6:.1f} MFLOP/step)", rows, baseline)
+            for note in notes:
+                print(note)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1].isdigit():
+        measure_one(int(sys.argv[1]), sys.argv[2])
+    else:
+        chosen = [int(sys.argv[sys.argv.index("--batch") + 1])] if "--batch" in sys.argv else [1, 64]
+        main(chosen)
