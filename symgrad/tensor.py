@@ -237,3 +237,18 @@ BACKWARD_NAMES = {
     ops.sqrt: "SqrtBackward0", ops.absolute: "AbsBackward0", ops.tanh: "TanhBackward0",
     ops.sin: "SinBackward0", ops.cos: "CosBackward0", ops.square: "PowBackward0",
 }
+
+
+def reset_grads(tensors, set_to_none=True):
+    """``zero_grad`` of modules and optimizers: each ``.grad`` to None, or zeroed in place."""
+    from symgrad.grad_mode import no_grad
+    for tensor in tensors:
+        if tensor.grad is None:
+            continue
+        if set_to_none:
+            tensor.grad = None
+            continue
+        if tensor.grad.grad_fn is not None:
+            tensor.grad = tensor.grad.detach()
+        with no_grad():
+            tensor.grad.zero_()

@@ -81,3 +81,19 @@ def assert_same(actual, expected, **tol):
             np.testing.assert_allclose(actual, expected, **(tol or tolerance(expected.dtype)))
         else:
             np.testing.assert_array_equal(actual, expected)
+
+
+def half_gradient_function():
+    """An autograd.Function whose forward is the identity and whose backward halves the
+    gradient: a result that shows the user's backward is the one that ran."""
+    import symgrad as sg
+
+    class HalfGradient(sg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 0.5
+    return HalfGradient

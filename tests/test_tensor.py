@@ -10,7 +10,7 @@ import pytest
 import symgrad as torch
 from symgrad import tape
 
-from conftest import load_example
+from conftest import half_gradient_function, load_example
 
 
 def test_sum_backward_gives_ones():
@@ -159,16 +159,7 @@ def test_autograd_grad_returns_without_accumulating():
 MyReLU = load_example("w5_myrelu").MyReLU
 
 
-class HalfGradient(torch.autograd.Function):
-    """Identity forward, halved backward: shows that the user's backward is what runs."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x * 1
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * 0.5
+HalfGradient = half_gradient_function()
 
 
 def test_custom_function_backward_is_used():

@@ -12,6 +12,8 @@ import symgrad as sg
 from symgrad import nn, optim
 from symgrad.batching import plan_batches
 
+from conftest import half_gradient_function
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -146,15 +148,7 @@ def test_parameter_buffers_are_updated_in_place():
 
 
 def test_custom_function_backward_runs_inside_the_compiled_loop():
-    class HalfGradient(sg.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 1
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad * 0.5
-
+    HalfGradient = half_gradient_function()
     w = sg.tensor([1.0], requires_grad=True)
     opt = optim.SGD([w], lr=0.1)
 

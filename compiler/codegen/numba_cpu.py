@@ -10,6 +10,7 @@ nothing.
 import numpy as np
 
 from compiler.codegen.source import SourceWriter, copy_lines, literal, shape_text
+from compiler.passes.fuse import fused_ops
 from symgrad.ops.registry import OPS
 
 FASTMATH = '{"nsz", "contract", "arcp"}'
@@ -324,7 +325,7 @@ LOWERINGS = {
     "setitem": lower_setitem,
     "concatenate": lower_concatenate,
     "custom_vjp": lower_custom_vjp,
-    **{name: lower_fused for name, op in OPS.items() if op.elementwise or op.family == "reduction"},
+    **dict.fromkeys(fused_ops(), lower_fused),
 }
 
 

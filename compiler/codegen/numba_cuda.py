@@ -27,7 +27,7 @@ import numpy as np
 from compiler.codegen.numba_cpu import REDUCTIONS, numba_dtype, scalar_expression
 from compiler.codegen.source import SourceWriter, literal, shape_text
 from symgrad.errors import TracingError
-from symgrad.ops.registry import OPS
+from compiler.passes.fuse import fused_ops
 
 # Ops with a CPU lowering and none here yet: compiling a graph with one of them for CUDA
 # raises a TracingError naming the op.
@@ -462,7 +462,7 @@ LOWERINGS = {
     "setitem": lower_setitem,
     "concatenate": lower_concatenate,
     "custom_vjp": lower_custom_vjp,
-    **{name: lower_fused for name, op in OPS.items() if op.elementwise or op.family == "reduction"},
+    **dict.fromkeys(fused_ops(), lower_fused),
 }
 
 

@@ -36,6 +36,11 @@ class FusionPlan:
         return nest if nest is not None and nest.root == node else None
 
 
+def fused_ops():
+    """Names of the ops that only ever appear inside loop nests (backends lower them as one)."""
+    return [name for name, op in OPS.items() if op.elementwise or op.family == "reduction"]
+
+
 def is_elementwise(graph, node):
     return OPS[graph.op(node)].elementwise
 

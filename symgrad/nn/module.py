@@ -20,7 +20,7 @@ import numpy as np
 
 from symgrad.grad_mode import no_grad
 from symgrad.nn.parameter import Parameter
-from symgrad.tensor import Tensor
+from symgrad.tensor import Tensor, reset_grads
 from symgrad.tracing import node_scope
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -288,17 +288,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters: to None (default) or to zeros."""
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                grad = param.grad
-                if grad.grad_fn is not None:
-                    param.grad = grad = grad.detach()
-                with no_grad():
-                    grad.zero_()
+        reset_grads(self.parameters(), set_to_none)
 
     # -- dtype conversion -----------------------------------------------------------------------
     def _cast(self, dtype):

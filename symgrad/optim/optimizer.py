@@ -16,8 +16,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symgrad.grad_mode import enable_grad, no_grad
-from symgrad.tensor import Tensor
+from symgrad.grad_mode import enable_grad
+from symgrad.tensor import Tensor, reset_grads
 
 
 class _Required:
@@ -172,18 +172,7 @@ class Optimizer:
     # -- gradients --------------------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of every parameter: to None (default) or to zeros."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    grad = param.grad
-                    if grad.grad_fn is not None:
-                        param.grad = grad = grad.detach()
-                    with no_grad():
-                        grad.zero_()
+        reset_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         raise NotImplementedError(f"{type(self).__name__} does not implement step()")
