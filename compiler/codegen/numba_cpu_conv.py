@@ -11,8 +11,15 @@ Pooling is plain loops; ``max_pool2d`` records each window's first maximum (a fl
 into the input plane) and its gradient ops read those indices when the forward is in the
 graph. Every buffer is made in the prologue; shapes and params are literals in the source.
 """
+import numpy as np
+
 from compiler.codegen.numba_cpu import numba_dtype
 from compiler.codegen.source import literal, shape_text
+
+
+# Unfolded inputs and expanded cotangents of a whole batch up to this size are kept and shared
+# by the convolution ops that read them (they stay in L2); larger ones are made per sample.
+SHARED_BYTES = 256 * 1024
 
 
 def _params(lowering, node):
@@ -104,16 +111,19 @@ class _Unfolding:
     ``q = y*Wp + x`` for ``x < Wp``, so each row of ``cols`` is ONE contiguous copy of the
     padded input plane, shifted by the kernel offset; columns with ``x >= OW`` are junk.
     Products then give junk in those columns: the output is compacted, and the cotangent is
-    expanded into a buffer that is zero there. Long copies vectorize where short rows do not:
-    in the LeNet step at batch 64 every stride-1 convolution op ran 4-15% faster wide. The
-    wide layout is used for stride 1 unless junk would be more than half the columns.
+    expanded into a buffer that is zero there. Long copies vectorize where short rows do not,
+    but compacting and expanding cost O*OH*OW short-row copies each, so the wide layout is
+    used for stride 1 when the unfolded block is much larger than the output (R > 2*O) and
+    junk is at most half the columns: LeNet's conv2 (R=54, O=16) ran its three ops 10-15%
+    faster wide at batch 64; conv1 (R=9, O=6) lost at batch 1.
     """
 
-    def __init__(self, lowering, node, g):
+    def __init__(self, lowering, node, g, out_channels):
         self.lowering, self.node, self.g = lowering, node, g
         self.dtype = lowering.attrs(node)["dtype"]
         self.hp, self.wp = g.h + 2 * g.ph, g.w + 2 * g.pw
-        self.wide = (g.sh, g.sw) == (1, 1) and self.wp - g.ow <= g.ow
+        self.wide = ((g.sh, g.sw) == (1, 1) and self.wp - g.ow <= g.ow
+                     and g.rows > 2 * out_channels)
         self.columns = g.oh * self.wp if self.wide else g.positions
         self.padded_plane = None
         if self.wide and g.padded:
@@ -126,15 +136,39 @@ class _Unfolding:
             self.lowering.prologue.line(f"{name}[...] = 0")
         return name
 
-    def columns_buffer(self, what):
-        """A (R, columns) buffer for unfolded samples. Cells never written stay zero: narrow
-        cells that read padding, and the wide rows' tails past the end of the plane (junk
-        columns: zero, not NaN, times a zero cotangent must give zero)."""
-        return self.buffer(what, (self.g.rows, self.columns), zero=self.g.padded or self.wide)
-
     def out_buffer(self, what, channels):
         """A (channels, columns) buffer whose wide junk columns are zero."""
         return self.buffer(what, (channels, self.columns), zero=self.wide)
+
+    def unfolded(self, x):
+        """``(buffer expression for sample n, whether this op fills it)``: a (R, columns)
+        block. Cells never written stay zero: narrow cells that read padding, and the wide
+        rows' tails past the end of the plane (junk: zero, not NaN, times a zero cotangent
+        must give zero). When the whole
+        batch unfolded is small it is one buffer shared by the convolution ops of ``x``
+        (the forward fills it, the weight gradient reads it); a large batch is unfolded one
+        sample at a time into a block that stays in cache, and again for the weight
+        gradient (faster than writing and re-reading megabytes)."""
+        g = self.g
+        key = ("cols", x, (g.kh, g.kw), (g.sh, g.sw), (g.ph, g.pw), (g.dh, g.dw))
+        return self._per_sample(key, "cols", (g.rows, self.columns), self.g.padded or self.wide)
+
+    def expanded(self, cot, channels):
+        """Like ``unfolded``: the cotangent in the wide layout (zero in junk columns), shared
+        by the input and weight gradients of one convolution when the batch's is small."""
+        key = ("expanded", cot, self.wp)
+        return self._per_sample(key, "gw", (channels, self.columns), True)
+
+    def _per_sample(self, key, what, shape, zero):
+        size = self.g.n * int(np.prod(shape)) * np.dtype(self.dtype).itemsize
+        if self.g.n > 1 and size > SHARED_BYTES:
+            return self.buffer(what, shape, zero), True
+        shared = _shared(self.lowering)
+        if key in shared:
+            return f"{shared[key]}[n]", False
+        name = self.buffer(what, (self.g.n,) + shape, zero)
+        shared[key] = name
+        return f"{name}[n]", True
 
     # -- emission, inside ``for n in range(N):`` ------------------------------------------------
     def emit_unfold(self, source, cols):
@@ -234,14 +268,15 @@ def lower_conv2d(lowering, node):
     g = _conv_geometry(lowering, x, node, kernel)
     source, weight = lowering.contiguous(x), lowering.contiguous(w)
     out_name = lowering.allocate(node)
-    unfold = _Unfolding(lowering, node, g)
-    cols = unfold.columns_buffer("cols")
+    unfold = _Unfolding(lowering, node, g, o)
+    cols, fill = unfold.unfolded(x)
     body = lowering.out
     body.line(f"w{node} = {weight}.reshape(({o}, {g.rows}))")
     if unfold.wide:
         product = unfold.out_buffer("prod", o)
     body.open(f"for n in range({g.n}):")
-    unfold.emit_unfold(source, cols)
+    if fill:
+        unfold.emit_unfold(source, cols)
     if unfold.wide:
         body.line(f"np.dot(w{node}, {cols}, {product})")
         unfold.emit_compact(product, out_name, o)
@@ -259,22 +294,30 @@ def lower_conv2d_weight_grad(lowering, node):
     o = _shape(lowering, node)[0]
     source, grad = lowering.contiguous(x), lowering.contiguous(cot)
     out_name = lowering.allocate(node)
-    unfold = _Unfolding(lowering, node, g)
-    cols = unfold.columns_buffer("cols")
-    partial = unfold.buffer("part", (o, g.rows))
+    unfold = _Unfolding(lowering, node, g, o)
+    cols, fill = unfold.unfolded(x)
     body = lowering.out
-    body.line(f"dw{node} = {out_name}.reshape(({o}, {g.rows}))")
-    body.line(f"dw{node}[...] = {_zero(unfold.dtype)}")
+    dw = f"dw{node}"
+    body.line(f"{dw} = {out_name}.reshape(({o}, {g.rows}))")
+    if g.n > 1:
+        partial = unfold.buffer("part", (o, g.rows))
+        body.line(f"{dw}[...] = {_zero(unfold.dtype)}")
     if unfold.wide:
-        expanded = unfold.out_buffer("gw", o)
+        expanded, expand = unfold.expanded(cot, o)
     body.open(f"for n in range({g.n}):")
-    unfold.emit_unfold(source, cols)
+    if fill:
+        unfold.emit_unfold(source, cols)
     if unfold.wide:
-        unfold.emit_expand(grad, expanded, o)
-        body.line(f"np.dot({expanded}, {cols}.T, {partial})")
+        if expand:
+            unfold.emit_expand(grad, expanded, o)
+        product = f"{expanded}, {cols}.T"
     else:
-        body.line(f"np.dot({grad}[n].reshape(({o}, {g.positions})), {cols}.T, {partial})")
-    body.line(f"dw{node} += {partial}")
+        product = f"{grad}[n].reshape(({o}, {g.positions})), {cols}.T"
+    if g.n > 1:
+        body.line(f"np.dot({product}, {partial})")
+        body.line(f"{dw} += {partial}")
+    else:
+        body.line(f"np.dot({product}, {dw})")
     body.close()
 
 
@@ -288,17 +331,18 @@ def lower_conv2d_input_grad(lowering, node):
                   _shape(lowering, cot)[2:])
     grad, weight = lowering.contiguous(cot), lowering.contiguous(w)
     out_name = lowering.allocate(node)
-    unfold = _Unfolding(lowering, node, g)
+    unfold = _Unfolding(lowering, node, g, o)
     cols = unfold.buffer("dcols", (g.rows, unfold.columns))
     body = lowering.out
     body.line(f"wt{node} = {weight}.reshape(({o}, {g.rows})).T")
     if not (unfold.wide and unfold.padded_plane):
         body.line(f"{out_name}[...] = {_zero(unfold.dtype)}")
     if unfold.wide:
-        expanded = unfold.out_buffer("gw", o)
+        expanded, expand = unfold.expanded(cot, o)
     body.open(f"for n in range({g.n}):")
     if unfold.wide:
-        unfold.emit_expand(grad, expanded, o)
+        if expand:
+            unfold.emit_expand(grad, expanded, o)
         body.line(f"np.dot(wt{node}, {expanded}, {cols})")
     else:
         body.line(f"np.dot(wt{node}, {grad}[n].reshape(({o}, {g.positions})), {cols})")
@@ -422,23 +466,8 @@ def lower_max_pool2d_grad(lowering, node):
     g, argmax = _argmax_filled(lowering, x, node)
     grad = lowering.contiguous(cot)
     out_name = lowering.allocate(node)
-    zero = _zero(lowering.attrs(node)["dtype"])
     body = lowering.out
-    if (g.kh, g.kw) == (g.sh, g.sw) and not g.padded and g.taps <= 16:
-        # windows tile the input: write every element once (no zeroing pass); rows and
-        # columns past the last window are never written and stay zero from the prologue
-        lowering.prologue.line(f"{out_name}[...] = 0")
-        _open_windows(body, g)
-        body.line(f"at = {argmax}[n, c, oy, ox]")
-        body.line(f"share = {grad}[n, c, oy, ox]")
-        for i in range(g.kh):
-            for j in range(g.kw):
-                iy, ix = _affine("oy", g.sh, 0, i), _affine("ox", g.sw, 0, j)
-                body.line(f"{out_name}[n, c, {iy}, {ix}] = share if at == ({iy}) * {g.w} + {ix} "
-                          f"else {zero}")
-        _close(body, 4)
-        return
-    body.line(f"{out_name}[...] = {zero}")
+    body.line(f"{out_name}[...] = {_zero(lowering.attrs(node)['dtype'])}")
     body.line(f"flat{node} = {out_name}.reshape(({g.n}, {g.c}, {g.h * g.w}))")
     _open_windows(body, g)
     body.line(f"flat{node}[n, c, {argmax}[n, c, oy, ox]] += {grad}[n, c, oy, ox]")
