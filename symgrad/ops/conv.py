@@ -151,6 +151,8 @@ def _taps(kernel, stride, padding, dilation, out):
 
 def _pad(x, padding, value=0.0):
     (ph, pw) = padding
+    if ph == pw == 0:
+        return x
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
@@ -198,7 +200,13 @@ def _first_max(x, kernel, stride, padding):
 
 
 def max_pool2d_reference(x, kernel, stride, padding):
-    return _windows(x, kernel, stride, padding, -np.inf).max(axis=0)
+    out = output_size(x.shape[2:], kernel, stride, padding)
+    padded = _pad(x, padding, -np.inf)
+    taps = [padded[window] for _, _, window in _taps(kernel, stride, padding, (1, 1), out)]
+    result = taps[0].copy()
+    for tap in taps[1:]:
+        np.maximum(result, tap, out=result)     # propagates NaN, as np.max does
+    return result
 
 
 def max_pool2d_grad_reference(x, g, kernel, stride, padding):
