@@ -15,16 +15,22 @@ from compiler.codegen.numba_cpu import FASTMATH, HEADER, lower_graph, signature
 from compiler.codegen.source import SourceWriter, copy_lines
 
 
-def _select_batch(function, batch_names, batching):
-    """Lines that make each batch input name refer to this step's rows of its data array."""
-    for k, name in enumerate(batch_names):
+def _select_batch(function, batch_names, batch_shapes, batching):
+    """Lines that make each batch input name refer to this step's rows of its data array
+    (gathered with explicit loops: see compiler.codegen.source.copy_lines for why)."""
+    for k, (name, shape) in enumerate(zip(batch_names, batch_shapes)):
         data = f"data{k}"
         if batching == "sample":
             function.line(f"{name} = {data}[order[step]]")
         elif batching == "batch":
             function.open("for row in range(batch_size):")
-            function.line(f"{name}[row] = {data}[order[step * batch_size + row]]")
-            function.close()
+            function.line("sample = order[step * batch_size + row]")
+            for axis, extent in enumerate(shape[1:]):
+                function.open(f"for k{axis} in range({extent}):")
+            inner = "".join(f", k{axis}" for axis in range(len(shape) - 1))
+            function.line(f"{name}[row{inner}] = {data}[sample{inner}]")
+            for _ in shape:
+                function.close()
 
 
 def _carry_state(function, lowering, state_names, graph, in_place):
@@ -61,7 +67,8 @@ def generate_loop(graph, plan, in_place, state_count, batching, function_name="t
             lowering.buffer(lowering.var(node).name, graph[node]["shape"], graph[node]["dtype"])
     function.extend(lowering.prologue)
     function.open("for step in range(start, start + count):")
-    _select_batch(function, batch_names, batching)
+    _select_batch(function, batch_names, [graph[n]["shape"] for n in graph.inputs[state_count:]],
+                  batching)
     function.extend(lowering.out)
     function.line(f"history[step] = {lowering.var(graph.outputs[0]).name}")
     _carry_state(function, lowering, state_names, graph, in_place)
