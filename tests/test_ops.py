@@ -162,12 +162,12 @@ CASES = [
     Case("custom_vjp", lambda a: custom_cube(a) * a, (X,)),
     # convolution and pooling (NCHW): the ops and their gradient ops, padded, strided and
     # dilated (stride 1 compiles to the wide unfolding, stride 2 to the narrow one)
-    Case("conv2d", lambda x, w, g: (
-        sg.ops.conv2d(x, w, stride=1, padding=1, dilation=(1, 2)),
+    Case("conv2d", lambda x, w, b, g: (
+        sg.ops.conv2d(x, w, stride=1, padding=1, dilation=(1, 2), bias=b),
         sg.ops.conv2d_input_grad(g, w, (6, 5), stride=2, padding=1, dilation=(1, 2)),
         sg.ops.conv2d_weight_grad(x, g, (3, 2), stride=2, padding=1, dilation=(1, 2))),
         (uniform((2, 2, 6, 5), -1, 1, seed=10), uniform((3, 2, 3, 2), -1, 1, seed=11),
-         uniform((2, 3, 3, 3), -1, 1, seed=12))),
+         uniform((3,), -1, 1, seed=16), uniform((2, 3, 3, 3), -1, 1, seed=12))),
     Case("pooling", lambda x, h, g: (
         sg.ops.max_pool2d(x, 2) * h[:, :, :3, :2], sg.ops.max_pool2d(x, 3, 2, 1),
         sg.ops.max_pool2d_grad(x, g, 3, 2, 1), sg.ops.max_pool2d_gather(x, h, 3, 2, 1),

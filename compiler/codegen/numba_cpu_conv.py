@@ -209,13 +209,15 @@ class _Unfolding:
         if self.padded_plane:
             out.line(f"{target}[n] = {plane}[:, {g.ph}:{g.ph + g.h}, {g.pw}:{g.pw + g.w}]")
 
-    def emit_compact(self, wide, target, channels):
-        """``target[n]`` from a (channels, OH*Wp) product: its first OW columns of each row."""
+    def emit_compact(self, wide, target, channels, bias=None):
+        """``target[n]`` from a (channels, OH*Wp) product: its first OW columns of each row,
+        plus ``bias[o]`` when given."""
         out, g = self.lowering.out, self.g
         out.open(f"for o in range({channels}):")
+        out.line(f"shift = {bias}[o]" if bias else f"shift = {_zero(self.dtype)}")
         out.open(f"for y in range({g.oh}):")
         out.open(f"for x in range({g.ow}):")
-        out.line(f"{target}[n, o, y, x] = {wide}[o, y * {self.wp} + x]")
+        out.line(f"{target}[n, o, y, x] = {wide}[o, y * {self.wp} + x] + shift")
         _close(out, 3)
 
     def emit_expand(self, source, wide, channels):
@@ -261,12 +263,14 @@ def _open_taps_rows(out, g):
 
 # -- convolutions ------------------------------------------------------------------------------
 def lower_conv2d(lowering, node):
-    """out[n] (O, P) = w (O, C*KH*KW) @ cols (the sample unfolded), one sample at a time:
-    the unfolded block stays in cache (a whole-batch block measured slower)."""
-    x, w = lowering.graph.operands(node)
+    """out[n] (O, P) = w (O, C*KH*KW) @ cols (the sample unfolded) + bias, one sample at a
+    time: the unfolded block and the output stay in cache (a whole-batch block measured
+    slower), and the bias is added there."""
+    x, w, *b = lowering.graph.operands(node)
     kernel, o = _shape(lowering, w)[2:], _shape(lowering, w)[0]
     g = _conv_geometry(lowering, x, node, kernel)
     source, weight = lowering.contiguous(x), lowering.contiguous(w)
+    bias = lowering.contiguous(b[0]) if b else None
     out_name = lowering.allocate(node)
     unfold = _Unfolding(lowering, node, g, o)
     cols, fill = unfold.unfolded(x)
@@ -279,9 +283,16 @@ def lower_conv2d(lowering, node):
         unfold.emit_unfold(source, cols)
     if unfold.wide:
         body.line(f"np.dot(w{node}, {cols}, {product})")
-        unfold.emit_compact(product, out_name, o)
+        unfold.emit_compact(product, out_name, o, bias)
     else:
-        body.line(f"np.dot(w{node}, {cols}, {out_name}[n].reshape(({o}, {g.positions})))")
+        body.line(f"rows{node} = {out_name}[n].reshape(({o}, {g.positions}))")
+        body.line(f"np.dot(w{node}, {cols}, rows{node})")
+        if bias:
+            body.open(f"for o in range({o}):")
+            body.line(f"shift = {bias}[o]")
+            body.open(f"for p in range({g.positions}):")
+            body.line(f"rows{node}[o, p] += shift")
+            _close(body, 2)
     body.close()
 
 

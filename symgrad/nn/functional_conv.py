@@ -1,7 +1,7 @@
 """``nn.functional.conv2d``, ``max_pool2d``, ``avg_pool2d`` on eager Tensors (re-exported by
 :mod:`symgrad.nn.functional`). Each is one recorded node with PyTorch's ``grad_fn`` name
 (``ConvolutionBackward0``, ``MaxPool2DWithIndicesBackward0``, ``AvgPool2DBackward0``); the
-bias add belongs to the convolution's node, as in PyTorch.
+bias is an operand of the convolution op, as in PyTorch.
 
 >>> import symgrad as torch
 >>> from symgrad.nn import functional as F
@@ -25,8 +25,9 @@ def convolution(x, w, stride, padding, dilation, unbatched):
 
 
 def convolution_bias(x, w, b, stride, padding, dilation, unbatched):
-    out = convolution(x, w, stride, padding, dilation, unbatched)
-    return ops.add(out, ops.reshape(b, (-1, 1, 1)))
+    x = ops.reshape(x, (1,) + tuple(x.shape)) if unbatched else x
+    out = ops.conv2d(x, w, stride, padding, dilation, bias=b)
+    return ops.reshape(out, out.shape[1:]) if unbatched else out
 
 
 def max_pooling(x, kernel, stride, padding):
