@@ -1,13 +1,16 @@
 """W4: LeNet (seed 001) training steps at batch 1 and batch 64, float32.
 
-Per batch size, in one run (each variant in a fresh process, so that no library's idle
-threads disturb another's): symgrad's ``sg.train`` of the PyTorch-style step (µs per step
-from the difference of the best of five long and five short runs, so tracing, the eager
-first step and the compile are excluded; the first call's time is reported separately,
-cold with an empty cache and warm with the cache filled), the same loop with one BLAS thread, symgrad's eager
-Tensor step, PyTorch eager (default threads and one thread), JAX when installed, and the
-FLOP floor: FLOPs per step / this machine's measured sgemm FLOP/s. Ratios are to the faster
-of the two PyTorch rows.
+Per batch size, in one run, each variant in a fresh process (so that no library's idle
+threads disturb another's):
+- symgrad's ``sg.train`` of the PyTorch-style step: µs per step from the difference of the
+  best of five long and five short runs, so tracing, the eager first step and the compile
+  are excluded; the first call's time is reported separately, cold (new process, empty
+  cache) and warm (new process, cache filled); again with one BLAS thread in the loop;
+- symgrad's eager Tensor step;
+- PyTorch eager with its default thread count and with one thread; JAX (jit of the step and
+  a fori_loop of 100 steps) when installed;
+- the FLOP floor: FLOPs per step / this machine's measured sgemm FLOP/s.
+Ratios are to the faster of the two PyTorch rows.
 Run: ``python benchmarks/bench_w4.py`` (``--batch 64`` for one size).
 """
 import json
@@ -100,7 +103,8 @@ def torch_step(batch, threads):
         def __init__(self):
             super().__init__()
             self.conv1, self.conv2 = nn.Conv2d(1, 6, 3), nn.Conv2d(6, 16, 3)
-            self.fc1, self.fc2, self.fc3 = nn.Linear(576, 120), nn.Linear(120, 84), nn.Linear(84, 10)
+            self.fc1, self.fc2 = nn.Linear(576, 120), nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
 
         def forward(self, x):
             x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
@@ -228,5 +232,7 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1].isdigit():
         measure_one(int(sys.argv[1]), sys.argv[2])
     else:
-        chosen = [int(sys.argv[sys.argv.index("--batch") + 1])] if "--batch" in sys.argv else [1, 64]
-        main(chosen)
+        batches = [1, 64]
+        if "--batch" in sys.argv:
+            batches = [int(sys.argv[sys.argv.index("--batch") + 1])]
+        main(batches)

@@ -44,7 +44,7 @@ def example_batch(batch=1, dtype=np.float32, seed=1):
             rng.standard_normal((batch, 10)).astype(dtype))
 
 
-# -- PyTorch, from the same weights --------------------------------------------------------------
+# -- PyTorch, from the same weights ---------------------------------------------------------------
 def torch_lenet(real, net, dtype):
     """PyTorch's LeNet of seed 001 holding ``net``'s weights."""
     rnn, rF = real.nn, real.nn.functional
@@ -53,7 +53,8 @@ def torch_lenet(real, net, dtype):
         def __init__(self):
             super().__init__()
             self.conv1, self.conv2 = rnn.Conv2d(1, 6, 3), rnn.Conv2d(6, 16, 3)
-            self.fc1, self.fc2, self.fc3 = rnn.Linear(576, 120), rnn.Linear(120, 84), rnn.Linear(84, 10)
+            self.fc1, self.fc2 = rnn.Linear(576, 120), rnn.Linear(120, 84)
+            self.fc3 = rnn.Linear(84, 10)
 
         def forward(self, x):
             x = rF.max_pool2d(rF.relu(self.conv1(x)), (2, 2))
@@ -134,7 +135,7 @@ def test_lenet_gradients_match_central_differences_in_float64():
         assert abs(numeric - analytic) <= 1e-6 * max(1, abs(numeric)), name
 
 
-# -- the seed program -------------------------------------------------------------------------------
+# -- the seed program -----------------------------------------------------------------------------
 def interpret_eager_backward(monkeypatch):
     """Eager backward passes run in the reference interpreter (no numba compile)."""
     import symgrad.tape
@@ -155,7 +156,7 @@ def test_seed_program_prints_the_network_grad_fns_and_bias_gradient(capsys, monk
     assert np.abs(value(bias_grad)).max() > 0
 
 
-# -- the compiled training loop ---------------------------------------------------------------------
+# -- the compiled training loop -------------------------------------------------------------------
 def eager_training(net, x, y, batch, steps, lr=0.01):
     criterion = nn.MSELoss()
     optimizer = optim.SGD(net.parameters(), lr=lr)
@@ -261,7 +262,7 @@ def test_conv2d_layer_repr_init_and_unbatched_input_follow_pytorch():
     assert nn.Conv2d(3, 4, 3, padding="same")(torch.randn(1, 3, 7, 5)).shape == (1, 4, 7, 5)
 
 
-# -- bad input --------------------------------------------------------------------------------------
+# -- bad input ------------------------------------------------------------------------------------
 def test_wrong_channel_count_names_the_layer_and_both_shapes():
     conv = nn.Conv2d(1, 6, 3)
     with pytest.raises(ValueError) as error:

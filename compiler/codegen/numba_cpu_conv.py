@@ -1,20 +1,22 @@
 """Numba CPU lowerings of the convolution family (symgrad/ops/conv.py), registered into
-``numba_cpu.LOWERINGS``.
+``numba_cpu.LOWERINGS`` by ``compiler/codegen/__init__.py``.
 
-Convolutions are matrix products: each sample's input is unfolded (im2col) into a
-``(C*KH*KW, OH*OW)`` block of a buffer and multiplied by the weight seen as an
-``(O, C*KH*KW)`` matrix with BLAS (``np.dot`` into the output's slice). The weight gradient
-multiplies the output cotangent by the same blocks, so when the forward convolution of the
-same input is in the graph its unfolded buffer is reused instead of rebuilt; the input
-gradient is a BLAS product followed by the scatter-add back into image layout (col2im).
-Pooling is plain loops; ``max_pool2d`` records each window's first maximum (a flat index
-into the input plane) and its gradient ops read those indices when the forward is in the
-graph. Every buffer is made in the prologue; shapes and params are literals in the source.
+Convolutions are matrix products, one sample at a time: the sample's input is unfolded
+(im2col) into a block that stays in cache and multiplied by the weight seen as an
+``(O, C*KH*KW)`` matrix with BLAS (``np.dot`` into a prepared buffer); the bias is added
+while the sample's output is in cache. The weight gradient multiplies the cotangent by the
+unfolded block (kept from the forward when the whole batch's is small, unfolded again
+otherwise); the input gradient is a BLAS product folded back into image layout (col2im).
+Stride-1 convolutions with many more unfolded rows than outputs use a "wide" layout whose
+copies are long and vectorize (see ``_Unfolding``). Pooling is loops over windows;
+``max_pool2d`` records each window's first maximum (a flat index into the input plane) and
+its gradient ops read those indices when the forward is in the graph. Every buffer is made
+in the prologue; shapes and params are literals in the generated source.
 """
 import numpy as np
 
 from compiler.codegen.numba_cpu import numba_dtype
-from compiler.codegen.source import literal, shape_text
+from compiler.codegen.source import literal
 
 
 # Unfolded inputs and expanded cotangents of a whole batch up to this size are kept and shared

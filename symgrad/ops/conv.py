@@ -54,7 +54,8 @@ def output_size(size, kernel, stride, padding, dilation=(1, 1)):
 def _windowed(operand, kernel, stride, padding, dilation, what):
     """The output size of a window op over ``operand`` (N, C, H, W), or a ValueError."""
     if operand.ndim != 4:
-        raise ValueError(f"{what} expects a 4-D input (N, C, H, W), got shape {list(operand.shape)}")
+        raise ValueError(f"{what} expects a 4-D input (N, C, H, W), got shape "
+                         f"{list(operand.shape)}")
     if min(stride) < 1 or min(dilation) < 1 or min(kernel) < 1 or min(padding) < 0:
         raise ValueError(f"{what}: kernel, stride and dilation must be positive and padding "
                          f"non-negative, got kernel {kernel}, stride {stride}, padding {padding}, "
@@ -197,7 +198,8 @@ def _windows(x, kernel, stride, padding, fill):
     """(KH*KW, N, C, OH, OW): every window's elements, in scan order (row by row)."""
     out = output_size(x.shape[2:], kernel, stride, padding)
     padded = _pad(x, padding, fill)
-    return np.stack([padded[window] for _, _, window in _taps(kernel, stride, padding, (1, 1), out)])
+    taps = _taps(kernel, stride, padding, (1, 1), out)
+    return np.stack([padded[window] for _, _, window in taps])
 
 
 def _first_max(x, kernel, stride, padding):
@@ -240,7 +242,8 @@ def _divisor(size, kernel, stride, padding, count_include_pad):
 
 def avg_pool2d_reference(x, kernel, stride, padding, count_include_pad):
     total = _windows(x, kernel, stride, padding, 0).sum(axis=0)
-    return (total / _divisor(x.shape[2:], kernel, stride, padding, count_include_pad)).astype(x.dtype)
+    divisor = _divisor(x.shape[2:], kernel, stride, padding, count_include_pad)
+    return (total / divisor).astype(x.dtype)
 
 
 def avg_pool2d_grad_reference(g, kernel, stride, padding, count_include_pad, input_size):
