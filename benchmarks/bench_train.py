@@ -136,31 +136,40 @@ def torch_variants(arrays, optimizer):
 
 
 def jax_variants(arrays, optimizer):
-    """name -> timing function, when JAX is installed (SGD only)."""
+    """name -> timing function, when JAX is installed: a jitted step, and fori_loop."""
     try:
         import jax
         import jax.numpy as jnp
     except ImportError:
-        return {}
-    if optimizer != "sgd":
         return {}
     x, y, w1, w2 = (jnp.asarray(a) for a in arrays)
 
     def loss(params):
         return jnp.sum((jnp.maximum(x @ params[0], 0) @ params[1] - y) ** 2)
 
-    @jax.jit
-    def step(params):
-        grads = jax.grad(loss)(params)
-        return tuple(p - 1e-6 * g for p, g in zip(params, grads))
+    def sgd(state):
+        grads = jax.grad(loss)(state)
+        return tuple(p - 1e-6 * g for p, g in zip(state, grads))
 
-    @jax.jit
-    def loop(params):
-        return jax.lax.fori_loop(0, 100, lambda i, p: step(p), params)
-    params = (w1, w2)
-    return {"JAX jit step": lambda: (time_per_call(lambda: jax.block_until_ready(step(params))), None),
+    def adam(state, lr=1e-4, b1=0.9, b2=0.999, eps=1e-8):
+        params, moments, t = state
+        grads = jax.grad(loss)(params)
+        t = t + 1
+        moments = tuple((b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g)
+                        for g, (m, v) in zip(grads, moments))
+        params = tuple(p - (lr / (1 - b1 ** t)) * m / (jnp.sqrt(v) / jnp.sqrt(1 - b2 ** t) + eps)
+                       for p, (m, v) in zip(params, moments))
+        return params, moments, t
+    if optimizer == "sgd":
+        body, state = sgd, (w1, w2)
+    else:
+        zeros = tuple((jnp.zeros_like(w), jnp.zeros_like(w)) for w in (w1, w2))
+        body, state = adam, ((w1, w2), zeros, jnp.float32(0))
+    step = jax.jit(body)
+    loop = jax.jit(lambda s: jax.lax.fori_loop(0, 100, lambda i, s: body(s), s))
+    return {"JAX jit step": lambda: (time_per_call(lambda: jax.block_until_ready(step(state))), None),
             "JAX fori_loop (per step)":
-                lambda: (time_per_call(lambda: jax.block_until_ready(loop(params))) / 100, None)}
+                lambda: (time_per_call(lambda: jax.block_until_ready(loop(state))) / 100, None)}
 
 
 def w1_w2_variants(optimizer):
@@ -206,8 +215,47 @@ def w3_variants():
             for xi, yi in zip(x, y):
                 w -= 0.01 * 2 * xi * (xi * w - yi)
     epochs = 100000
-    return {"plain Python loop": lambda: (time_per_call(python_loop) / 300, None),
-            "symgrad sg.train": lambda: time_train(step, 1.0, (x, y), epochs * 3, epochs=epochs)}
+    variants = {"plain Python loop": lambda: (time_per_call(python_loop) / 300, None),
+                "symgrad sg.train": lambda: time_train(step, 1.0, (x, y), epochs * 3, epochs=epochs)}
+    variants.update(w3_torch_variant(x, y))
+    variants.update(w3_jax_variant(x, y))
+    return variants
+
+
+def w3_torch_variant(x, y):
+    try:
+        import torch
+    except ImportError:
+        return {}
+
+    def measure():
+        w = torch.tensor([1.0], requires_grad=True)
+        samples = list(zip(torch.tensor(x), torch.tensor(y)))
+
+        def epoch():
+            for xi, yi in samples:
+                ((xi * w - yi) ** 2).sum().backward()
+                with torch.no_grad():
+                    w -= 0.01 * w.grad
+                    w.grad.zero_()
+        return time_per_call(epoch) / 3, None
+    return {"PyTorch eager": measure}
+
+
+def w3_jax_variant(x, y):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return {}
+    xs, ys = jnp.asarray(x), jnp.asarray(y)
+
+    def body(i, w):
+        xi, yi = xs[i % 3], ys[i % 3]
+        return w - 0.01 * jax.grad(lambda w: (xi * w - yi) ** 2)(w)
+    loop = jax.jit(lambda w: jax.lax.fori_loop(0, 30000, body, w))
+    return {"JAX fori_loop": lambda: (time_per_call(lambda: jax.block_until_ready(
+        loop(jnp.float32(1.0)))) / 30000, None)}
 
 
 WORKLOADS = {"W1 (SGD)": lambda: w1_w2_variants("sgd"), "W2 (Adam)": lambda: w1_w2_variants("adam"),
