@@ -236,7 +236,7 @@ def w3_torch_variant(x, y):
             for xi, yi in samples:
                 ((xi * w - yi) ** 2).sum().backward()
                 with torch.no_grad():
-                    w -= 0.01 * w.grad
+                    w.sub_(0.01 * w.grad)
                     w.grad.zero_()
         return time_per_call(epoch) / 3, None
     return {"PyTorch eager": measure}
