@@ -251,6 +251,15 @@ class _Unfolding:
         out.line(f"shift = {_affine('i', g.dh * self.wp, _affine('j', g.dw, 0, 0), 0)}")
 
 
+def _sample(out, expression, local):
+    """Bind a shared batch buffer's sample ``[n]`` to a local once per sample (not in the
+    copy loops); a per-sample buffer's name passes through."""
+    if not expression.endswith("[n]"):
+        return expression
+    out.line(f"{local} = {expression}")
+    return local
+
+
 def _open_taps_rows(out, g):
     """Loops over r = (c, i, j) and the output rows y whose input row iy is inside; sets
     ``base`` (the row's first column in the narrow layout)."""
@@ -281,6 +290,7 @@ def lower_conv2d(lowering, node):
     if unfold.wide:
         product = unfold.out_buffer("prod", o)
     body.open(f"for n in range({g.n}):")
+    cols = _sample(body, cols, f"cs{node}")
     if fill:
         unfold.emit_unfold(source, cols)
     if unfold.wide:
@@ -318,6 +328,9 @@ def lower_conv2d_weight_grad(lowering, node):
     if unfold.wide:
         expanded, expand = unfold.expanded(cot, o)
     body.open(f"for n in range({g.n}):")
+    cols = _sample(body, cols, f"cs{node}")
+    if unfold.wide:
+        expanded = _sample(body, expanded, f"gs{node}")
     if fill:
         unfold.emit_unfold(source, cols)
     if unfold.wide:
@@ -354,6 +367,7 @@ def lower_conv2d_input_grad(lowering, node):
         expanded, expand = unfold.expanded(cot, o)
     body.open(f"for n in range({g.n}):")
     if unfold.wide:
+        expanded = _sample(body, expanded, f"gs{node}")
         if expand:
             unfold.emit_expand(grad, expanded, o)
         body.line(f"np.dot(wt{node}, {expanded}, {cols})")
