@@ -422,7 +422,7 @@ def _load_in_memory(source, function_name, parts, why):
 def load(source, function_name, graph=None, backend="numba-cpu", kind="graph"):
     """The :class:`CachedFunction` for ``source``'s ``function_name`` (nothing compiled
     yet: ``prepare`` does that on the first call, when the argument types are known)."""
-    from symgrad.compile_log import configure
+    from compiler.compile_log import configure
     configure()
     parts = key_parts(source, graph, backend, kind)
     if not enabled():

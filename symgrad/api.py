@@ -127,7 +127,7 @@ class Transformed:
 
     def _log_compile(self, args, key):
         """Say why this compiles (``SYMGRAD_LOG_COMPILES=1``); warn if it keeps compiling."""
-        from symgrad.compile_log import history_for, log_compile
+        from compiler.compile_log import history_for, log_compile
         history = history_for(self.kind, self.fn)
         reason = history.record(argument_names(self.fn, args), key[1], key[0],
                                 warn=self.backend != "reference")

@@ -173,7 +173,7 @@ class TieredBackward:
                 from symgrad.interpreter import evaluate
                 return tuple(evaluate(self.graph, inputs))
             from compiler import compile_graph
-            from symgrad.compile_log import log_compile
+            from compiler.compile_log import log_compile
             log_compile("eager backward", f"{self.graph.name} ({len(self.graph)} nodes)",
                         f"a tape structure used {self.uses} times")
             self.compiled = compile_graph(self.graph)

@@ -1,5 +1,5 @@
 """The on-disk compile cache (compiler/cache.py, symgrad/cache.py, symgrad/__main__.py) and
-compile logging (symgrad/compile_log.py), tested with fresh processes: a cold process fills
+compile logging (compiler/compile_log.py), tested with fresh processes: a cold process fills
 the cache, a warm one loads it; concurrent processes, corrupted entries, version changes,
 ``SYMGRAD_CACHE=0`` and the ``python -m symgrad cache`` command."""
 import functools

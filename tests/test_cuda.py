@@ -1,4 +1,5 @@
-"""The CUDA backend (compiler/codegen/numba_cuda.py), tested without a GPU.
+"""The CUDA backend (compiler/codegen/numba_cuda.py, with the scalar math of
+compiler/codegen/cuda_math.py), tested without a GPU.
 
 - Results: tests/cuda_simulator_cases.py runs graphs with ``device="cuda"`` under numba's
   CUDA simulator in a subprocess (numba reads ``NUMBA_ENABLE_CUDASIM`` when numba.cuda is

@@ -1,4 +1,5 @@
-"""symgrad.viz: DOT text, SVG/PNG/GraphML/JSON files, statistics, and the text listing.
+"""symgrad.viz: DOT text, SVG/PNG/GraphML/JSON files (the built-in SVG writer lays nodes out
+with symgrad/viz/layout.py), statistics, and the text listing.
 
 Read as examples: ``sg.viz.to_dot(graph)``, ``sg.viz.export(graph_or_fn, path, *args)``,
 ``sg.viz.summary(graph)``.
