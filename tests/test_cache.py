@@ -1,4 +1,5 @@
-"""The on-disk compile cache (compiler/cache.py, symgrad/cache.py, symgrad/__main__.py) and
+"""The on-disk compile cache (compiler/cache.py, compiler/cache_files.py,
+compiler/cached_function.py, symgrad/cache.py, symgrad/__main__.py) and
 compile logging (compiler/compile_log.py), tested with fresh processes: a cold process fills
 the cache, a warm one loads it; concurrent processes, corrupted entries, version changes,
 ``SYMGRAD_CACHE=0`` and the ``python -m symgrad cache`` command."""
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from compiler import cache as disk
+from compiler import cache as disk, cache_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -178,7 +179,7 @@ def test_numba_files_that_cannot_be_read_are_recompiled_not_fatal(filled, tmp_pa
     (manifest_path,) = [f for f in entry_files(folder) if f.endswith(".json")]
     _truncate(folder / index)
     manifest = json.load(open(folder / manifest_path))
-    manifest["files"][os.path.basename(index)] = disk.file_digest(folder / index)
+    manifest["files"][os.path.basename(index)] = cache_files.file_digest(folder / index)
     json.dump(manifest, open(folder / manifest_path, "w"))
     log = run(folder)
     assert "numba could not load its cache files" in log
@@ -257,10 +258,10 @@ def test_an_unwritable_cache_folder_falls_back_to_memory(tmp_path, monkeypatch):
 
 def test_writes_are_atomic_and_the_first_exclusive_writer_wins(tmp_path):
     path = str(tmp_path / "f.py")
-    assert disk.write_atomically(path, "first", exclusive=True)
-    assert not disk.write_atomically(path, "second", exclusive=True)
+    assert cache_files.write_atomically(path, "first", exclusive=True)
+    assert not cache_files.write_atomically(path, "second", exclusive=True)
     assert open(path).read() == "first"
-    disk.write_atomically(path, "third")
+    cache_files.write_atomically(path, "third")
     assert open(path).read() == "third"
     assert os.listdir(tmp_path) == ["f.py"]             # no temporary files left
 
