@@ -7,6 +7,7 @@ import numpy as np
 
 from compiler.blas_threads import loop_blas_threads, settle_blas_threads
 from compiler.cache import load
+from compiler import cuda
 from compiler.codegen import numba_cpu, numba_cuda, training_loop
 from compiler.passes import optimize, plan_fusion
 from compiler.passes.memory import plan_in_place
@@ -66,8 +67,8 @@ def _compile_graph_cpu(graph, device="cpu"):
     return CompiledGraph(graph, optimized, source, cached, constants)
 
 
-# device -> graph -> compiled callable (CUDA: kernels and host code, compiler.codegen.numba_cuda)
-GRAPH_COMPILERS = {"cpu": _compile_graph_cpu, "cuda": numba_cuda.compile_graph}
+# device -> graph -> compiled callable (CUDA: compiler.cuda, kernels from codegen.numba_cuda)
+GRAPH_COMPILERS = {"cpu": _compile_graph_cpu, "cuda": cuda.compile_graph}
 
 
 class CompiledLoop:

@@ -1,5 +1,5 @@
 """The CUDA backend (compiler/codegen/numba_cuda.py, with the scalar math of
-compiler/codegen/cuda_math.py), tested without a GPU.
+compiler/codegen/cuda_math.py, and its host side compiler/cuda.py), tested without a GPU.
 
 - Results: tests/cuda_simulator_cases.py runs graphs with ``device="cuda"`` under numba's
   CUDA simulator in a subprocess (numba reads ``NUMBA_ENABLE_CUDASIM`` when numba.cuda is
@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
+from compiler import cuda
 from compiler.codegen import numba_cpu, numba_cuda
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,7 +80,7 @@ def test_every_kernel_compiles_to_ptx(case):
         pytest.skip("the simulator has no compiler (run without NUMBA_ENABLE_CUDASIM)")
     transform, fn, args, _ = cases.CASES[case]
     graph = transform(fn, device="cuda").trace(*args)
-    compiled = numba_cuda.compile_graph(graph, require_device=False)
+    compiled = cuda.compile_graph(graph, require_device=False)
     assert "@cuda.jit" in compiled.source and "def setup(" in compiled.source
     ptx = compiled.ptx(cc=(9, 0))
     assert set(ptx) == set(compiled.module.SIGNATURES) and ptx
@@ -101,7 +102,7 @@ def test_op_not_yet_on_cuda_fails_at_compile_time_naming_it():
         return sg.ops.conv2d(x, w, (1, 1), (0, 0), (1, 1))
     graph = sg.jit(convolve).trace(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)))
     with pytest.raises(sg.TracingError, match="cannot compile op 'conv2d'"):
-        numba_cuda.compile_graph(graph, require_device=False)
+        cuda.compile_graph(graph, require_device=False)
 
 
 def test_unknown_device_is_refused_at_once():

@@ -1,0 +1,89 @@
+"""The CUDA backend's host side: is CUDA usable here, compiling a graph into kernels
+(compiler.codegen.numba_cuda) and calling them with numpy arrays."""
+import importlib.util
+
+import numpy as np
+
+from compiler.codegen.numba_cuda import device_shape, generate
+
+
+class CudaUnavailableError(RuntimeError):
+    """``device="cuda"`` where numba-cuda, or a GPU (or the simulator), is missing."""
+
+
+def require_cuda():
+    """Raise :class:`CudaUnavailableError` unless CUDA kernels can run here: numba-cuda is
+    installed and a GPU is visible, or numba's CUDA simulator is enabled."""
+    if importlib.util.find_spec("numba_cuda") is None:
+        raise CudaUnavailableError(
+            "device='cuda' needs numba-cuda, which is not installed: "
+            "pip install 'symgrad[cuda]' (or pip install 'numba-cuda[cu13]')")
+    from numba.core import config
+    if config.ENABLE_CUDASIM:
+        return
+    from numba import cuda
+    if not cuda.is_available():
+        raise CudaUnavailableError(
+            "device='cuda' needs an NVIDIA GPU with a working driver, and numba.cuda finds "
+            "none here. Use device='cpu', or set NUMBA_ENABLE_CUDASIM=1 before starting "
+            "Python to run the CUDA backend in numba's simulator (slow: kernels run in Python)")
+
+
+class CompiledCudaGraph:
+    """A callable over the graph's inputs (host arrays) returning a tuple of its outputs
+    (host arrays); ``.source`` is the generated module, ``.module`` the loaded one. Device
+    buffers are allocated on the first call and reused by every later call."""
+
+    def __init__(self, graph, optimized, source, module, constants):
+        self.graph = graph
+        self.optimized = optimized
+        self.source = source
+        self.module = module
+        self.constants = constants
+        self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
+        self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
+        self.runner = None
+
+    @property
+    def kernels(self):
+        """Kernel name -> (the kernel, its numba signature)."""
+        return {name: (getattr(self.module, name), signature)
+                for name, signature in self.module.SIGNATURES.items()}
+
+    def ptx(self, cc=(9, 0)):
+        """Kernel name -> PTX for compute capability ``cc``, compiled by numba-cuda's NVVM
+        (no GPU needed; not under the simulator, which has no compiler)."""
+        from numba import cuda
+        return {name: cuda.compile_ptx(kernel.py_func, signature, cc=cc)[0]
+                for name, (kernel, signature) in self.kernels.items()}
+
+    def prepare(self):
+        if self.runner is None:
+            self.runner = self.module.setup(*[np.ascontiguousarray(c).reshape(device_shape(c.shape))
+                                              for c in self.constants])
+        return self.runner
+
+    def __call__(self, *inputs):
+        if len(inputs) != len(self.input_types):
+            raise TypeError(f"{self.graph.name} takes {len(self.input_types)} inputs, got {len(inputs)}")
+        arguments = [np.ascontiguousarray(x, dtype).reshape(device_shape(shape))
+                     for x, (shape, dtype) in zip(inputs, self.input_types)]
+        results = self.prepare()(*arguments)
+        return tuple(np.asarray(r, dtype).reshape(shape)
+                     for r, (shape, dtype) in zip(results, self.output_types))
+
+
+def compile_graph(graph, require_device=True):
+    """Compile ``graph`` for the GPU: the CPU backend's passes and fusion plan, CUDA kernels.
+    With ``require_device=False`` no GPU is needed until the result is called (``.ptx()``
+    compiles its kernels without one)."""
+    from compiler import cache
+    from compiler.passes import optimize, plan_fusion
+    if require_device:
+        require_cuda()
+    optimized = optimize(graph.copy())
+    plan = plan_fusion(optimized)
+    source, constant_nodes = generate(optimized, plan)
+    module = cache.load(source, "setup", graph, backend="numba-cuda", kind="graph").module
+    constants = [optimized[n]["params"]["value"] for n in constant_nodes]
+    return CompiledCudaGraph(graph, optimized, source, module, constants)
