@@ -12,15 +12,9 @@ Conv2d(1, 6, kernel_size=(3, 3), stride=(1, 1))
 >>> nn.MaxPool2d(2)
 MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
 """
-import math
-
-import numpy as np
-
 from symgrad.nn import functional_conv as F
-from symgrad.nn import init
-from symgrad.nn.layers import _check_size
+from symgrad.nn.layers import _check_size, add_weight_and_bias, reset_weight_and_bias
 from symgrad.nn.module import Module
-from symgrad.nn.parameter import Parameter
 from symgrad.ops.conv import pair
 
 
@@ -51,21 +45,11 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: kernel_size, stride and dilation must be positive, got "
                              f"{self.kernel_size}, {self.stride}, {self.dilation}")
         self.groups, self.padding_mode = groups, padding_mode
-        dtype = np.dtype(dtype or np.float32)
-        self.weight = Parameter(np.empty((self.out_channels, self.in_channels)
-                                         + self.kernel_size, dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_weight_and_bias(self, (self.out_channels, self.in_channels) + self.kernel_size,
+                            bias, dtype)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self, self.in_channels * self.kernel_size[0] * self.kernel_size[1])
 
     def forward(self, input):
         F.check_conv_input(input, self.weight, self.stride, self._padding, self.dilation,

@@ -26,6 +26,26 @@ def _check_size(value, name, owner):
     return int(value)
 
 
+def add_weight_and_bias(layer, weight_shape, bias, dtype):
+    """Register ``layer.weight`` (``weight_shape``) and ``layer.bias`` (one per output, or
+    None), then give them PyTorch's default initialization."""
+    dtype = np.dtype(dtype or np.float32)
+    layer.weight = Parameter(np.empty(weight_shape, dtype))
+    if bias:
+        layer.bias = Parameter(np.empty(weight_shape[0], dtype))
+    else:
+        layer.register_parameter("bias", None)
+    layer.reset_parameters()
+
+
+def reset_weight_and_bias(layer, fan_in):
+    """PyTorch's default: weight kaiming-uniform (a = sqrt(5)), bias U(-1/sqrt(fan_in), +)."""
+    init.kaiming_uniform_(layer.weight, a=math.sqrt(5))
+    if layer.bias is not None:
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(layer.bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input unchanged (any arguments are accepted and ignored)."""
 
@@ -47,19 +67,10 @@ class Linear(Module):
         super().__init__()
         self.in_features = _check_size(in_features, "in_features", "Linear")
         self.out_features = _check_size(out_features, "out_features", "Linear")
-        dtype = np.dtype(dtype or np.float32)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_features, dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_weight_and_bias(self, (self.out_features, self.in_features), bias, dtype)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self, fan_in=self.in_features)
 
     def forward(self, input):
         if not isinstance(input, Tensor):
