@@ -13,7 +13,10 @@ from compiler.codegen.source import SourceWriter, copy_lines, literal, shape_tex
 from compiler.passes.fuse import fused_ops
 from symgrad.ops.registry import OPS
 
-FASTMATH = '{"nsz", "contract", "arcp"}'
+# numpy's error model: a float division by zero gives inf or nan, as in numpy, instead of a
+# Python ZeroDivisionError check whose branch keeps LLVM from vectorizing any loop that divides
+# (the fused Adam update ran 8x slower with it).
+NJIT_OPTIONS = 'cache=True, fastmath={"nsz", "contract", "arcp"}, error_model="numpy"'
 
 
 class Variable:
@@ -374,7 +377,7 @@ def generate(graph, plan, function_name="run"):
     lowering.out.line(f"return ({''.join(r + ', ' for r in results)})")
     inputs, constants = signature(lowering)
     function = SourceWriter()
-    function.line(f"@numba.njit(cache=True, fastmath={FASTMATH})")
+    function.line(f"@numba.njit({NJIT_OPTIONS})")
     function.open(f"def {function_name}({', '.join(inputs + constants)}):")
     function.extend(lowering.prologue)
     function.extend(lowering.out)
