@@ -3,11 +3,13 @@
 ``compile_graph(graph)`` copies the graph, runs the passes (fold, simplify, CSE, DCE),
 plans fused loop nests, generates source (``.source``) and loads it from the disk cache.
 """
+import contextlib
+
 import numpy as np
 
 from compiler.blas_threads import loop_blas_threads, settle_blas_threads
 from compiler.cache import load
-from compiler import cuda
+from compiler import cuda, cuda_training
 from compiler.codegen import numba_cpu, numba_cuda, training_loop
 from compiler.passes import optimize, plan_fusion
 from compiler.passes.memory import plan_in_place
@@ -83,10 +85,15 @@ class CompiledLoop:
         self.constants = constants
         self.in_place = in_place
 
-    def run(self, state, data, order, batch_size, start, count, history, progress):
-        with loop_blas_threads():
-            self.function(*state, *data, order, batch_size, start, count, history, progress,
-                          *self.constants)
+    @contextlib.contextmanager
+    def bound(self, state, data, order, batch_size, history, progress):
+        """Yields ``run_steps(start, count)``, which runs those steps on these arrays (the
+        same protocol as compiler.cuda_training.CudaTrainingLoop)."""
+        def run_steps(start, count):
+            with loop_blas_threads():
+                self.function(*state, *data, order, batch_size, start, count, history, progress,
+                              *self.constants)
+        yield run_steps
 
 
 def _log_loop_compile(graph, state_count):
@@ -96,9 +103,14 @@ def _log_loop_compile(graph, state_count):
 
 
 def compile_training_loop(graph, state_count, batching, device="cpu"):
-    """Compile a step graph (inputs: state then batch; outputs: loss then new state) into
-    one function that runs many steps; see compiler.codegen.training_loop."""
+    """Compile a step graph (inputs: state then batch; outputs: loss then new state) into a
+    loop that runs many steps on ``device``; see compiler.codegen.training_loop (CPU) and
+    compiler.cuda_training (CUDA)."""
     _log_loop_compile(graph, state_count)
+    return LOOP_COMPILERS[device](graph, state_count, batching)
+
+
+def _compile_training_loop_cpu(graph, state_count, batching):
     settle_blas_threads()
     optimized = optimize(graph.copy())
     plan = plan_fusion(optimized)
@@ -106,6 +118,10 @@ def compile_training_loop(graph, state_count, batching, device="cpu"):
     in_place = plan_in_place(optimized, plan, carried)
     source, constant_nodes = training_loop.generate_loop(optimized, plan, in_place, state_count,
                                                          batching)
-    cached = load(source, "train_loop", graph, backend=f"numba-{device}", kind="training_loop")
+    cached = load(source, "train_loop", graph, backend="numba-cpu", kind="training_loop")
     constants = [optimized[n]["params"]["value"] for n in constant_nodes]
     return CompiledLoop(graph, optimized, source, cached, constants, in_place)
+
+
+# device -> (step graph, state count, batching) -> loop with .bound(...)
+LOOP_COMPILERS = {"cpu": _compile_training_loop_cpu, "cuda": cuda_training.compile_training_loop}

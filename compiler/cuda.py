@@ -29,6 +29,23 @@ def require_cuda():
             "Python to run the CUDA backend in numba's simulator (slow: kernels run in Python)")
 
 
+class DeviceProgram:
+    """One compiled graph's device buffers (allocated once, by the generated ``setup``) and
+    the launch of its kernels. ``inputs`` and ``outputs`` are the graph's input and output
+    buffers (0-d values as one-element arrays); outputs never share an input's buffer."""
+
+    def __init__(self, module, constants):
+        self.inputs, self.launch, self.outputs = module.setup(
+            *[np.ascontiguousarray(c).reshape(device_shape(c.shape)) for c in constants])
+
+    def run(self, arrays):
+        """Copy ``arrays`` (host or device) into the inputs, launch; returns the outputs."""
+        for buffer, array in zip(self.inputs, arrays):
+            buffer.copy_to_device(array)
+        self.launch()
+        return self.outputs
+
+
 class CompiledCudaGraph:
     """A callable over the graph's inputs (host arrays) returning a tuple of its outputs
     (host arrays); ``.source`` is the generated module, ``.module`` the loaded one. Device
@@ -42,7 +59,7 @@ class CompiledCudaGraph:
         self.constants = constants
         self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
         self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
-        self.runner = None
+        self.program = None
 
     @property
     def kernels(self):
@@ -53,27 +70,32 @@ class CompiledCudaGraph:
     def ptx(self, cc=(9, 0)):
         """Kernel name -> PTX for compute capability ``cc``, compiled by numba-cuda's NVVM
         (no GPU needed; not under the simulator, which has no compiler)."""
-        from numba import cuda
-        return {name: cuda.compile_ptx(kernel.py_func, signature, cc=cc)[0]
-                for name, (kernel, signature) in self.kernels.items()}
+        return compile_ptx(self.kernels, cc)
 
     def prepare(self):
-        if self.runner is None:
-            self.runner = self.module.setup(*[np.ascontiguousarray(c).reshape(device_shape(c.shape))
-                                              for c in self.constants])
-        return self.runner
+        """The :class:`DeviceProgram` (allocated on first use)."""
+        if self.program is None:
+            self.program = DeviceProgram(self.module, self.constants)
+        return self.program
 
     def __call__(self, *inputs):
         if len(inputs) != len(self.input_types):
             raise TypeError(f"{self.graph.name} takes {len(self.input_types)} inputs, got {len(inputs)}")
         arguments = [np.ascontiguousarray(x, dtype).reshape(device_shape(shape))
                      for x, (shape, dtype) in zip(inputs, self.input_types)]
-        results = self.prepare()(*arguments)
-        return tuple(np.asarray(r, dtype).reshape(shape)
+        results = self.prepare().run(arguments)
+        return tuple(r.copy_to_host().astype(dtype, copy=False).reshape(shape)
                      for r, (shape, dtype) in zip(results, self.output_types))
 
 
-def compile_graph(graph, require_device=True):
+def compile_ptx(kernels, cc):
+    """``{name: (kernel, signature)}`` -> ``{name: PTX}`` for compute capability ``cc``."""
+    from numba import cuda
+    return {name: cuda.compile_ptx(kernel.py_func, signature, cc=cc)[0]
+            for name, (kernel, signature) in kernels.items()}
+
+
+def compile_graph(graph, require_device=True, kind="graph"):
     """Compile ``graph`` for the GPU: the CPU backend's passes and fusion plan, CUDA kernels.
     With ``require_device=False`` no GPU is needed until the result is called (``.ptx()``
     compiles its kernels without one)."""
@@ -84,6 +106,6 @@ def compile_graph(graph, require_device=True):
     optimized = optimize(graph.copy())
     plan = plan_fusion(optimized)
     source, constant_nodes = generate(optimized, plan)
-    module = cache.load(source, "setup", graph, backend="numba-cuda", kind="graph").module
+    module = cache.load(source, "setup", graph, backend="numba-cuda", kind=kind).module
     constants = [optimized[n]["params"]["value"] for n in constant_nodes]
     return CompiledCudaGraph(graph, optimized, source, module, constants)

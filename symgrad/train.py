@@ -33,21 +33,24 @@ from symgrad.tracing import Tracer, set_outputs
 
 
 def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuffle=False,
-          seed=0, progress=True):
+          seed=0, progress=True, device="cpu"):
     """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
 
     ``steps`` alone feeds the whole data every step; ``epochs`` without ``batch_size``
     feeds one sample (no batch axis) per step; with ``batch_size`` minibatches of that many
     rows (a last partial batch is dropped). ``shuffle`` permutes the rows every epoch
-    (numpy generator seeded by ``seed``). Returns the per-step loss history (and, in the
-    functional style, the new params)."""
+    (numpy generator seeded by ``seed``). ``device="cuda"`` runs the loop on the GPU with
+    the state and data resident there (compiler.cuda_training). Returns the per-step loss
+    history (and, in the functional style, the new params)."""
+    from symgrad.api import check_device
+    check_device(device)
     arrays = [np.ascontiguousarray(getattr(d, "_value", d)) for d in data]
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
     if len(state) > 1:
         raise TypeError("train(step, params, data=...): pass the params as one pytree")
     if state:
-        return _train_functional(step, state[0], arrays, plan, progress)
-    return _train_stateful(step, arrays, plan, progress)
+        return _train_functional(step, state[0], arrays, plan, progress, device)
+    return _train_stateful(step, arrays, plan, progress, device)
 
 
 train.last_loop = None   # the most recently used compiled loop (its .source, .graph)
@@ -79,12 +82,13 @@ def _batch_tracers(graph, plan, arrays, wrap=lambda value: value):
     return tracers
 
 
-def _train_functional(step, params, arrays, plan, progress):
+def _train_functional(step, params, arrays, plan, progress, device):
     leaves, treedef = pytree.flatten(params)
     state = [np.array(leaf, copy=True) for leaf in leaves]
-    key = (step, treedef, _signature(state), _signature(plan.example(a) for a in arrays), plan.mode)
+    key = (step, treedef, _signature(state), _signature(plan.example(a) for a in arrays), plan.mode,
+           device)
     loop = _loop_for(key, lambda: _trace_functional(step, treedef, state, plan, arrays), len(state),
-                     plan.mode)
+                     plan.mode, device)
     history = _run(loop, state, arrays, plan, progress, first_step=0, history=None)
     return pytree.unflatten(treedef, state), history
 
@@ -117,19 +121,19 @@ def _signature(arrays):
 _LOOPS = {}
 
 
-def _loop_for(key, trace_graph, state_count, mode):
+def _loop_for(key, trace_graph, state_count, mode, device):
     """The compiled loop for ``key``: traced and compiled once, then reused on new data of
     the same shapes. As with jax.jit, values a step reads from its closure are captured
     when it is first traced."""
     from compiler import compile_training_loop
     loop = _LOOPS.get(key)
     if loop is None:
-        loop = _LOOPS[key] = compile_training_loop(trace_graph(), state_count, mode)
+        loop = _LOOPS[key] = compile_training_loop(trace_graph(), state_count, mode, device)
     train.last_loop = loop
     return loop
 
 
-def _train_stateful(step, arrays, plan, progress):
+def _train_stateful(step, arrays, plan, progress, device):
     from symgrad.creation import tensor
     restore = snapshot(step)
     try:
@@ -138,9 +142,9 @@ def _train_stateful(step, arrays, plan, progress):
         history[0] = _eager_loss(loss)
         slots = discover_slots(step)
         key = (step, tuple((slot.name, np.shape(slot.get()), slot.dtype.str) for slot in slots),
-               _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(step))
+               _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(step), device)
         loop = _loop_for(key, lambda: _trace_stateful(step, slots, plan, arrays), len(slots),
-                         plan.mode)
+                         plan.mode, device)
     except BaseException:
         restore()
         raise
@@ -176,8 +180,9 @@ def _run(loop, state, arrays, plan, progress, first_step, history):
     arguments = [s.reshape(1) if s.shape == () else s for s in state]
     done = np.array([first_step], np.int64)
     try:
-        for start, count in chunked(first_step, plan.total_steps, progress):
-            loop.run(arguments, arrays, plan.order, plan.batch_size, start, count, history, done)
+        with loop.bound(arguments, arrays, plan.order, plan.batch_size, history, done) as run_steps:
+            for start, count in chunked(first_step, plan.total_steps, progress):
+                run_steps(start, count)
     except KeyboardInterrupt:
         print(f"\ntraining interrupted: {int(done[0])} of {plan.total_steps} steps done")
     return history[:int(done[0])]

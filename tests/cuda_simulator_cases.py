@@ -126,6 +126,58 @@ CASES = {
 }
 
 
+# -- training loops: sg.train(..., device="cuda") against the CPU loop ------------------------
+def w1_step(params, x, y):
+    loss, grads = sg.value_and_grad(w1_loss, argnums=(0, 1))(*params, x, y)
+    return tuple(p - 1e-3 * g for p, g in zip(params, grads)), loss
+
+
+def train_functional(**options):
+    """W1 with SGD: the functional step, run by the CPU loop and by the GPU loop."""
+    args = _w1_args(np.float64)
+    results = [sg.train(w1_step, args[:2], data=args[2:], progress=False, device=device,
+                        **options) for device in ("cpu", "cuda")]
+    assert_same(results[1], results[0])
+
+
+def adam_model():
+    """A small MLP, Adam and a PyTorch-style step."""
+    weights = np.random.default_rng(1)
+    model = sg.nn.Sequential(sg.nn.Linear(4, 5), sg.nn.ReLU(), sg.nn.Linear(5, 2))
+    for p in model.parameters():
+        p.data = sg.tensor(weights.standard_normal(p.shape).astype(np.float32))
+    opt = sg.optim.Adam(model.parameters(), lr=0.01)
+    criterion = sg.nn.MSELoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return model, opt, step
+
+
+def train_adam(**options):
+    """Adam on a module: parameters and optimizer state after the GPU loop equal the CPU
+    loop's."""
+    x, y = normal(8, 4, dtype=np.float32), normal(8, 2, dtype=np.float32)
+    trained = []
+    for device in ("cpu", "cuda"):
+        model, opt, step = adam_model()
+        history = sg.train(step, data=(x, y), progress=False, device=device, **options)
+        state = [s["exp_avg_sq"].numpy() for s in opt.state.values()]
+        trained.append((history.astype(np.float32), [p.detach().numpy() for p in model.parameters()], state))
+    assert_same(trained[1], trained[0])
+
+
+TRAINING_CASES = {
+    "train_w1_full_batch": lambda: train_functional(steps=3),
+    "train_w1_per_sample": lambda: train_functional(epochs=1),
+    "train_adam_minibatches": lambda: train_adam(epochs=2, batch_size=4, shuffle=True),
+}
+
+
 def tolerance(value):
     return {"rtol": 2e-5, "atol": 2e-5} if np.asarray(value).dtype == np.float32 else \
         {"rtol": 1e-10, "atol": 1e-12}
@@ -145,6 +197,9 @@ def assert_same(actual, expected):
 
 
 def run_case(name):
+    if name in TRAINING_CASES:
+        TRAINING_CASES[name]()
+        return
     transform, fn, args, with_cpu = CASES[name]
     expected = transform(fn, backend="reference")(*args)
     actual = transform(fn, device="cuda")(*args)
@@ -155,7 +210,7 @@ def run_case(name):
 
 def main(names):
     failed = 0
-    for name in names or CASES:
+    for name in names or [*CASES, *TRAINING_CASES]:
         try:
             run_case(name)
         except Exception:

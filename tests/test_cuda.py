@@ -1,9 +1,10 @@
 """The CUDA backend (compiler/codegen/numba_cuda.py, with the scalar math of
 compiler/codegen/cuda_math.py, and its host side compiler/cuda.py), tested without a GPU.
 
-- Results: tests/cuda_simulator_cases.py runs graphs with ``device="cuda"`` under numba's
-  CUDA simulator in a subprocess (numba reads ``NUMBA_ENABLE_CUDASIM`` when numba.cuda is
-  first imported) and compares them with the reference interpreter and the CPU backend.
+- Results: tests/cuda_simulator_cases.py runs graphs and training loops
+  (compiler/cuda_training.py) with ``device="cuda"`` under numba's CUDA simulator in a
+  subprocess (numba reads ``NUMBA_ENABLE_CUDASIM`` when numba.cuda is first imported) and
+  compares them with the reference interpreter and the CPU backend.
 - The real compiler: every kernel of a few graphs is compiled to PTX for sm_90 by
   numba-cuda's NVVM, which needs no GPU.
 - Coverage: every op the CPU backend lowers is lowered for CUDA too, except the explicit
@@ -60,7 +61,7 @@ def simulator_results(tmp_path_factory):
 
 
 @needs_numba_cuda
-@pytest.mark.parametrize("case", list(cases.CASES))
+@pytest.mark.parametrize("case", [*cases.CASES, *cases.TRAINING_CASES])
 def test_simulator_matches_reference(simulator_results, case):
     results, stderr = simulator_results
     assert case in results, f"the simulator run did not reach {case}:\n{stderr}"
@@ -84,6 +85,18 @@ def test_every_kernel_compiles_to_ptx(case):
     assert "@cuda.jit" in compiled.source and "def setup(" in compiled.source
     ptx = compiled.ptx(cc=(9, 0))
     assert set(ptx) == set(compiled.module.SIGNATURES) and ptx
+    for name, text in ptx.items():
+        assert ".target sm_90" in text and ".entry" in text, name
+
+
+@needs_numba_cuda
+def test_training_loop_kernels_compile_to_ptx():
+    from numba.core import config
+    if config.ENABLE_CUDASIM:
+        pytest.skip("the simulator has no compiler (run without NUMBA_ENABLE_CUDASIM)")
+    from compiler.codegen import cuda_loop_kernels
+    ptx = cuda.compile_ptx(cuda_loop_kernels.signatures(), cc=(9, 0))
+    assert len(ptx) == 5
     for name, text in ptx.items():
         assert ".target sm_90" in text and ".entry" in text, name
 

@@ -151,6 +151,7 @@ class Lowering:
         self.setup = SourceWriter()
         self.run = SourceWriter()
         self.inputs = []           # (buffer name, node) in graph input order
+        self.input_bases = set()   # input buffers and the reshaped views of them
         self.array_constants = []
 
     def attrs(self, node):
@@ -174,10 +175,11 @@ class Lowering:
         self.values[node] = Value.buffer(name, self.shape(node))
         return name
 
-    def materialize(self, node):
-        """``node``'s value in a C-ordered buffer of its own (a copy kernel if needed)."""
+    def materialize(self, node, own=False):
+        """``node``'s value in a C-ordered buffer (a copy kernel if needed); with ``own``, not
+        in an input's buffer (graph outputs: the next call's inputs overwrite those)."""
         value = self.values[node]
-        if value.identity:
+        if value.identity and not (own and value.base in self.input_bases):
             return value.base
         shape = self.shape(node)
         name = self.new_buffer(f"m{node}", shape, self.dtype(node))
@@ -194,6 +196,7 @@ class Lowering:
 def lower_input(lowering, node):
     name = lowering.allocate(node)
     lowering.inputs.append((name, node))
+    lowering.input_bases.add(name)
 
 
 def lower_constant(lowering, node):
@@ -387,6 +390,8 @@ def lower_reshape(lowering, node):
     name, shape = f"v{node}", lowering.shape(node)
     lowering.bases[name] = (device_shape(shape), lowering.dtype(node))
     lowering.setup.line(f"{name} = {base}.reshape({shape_text(device_shape(shape))})")
+    if base in lowering.input_bases:
+        lowering.input_bases.add(name)
     lowering.values[node] = Value.buffer(name, shape)
 
 
@@ -504,31 +509,26 @@ def tiles(extent):
 
 
 def generate(graph, plan):
-    """Source of a module defining ``setup(constants...) -> run``; returns (source, array
-    constant nodes). ``SIGNATURES`` in the module gives every kernel's argument types."""
+    """Source of a module defining ``setup(constants...) -> (inputs, launch, outputs)``: the
+    graph's input and output device buffers, and a function launching every kernel in order
+    (see compiler.cuda). Returns (source, array constant nodes). ``SIGNATURES`` in the module
+    gives every kernel's argument types."""
     lowering = lower_graph(graph, plan)
-    outputs = [lowering.materialize(node) for node in graph.outputs]
+    outputs = [lowering.materialize(node, own=True) for node in graph.outputs]
     host = SourceWriter()
     constants = [f"c{node}" for node in lowering.array_constants]
     host.open(f"def setup({', '.join(constants)}):")
     host.extend(lowering.setup)
     host.line("")
-    inputs = [name for name, _ in lowering.inputs]
-    host.open(f"def run_device({', '.join(f'h{name}' for name in inputs)}):")
-    host.line('"""Device arrays in, device arrays out (the inputs are copied into place)."""')
-    for name in inputs:
-        host.line(f"{name}.copy_to_device(h{name})")
+    host.open("def launch():")
     host.extend(lowering.run)
-    host.line(f"return ({''.join(name + ', ' for name in outputs)})")
+    if not lowering.run.lines:
+        host.line("pass")
     host.close()
     host.line("")
-    host.open(f"def run({', '.join(f'h{name}' for name in inputs)}):")
-    host.line(f"results = run_device({', '.join(f'h{name}' for name in inputs)})")
-    host.line("return tuple(result.copy_to_host() for result in results)")
-    host.close()
-    host.line("")
-    host.line("run.device = run_device")
-    host.line("return run")
+    inputs = [name for name, _ in lowering.inputs]
+    host.line(f"return ({''.join(name + ', ' for name in inputs)}), launch, "
+              f"({''.join(name + ', ' for name in outputs)})")
     host.close()
     signatures = SourceWriter()
     signatures.open("SIGNATURES = {")
