@@ -23,6 +23,7 @@ from symgrad.check import check_grad
 from symgrad import viz
 from symgrad.viz import ExportError
 from symgrad.export import export_source
+from symgrad.device import device  # noqa: F401
 from symgrad.tensor import Tensor, float32, float64, int32, int64, bool_  # noqa: F401
 from symgrad import tensor_ops  # noqa: F401  (gives Tensor its operators and methods)
 from symgrad.creation import (  # noqa: F401

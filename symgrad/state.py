@@ -9,6 +9,7 @@ import contextlib
 
 import numpy as np
 
+from symgrad.device import CudaArray, to_host
 from symgrad.errors import TracingError
 from symgrad.tracing import Tracer
 
@@ -135,6 +136,22 @@ def _final_value(slot, before):
     if isinstance(value, Tracer):
         return value.astype(before.dtype)
     return np.asarray(value, before.dtype)
+
+
+@contextlib.contextmanager
+def state_on_host(step):
+    """Bring the step's tensors that are on the GPU to host memory for the block (the eager
+    first step and the tracing run on host values); yields whether any was there. If the
+    block fails, they go back to the GPU as they were."""
+    moved = [(slot, slot.get()) for slot in discover_slots(step) if isinstance(slot.get(), CudaArray)]
+    for slot, value in moved:
+        slot.set(to_host(value))
+    try:
+        yield bool(moved)
+    except BaseException:
+        for slot, value in moved:
+            slot.set(value)
+        raise
 
 
 def snapshot(step):

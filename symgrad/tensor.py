@@ -15,6 +15,7 @@ tensor([2., 4.])
 import numpy as np
 
 from symgrad import ops
+from symgrad.device import CudaArray, device_of, to_host
 from symgrad.grad_mode import is_grad_enabled
 from symgrad.tape import BackwardNode, run_backward
 
@@ -47,6 +48,8 @@ class Tensor:
     dtype = property(lambda self: np.dtype(self._value.dtype))
     ndim = property(lambda self: len(self.shape))
     is_leaf = property(lambda self: self.grad_fn is None)
+    device = property(lambda self: device_of(self._value))
+    is_cuda = property(lambda self: isinstance(self._value, CudaArray))
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim=None):
@@ -70,8 +73,11 @@ class Tensor:
     def retain_grad(self):
         self._retains_grad = True
 
-    # -- conversion ---------------------------------------------------------------------------
+    # -- devices and conversion ---------------------------------------------------------------
     def numpy(self):
+        if self.is_cuda:
+            raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() "
+                            "to copy the tensor to host memory first.")
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
@@ -80,10 +86,10 @@ class Tensor:
     def item(self):
         if self.numel() != 1:
             raise ValueError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return np.asarray(self._value).item()
+        return np.asarray(to_host(self._value)).item()
 
     def tolist(self):
-        return np.asarray(self._value).tolist()
+        return np.asarray(to_host(self._value)).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -98,9 +104,9 @@ class Tensor:
         return np.asarray(self._value, dtype=dtype)
 
     def __repr__(self):
-        body = np.array2string(np.asarray(self._value), separator=", ", prefix="tensor(",
-                               precision=4)
-        extras = []
+        body = np.array2string(np.asarray(to_host(self._value)), separator=", ",
+                               prefix="tensor(", precision=4)
+        extras = [f"device='{self.device}'"] if self.is_cuda else []
         if self.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype=symgrad.{self.dtype.name}")
         if self.grad_fn is not None:

@@ -7,6 +7,7 @@ from one training step to the next.
 import numpy as np
 
 from symgrad import ops
+from symgrad.device import device as Device, place
 from symgrad.tensor import BACKWARD_NAMES, Tensor, _value_of, apply, function_apply
 
 
@@ -118,12 +119,24 @@ def _astype(dtype):
     return lambda self: apply("ToCopyBackward0", ops.astype, self, dtype=np.dtype(dtype).name)
 
 
-def _to(self, *args, dtype=None, **_kwargs):
+def _to(self, *args, dtype=None, device=None, **_kwargs):
+    """``.to(dtype)``, ``.to(device)``, ``.to(device, dtype)``: a cast is recorded for
+    autograd; a move to another device (symgrad.device) gives a new leaf with the same
+    ``requires_grad``; ``self`` when nothing changes.
+
+    >>> import symgrad as torch
+    >>> torch.tensor([1, 2]).to("cpu", torch.float64).dtype
+    dtype('float64')
+    """
     for arg in args:
-        if not isinstance(arg, str):
+        if isinstance(arg, (str, Device)):
+            device = arg
+        else:
             dtype = arg
-    return self if dtype is None else apply("ToCopyBackward0", ops.astype, self,
+    cast = self if dtype is None else apply("ToCopyBackward0", ops.astype, self,
                                             dtype=np.dtype(dtype).name)
+    moved = cast._value if device is None else place(cast._value, device)
+    return cast if moved is cast._value else Tensor(moved, cast.requires_grad)
 
 
 def _max(self, dim=None, keepdim=False):
@@ -153,6 +166,7 @@ METHODS = {
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
     "float": _astype(np.float32), "double": _astype(np.float64), "long": _astype(np.int64),
     "to": _to, "type": lambda self, dtype: _to(self, dtype),
+    "cuda": lambda self: _to(self, "cuda"), "cpu": lambda self: _to(self, "cpu"),
 }
 for _name, _method in METHODS.items():
     setattr(Tensor, _name, _method)

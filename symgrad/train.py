@@ -27,33 +27,43 @@ from symgrad.batching import plan_batches
 from symgrad.errors import TracingError
 from symgrad.graph import Graph
 from symgrad.ops.shape import reshape
+from symgrad.device import CudaArray, place, to_host
 from symgrad.state import (discover_slots, hyperparameters, leaked_tracers, snapshot,
-                           traced_slots)
+                           state_on_host, traced_slots)
 from symgrad.tracing import Tracer, set_outputs
 
 
 def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuffle=False,
-          seed=0, progress=True, device="cpu"):
+          seed=0, progress=True, device=None):
     """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
 
     ``steps`` alone feeds the whole data every step; ``epochs`` without ``batch_size``
     feeds one sample (no batch axis) per step; with ``batch_size`` minibatches of that many
     rows (a last partial batch is dropped). ``shuffle`` permutes the rows every epoch
     (numpy generator seeded by ``seed``). ``device="cuda"`` runs the loop on the GPU with
-    the state and data resident there (compiler.cuda_training). Returns the per-step loss
-    history (and, in the functional style, the new params)."""
-    from symgrad.api import check_device
-    check_device(device)
-    arrays = [np.ascontiguousarray(getattr(d, "_value", d)) for d in data]
+    the state and data resident there (compiler.cuda_training); by default the loop runs
+    on "cuda" when the data or the step's modules and tensors are there (``model.cuda()``),
+    else on "cpu", and a PyTorch-style step's state ends up on that device. Returns the
+    per-step loss history (and, in the functional style, the new params)."""
+    values = [getattr(d, "_value", d) for d in data]
+    arrays = [np.ascontiguousarray(to_host(value)) for value in values]
+    data_on_cuda = any(isinstance(value, CudaArray) for value in values)
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
     if len(state) > 1:
         raise TypeError("train(step, params, data=...): pass the params as one pytree")
     if state:
-        return _train_functional(step, state[0], arrays, plan, progress, device)
-    return _train_stateful(step, arrays, plan, progress, device)
+        return _train_functional(step, state[0], arrays, plan, progress,
+                                 _where(device, data_on_cuda))
+    return _train_stateful(step, arrays, plan, progress, device, data_on_cuda)
 
 
 train.last_loop = None   # the most recently used compiled loop (its .source, .graph)
+
+
+def _where(device, on_cuda):
+    """The device the loop runs on: ``device``, else where the data or state is."""
+    from symgrad.api import check_device
+    return check_device(device or ("cuda" if on_cuda else "cpu"))
 
 
 def _scalar_loss(loss, where):
@@ -133,7 +143,20 @@ def _loop_for(key, trace_graph, state_count, mode, device):
     return loop
 
 
-def _train_stateful(step, arrays, plan, progress, device):
+def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):
+    with state_on_host(step) as state_on_cuda:
+        device = _where(device, data_on_cuda or state_on_cuda)
+        history, slots, loop = _first_step(step, arrays, plan, device)
+        state = [slot.buffer() for slot in slots]
+        history = _run(loop, state, arrays, plan, progress, first_step=1, history=history)
+        for slot, value in zip(slots, state):
+            slot.set(place(np.asarray(value, slot.dtype), device))
+    return history
+
+
+def _first_step(step, arrays, plan, device):
+    """Run the first step eagerly (on the host: optimizers create their state) and compile
+    the loop; on failure the step's state is put back as it was."""
     from symgrad.creation import tensor
     restore = snapshot(step)
     try:
@@ -148,11 +171,7 @@ def _train_stateful(step, arrays, plan, progress, device):
     except BaseException:
         restore()
         raise
-    state = [slot.buffer() for slot in slots]
-    history = _run(loop, state, arrays, plan, progress, first_step=1, history=history)
-    for slot, value in zip(slots, state):
-        slot.set(np.asarray(value, slot.dtype))
-    return history
+    return history, slots, loop
 
 
 def _trace_stateful(step, slots, plan, arrays):

@@ -159,19 +159,58 @@ def adam_model():
 
 
 def train_adam(**options):
-    """Adam on a module: parameters and optimizer state after the GPU loop equal the CPU
-    loop's."""
+    """Adam on a module: parameters and optimizer state after the GPU loop (left on the
+    GPU) equal the CPU loop's."""
     x, y = normal(8, 4, dtype=np.float32), normal(8, 2, dtype=np.float32)
     trained = []
     for device in ("cpu", "cuda"):
         model, opt, step = adam_model()
         history = sg.train(step, data=(x, y), progress=False, device=device, **options)
-        state = [s["exp_avg_sq"].numpy() for s in opt.state.values()]
-        trained.append((history.astype(np.float32), [p.detach().numpy() for p in model.parameters()], state))
+        state = [s["exp_avg_sq"].cpu().numpy() for s in opt.state.values()]
+        params = [p.detach().cpu().numpy() for p in model.parameters()]
+        trained.append((history.astype(np.float32), params, state))
     assert_same(trained[1], trained[0])
 
 
-TRAINING_CASES = {
+def train_model_on_cuda():
+    """model.cuda() and data on cuda: sg.train runs on the GPU by itself and leaves the
+    trained parameters and optimizer state there, equal to the CPU loop's."""
+    x, y = normal(8, 4, dtype=np.float32), normal(8, 2, dtype=np.float32)
+    model, opt, step = adam_model()
+    expected = sg.train(step, data=(x, y), steps=3, progress=False)
+    model_on_cuda, opt_on_cuda, step_on_cuda = adam_model()
+    model_on_cuda.cuda()
+    history = sg.train(step_on_cuda, data=(sg.tensor(x).cuda(), sg.tensor(y).cuda()), steps=3,
+                       progress=False)
+    assert sg.train.last_loop.__class__.__name__ == "CudaTrainingLoop"
+    assert all(p.device == "cuda" for p in model_on_cuda.parameters())
+    assert all(s["exp_avg"].is_cuda for s in opt_on_cuda.state.values())
+    assert_same(history.astype(np.float32), expected.astype(np.float32))
+    assert_same([p.cpu().detach().numpy() for p in model_on_cuda.parameters()],
+                [p.detach().numpy() for p in model.parameters()])
+
+
+def tensor_devices():
+    """Tensor.to/.cuda/.cpu round trips; eager work on a cuda tensor is refused clearly."""
+    x = sg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    on_gpu = x.to("cuda")
+    assert on_gpu.device == sg.device("cuda:0") and on_gpu.is_cuda and on_gpu.requires_grad
+    assert on_gpu.cuda() is on_gpu and "device='cuda:0'" in repr(on_gpu)
+    assert_same(on_gpu.cpu().detach().numpy(), x.detach().numpy())
+    assert sg.tensor(2.5).cuda().item() == 2.5
+    for eager in (lambda: on_gpu * 2, lambda: on_gpu.sum(), lambda: np.asarray(on_gpu)):
+        try:
+            eager()
+        except TypeError as error:
+            assert "eager operations on cuda tensors are not supported" in str(error)
+        else:
+            raise AssertionError("an eager op on a cuda tensor ran")
+
+
+# name -> a function that runs the CUDA path and the CPU path and compares them
+SCENARIOS = {
+    "train_model_on_cuda": train_model_on_cuda,
+    "tensor_devices": tensor_devices,
     "train_w1_full_batch": lambda: train_functional(steps=3),
     "train_w1_per_sample": lambda: train_functional(epochs=1),
     "train_adam_minibatches": lambda: train_adam(epochs=2, batch_size=4, shuffle=True),
@@ -197,8 +236,8 @@ def assert_same(actual, expected):
 
 
 def run_case(name):
-    if name in TRAINING_CASES:
-        TRAINING_CASES[name]()
+    if name in SCENARIOS:
+        SCENARIOS[name]()
         return
     transform, fn, args, with_cpu = CASES[name]
     expected = transform(fn, backend="reference")(*args)
@@ -210,7 +249,7 @@ def run_case(name):
 
 def main(names):
     failed = 0
-    for name in names or [*CASES, *TRAINING_CASES]:
+    for name in names or [*CASES, *SCENARIOS]:
         try:
             run_case(name)
         except Exception:

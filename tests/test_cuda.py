@@ -61,7 +61,7 @@ def simulator_results(tmp_path_factory):
 
 
 @needs_numba_cuda
-@pytest.mark.parametrize("case", [*cases.CASES, *cases.TRAINING_CASES])
+@pytest.mark.parametrize("case", [*cases.CASES, *cases.SCENARIOS])
 def test_simulator_matches_reference(simulator_results, case):
     results, stderr = simulator_results
     assert case in results, f"the simulator run did not reach {case}:\n{stderr}"
@@ -133,12 +133,27 @@ def test_without_gpu_or_simulator_the_error_says_so(tmp_path):
     code = ("import numpy as np, symgrad as sg\n"
             "from numba import cuda\n"
             "if cuda.is_available(): print('GPU'); raise SystemExit\n"
-            "try:\n"
-            "    sg.grad(lambda x: np.sum(x * x), device='cuda')(np.ones(3))\n"
-            "except RuntimeError as error:\n"
-            "    print(type(error).__name__, error)\n")
+            "for attempt in (lambda: sg.grad(lambda x: np.sum(x * x), device='cuda')(np.ones(3)),\n"
+            "                lambda: sg.tensor([1.0]).cuda(), lambda: sg.nn.Linear(2, 1).to('cuda')):\n"
+            "    try:\n"
+            "        attempt()\n"
+            "    except RuntimeError as error:\n"
+            "        print(type(error).__name__, error)\n")
     done = _run(["-c", code], tmp_path, simulator=False)
     if done.stdout.strip() == "GPU":
         pytest.skip("a GPU is visible here")
-    assert done.stdout.startswith("CudaUnavailableError"), done.stdout + done.stderr
-    assert "needs an NVIDIA GPU" in done.stdout and "NUMBA_ENABLE_CUDASIM=1" in done.stdout
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3, done.stdout + done.stderr
+    for line in lines:
+        assert line.startswith("CudaUnavailableError"), line
+        assert "needs an NVIDIA GPU" in line and "NUMBA_ENABLE_CUDASIM=1" in line
+
+
+def test_devices_are_named_as_in_pytorch():
+    assert sg.device("cuda") == "cuda:0" and sg.device("cuda:1") != "cuda"
+    assert str(sg.device("cuda", 0)) == "cuda:0" and sg.device("cpu").type == "cpu"
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        sg.device("tpu")
+    x = sg.tensor([1.0, 2.0])
+    assert x.device == "cpu" and not x.is_cuda and x.to("cpu") is x and x.cpu() is x
+    assert x.to("cpu", sg.float64).dtype == np.float64
