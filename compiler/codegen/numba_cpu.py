@@ -11,6 +11,8 @@ import numpy as np
 
 from compiler.codegen.source import SourceWriter, copy_lines, literal, shape_text
 from compiler.passes.fuse import fused_ops
+from compiler.passes.gemm_update import plan_gemm_updates
+from compiler.runtime import runtime_source
 from symgrad.ops.registry import OPS
 
 # numpy's error model: a float division by zero gives inf or nan, as in numpy, instead of a
@@ -33,7 +35,9 @@ class Lowering:
     """State of one code generation: the graph, its fusion plan, the variables made so far.
 
     ``in_place`` maps an output node to the input node whose buffer it may overwrite (see
-    compiler.passes.memory)."""
+    compiler.passes.memory); ``gemm_updates`` are the nests a GEMM call computes into such a
+    buffer (compiler.passes.gemm_update); ``runtime`` names the compiler.runtime modules the
+    code calls."""
 
     def __init__(self, graph, plan, in_place=None):
         self.graph = graph
@@ -44,6 +48,9 @@ class Lowering:
         self.arguments = []      # (variable name, node) in call order
         self.array_constants = []
         self.in_place = in_place or {}
+        self.gemm_updates = plan_gemm_updates(graph, plan, self.in_place)
+        self.folded_products = {update.product for update in self.gemm_updates.values()}
+        self.runtime = set()
 
     def attrs(self, node):
         return self.graph[node]
@@ -212,6 +219,8 @@ def _close_reduction(lowering, node, accumulator):
 def lower_matmul(lowering, node):
     """``np.dot`` into a prepared buffer; C- and F-ordered operands (transposes) go to BLAS
     as they are. numba's dot is BLAS-only, so integer products go through float64."""
+    if node in lowering.folded_products:
+        return
     attrs = lowering.attrs(node)
     batch = attrs["shape"][:-2]
     name = lowering.allocate(node)
@@ -227,6 +236,18 @@ def lower_matmul(lowering, node):
         lowering.out.line(f"{out}[...] = np.dot({a}.astype(np.float64), {b}.astype(np.float64))")
     for _ in batch:
         lowering.out.close()
+
+
+def lower_gemm_update(lowering, node):
+    """``target = beta * target + alpha * (a @ b)`` as one BLAS call into target's buffer."""
+    update = lowering.gemm_updates[node]
+    out = lowering.allocate(node)
+    a, b = (_blas_operand(lowering, o) for o in lowering.graph.operands(update.product))
+    sign = "-" if update.alpha_sign < 0 else ""
+    alpha = f"{sign}{lowering.var(update.alpha).name}" if update.alpha is not None else f"{sign}1.0"
+    beta = lowering.var(update.beta).name if update.beta is not None else "1.0"
+    lowering.runtime.add("gemm")
+    lowering.out.line(f"gemm({alpha}, {a}, {b}, {beta}, {out})")
 
 
 def _blas_operand(lowering, operand):
@@ -323,6 +344,8 @@ def lower_custom_vjp(lowering, node):
 
 
 def lower_fused(lowering, node):
+    if node in lowering.gemm_updates:
+        return lower_gemm_update(lowering, node)
     nest = lowering.plan.emits_at(node)
     if nest is not None:
         lower_nest(lowering, nest)
@@ -348,6 +371,12 @@ def lower_graph(graph, plan, in_place=None):
     for node in graph.topological_order():
         LOWERINGS[graph.op(node)](lowering, node)
     return lowering
+
+
+def module_header(lowering):
+    """The generated module's imports and the runtime functions its code calls."""
+    return (HEADER.format(name=lowering.graph.name)
+            + "".join(runtime_source(name) for name in sorted(lowering.runtime)))
 
 
 def signature(lowering):
@@ -381,4 +410,4 @@ def generate(graph, plan, function_name="run"):
     function.open(f"def {function_name}({', '.join(inputs + constants)}):")
     function.extend(lowering.prologue)
     function.extend(lowering.out)
-    return HEADER.format(name=graph.name) + function.text(), lowering.array_constants
+    return module_header(lowering) + function.text(), lowering.array_constants

@@ -11,7 +11,7 @@ Batching modes: ``"full"`` (the data arrays are the batch), ``"sample"`` (step `
 row ``order[k]``, without a batch axis) and ``"batch"`` (step ``k`` gathers rows
 ``order[k*B:(k+1)*B]`` into a buffer made once).
 """
-from compiler.codegen.numba_cpu import HEADER, NJIT_OPTIONS, lower_graph, signature
+from compiler.codegen.numba_cpu import NJIT_OPTIONS, lower_graph, module_header, signature
 from compiler.codegen.source import SourceWriter, copy_lines
 
 
@@ -76,4 +76,4 @@ def generate_loop(graph, plan, in_place, state_count, batching, function_name="t
         function.line(f"cell_{name}[0] = {name}")
     function.line("progress[0] = step + 1")
     function.close()
-    return HEADER.format(name=graph.name) + function.text(), lowering.array_constants
+    return module_header(lowering) + function.text(), lowering.array_constants

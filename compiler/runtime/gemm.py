@@ -1,0 +1,61 @@
+"""``gemm(alpha, a, b, beta, c)``: ``c = alpha * a @ b + beta * c`` in one BLAS call.
+
+numba's ``np.dot`` always passes alpha=1, beta=0; an SGD update ``w - lr * (x.T @ g)`` then
+needs the product in a buffer and a second pass over it. This calls the same BLAS
+(``numba_xxgemm``, scipy's sgemm/dgemm) with alpha and beta, so the product accumulates
+straight into ``w``. ``a``, ``b`` and ``c`` are 2-D, C or F contiguous (a transpose is an F
+view), of one float dtype.
+"""
+import numba
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def gemm(typingctx, alpha, a, b, beta, c):
+    if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout in "CF" for x in (a, b, c)):
+        raise numba.TypingError("gemm takes 2-D C- or F-contiguous arrays")
+    if not (a.dtype == b.dtype == c.dtype) or a.dtype not in (types.float32, types.float64):
+        raise numba.TypingError("gemm takes float32 or float64 arrays of one dtype")
+
+    def codegen(context, builder, signature, arguments):
+        alpha_value, a_value, b_value, beta_value, c_value = arguments
+        dtype = c.dtype
+        a_array, b_array, c_array = (context.make_array(t)(context, builder, v)
+                                     for t, v in ((a, a_value), (b, b_value), (c, c_value)))
+        a_type, b_type, c_type = a, b, c
+        m, k = cgutils.unpack_tuple(builder, a_array.shape)
+        n = cgutils.unpack_tuple(builder, b_array.shape)[1]
+
+        def blas_operand(array, array_type):
+            # BLAS is column-major: a C-ordered result is computed as c.T = b.T @ a.T
+            rows, columns = cgutils.unpack_tuple(builder, array.shape)
+            transposed = array_type.layout != c_type.layout
+            leading = columns if array_type.layout == "C" else rows
+            return (ir.Constant(ir.IntType(8), ord("t" if transposed else "n")), leading,
+                    builder.bitcast(array.data, cgutils.voidptr_t))
+
+        def slot(value, value_type):
+            return builder.bitcast(cgutils.alloca_once_value(
+                builder, context.cast(builder, value, value_type, dtype)), cgutils.voidptr_t)
+
+        first, second = ((b_array, b_type), (a_array, a_type)) if c_type.layout == "C" \
+            else ((a_array, a_type), (b_array, b_type))
+        rows, columns = (n, m) if c_type.layout == "C" else (m, n)
+        trans_first, ld_first, data_first = blas_operand(*first)
+        trans_second, ld_second, data_second = blas_operand(*second)
+        ldc = cgutils.unpack_tuple(builder, c_array.shape)[1 if c_type.layout == "C" else 0]
+        intp = context.get_value_type(types.intp)
+        function_type = ir.FunctionType(ir.IntType(32), [
+            ir.IntType(8), ir.IntType(8), ir.IntType(8), intp, intp, intp,
+            cgutils.voidptr_t, cgutils.voidptr_t, intp, cgutils.voidptr_t, intp,
+            cgutils.voidptr_t, cgutils.voidptr_t, intp])
+        function = cgutils.get_or_insert_function(builder.module, function_type, "numba_xxgemm")
+        kind = ir.Constant(ir.IntType(8), ord("s" if dtype == types.float32 else "d"))
+        builder.call(function, (kind, trans_first, trans_second, rows, columns, k,
+                                slot(alpha_value, signature.args[0]), data_first, ld_first,
+                                data_second, ld_second, slot(beta_value, signature.args[3]),
+                                builder.bitcast(c_array.data, cgutils.voidptr_t), ldc))
+        return context.get_dummy_value()
+    return types.none(alpha, a, b, beta, c), codegen

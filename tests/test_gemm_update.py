@@ -1,0 +1,103 @@
+"""Updates by a matrix product folded into one GEMM call (compiler/passes/gemm_update.py,
+compiler/runtime/gemm.py): the runtime function against numpy, and training loops whose
+updates fold (or must not) against the eager loop."""
+import numba
+import numpy as np
+import pytest
+
+import symgrad as sg
+from compiler.runtime.gemm import gemm
+
+
+@numba.njit
+def call_gemm(alpha, a, b, beta, c):
+    gemm(alpha, a, b, beta, c)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("orders", ["CCC", "FCC", "CFC", "FFC", "CCF", "FFF"])
+def test_gemm_computes_alpha_a_b_plus_beta_c_for_every_layout(dtype, orders):
+    rng = np.random.default_rng(0)
+    a, b, c = (np.asarray(rng.standard_normal(shape), dtype, order=order)
+               for shape, order in zip(((5, 7), (7, 3), (5, 3)), orders))
+    expected = 0.5 * c - 2.0 * (a.astype(np.float64) @ b)
+    call_gemm(-2.0, a, b, 0.5, c)
+    np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_gemm_reads_transposed_views_in_place():
+    rng = np.random.default_rng(1)
+    x, g, w = rng.standard_normal((6, 4)), rng.standard_normal((6, 3)), rng.standard_normal((4, 3))
+    expected = w - 0.1 * x.T @ g
+    call_gemm(-0.1, x.T, g, 1.0, w)
+    np.testing.assert_allclose(w, expected, rtol=1e-12)
+
+
+def test_gemm_rejects_arrays_of_other_ranks_or_mixed_dtypes():
+    with pytest.raises(numba.TypingError, match="2-D"):
+        call_gemm(1.0, np.ones(3), np.ones((3, 2)), 0.0, np.ones((1, 2)))
+    with pytest.raises(numba.TypingError, match="one dtype"):
+        call_gemm(1.0, np.ones((2, 3), np.float32), np.ones((3, 2)), 0.0, np.ones((2, 2)))
+
+
+# -- folding inside training loops -------------------------------------------------------------
+def data(n=16, d_in=20, hidden=8, d_out=3):
+    rng = np.random.default_rng(0)
+    return [rng.standard_normal(s) for s in ((n, d_in), (n, d_out), (d_in, hidden), (hidden, d_out))]
+
+
+def loss(params, x, y):
+    w1, w2 = params
+    return np.sum((np.maximum(x @ w1, 0) @ w2 - y) ** 2)
+
+
+def sgd_step(params, x, y):
+    value, (g1, g2) = sg.value_and_grad(loss)(params, x, y)
+    return (params[0] - 1e-4 * g1, params[1] - 1e-4 * g2), value
+
+
+def decaying_sum_step(state, x, y):
+    """Sums gradients with decay (the parameters stay): ``s' = 0.9 * s + g``, GEMM's beta."""
+    params, sums = state
+    value, grads = sg.value_and_grad(loss)(params, x, y)
+    return (params, tuple(0.9 * s + g for s, g in zip(sums, grads))), value
+
+
+def eager_run(step, state, x, y, steps):
+    history = []
+    for _ in range(steps):
+        state, value = step(state, x, y)
+        history.append(float(value))
+    return state, history
+
+
+@pytest.mark.parametrize("step, state_of, updates", [
+    (sgd_step, lambda w1, w2: (w1, w2), "gemm(-"),
+    (decaying_sum_step, lambda w1, w2: ((w1, w2), (np.ones_like(w1), np.ones_like(w2))), "gemm(1.0"),
+])
+def test_updates_by_a_gradient_product_fold_into_gemm_and_match_the_eager_loop(step, state_of, updates):
+    x, y, w1, w2 = data()
+    state, history = sg.train(step, state_of(w1, w2), data=(x, y), steps=20, progress=False)
+    source = sg.train.last_loop.source
+    assert source.count(updates) == 2, source
+    expected_state, expected = eager_run(step, state_of(w1, w2), x, y, 20)
+    np.testing.assert_allclose(history, expected, rtol=1e-10)
+    for ours, theirs in zip(sg.pytree.flatten(state)[0], sg.pytree.flatten(expected_state)[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def self_product_step(w, x):
+    """w' = w - lr * (w @ x): BLAS would read the buffer it writes, so this must not fold."""
+    value = np.sum(w * w)
+    return w - 0.01 * (w @ x), value
+
+
+def test_a_product_that_reads_its_own_target_is_not_folded():
+    rng = np.random.default_rng(2)
+    w, x = rng.standard_normal((5, 5)), rng.standard_normal((5, 5)) * 0.1
+    final, _ = sg.train(self_product_step, w, data=(x,), steps=5, progress=False)
+    assert "gemm(" not in sg.train.last_loop.source
+    expected = w.copy()
+    for _ in range(5):
+        expected = expected - 0.01 * (expected @ x)
+    np.testing.assert_allclose(final, expected, rtol=1e-12)
