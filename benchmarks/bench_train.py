@@ -3,9 +3,11 @@
 For each workload, in one run: numpy by hand (seed 002's loop; measured first with numpy's
 default BLAS threads, then again after symgrad set one thread per BLAS library), symgrad's
 ``sg.train`` (time per step of a long run, compile excluded and reported separately),
-PyTorch eager and JAX (jit step, fori_loop) when installed, and the BLAS floor: FLOPs per
-step / this machine's measured sgemm FLOP/s. Also the same step function called from a
-Python loop (``sg.value_and_grad`` compiled once, called every step). Run:
+PyTorch eager and JAX (jit step, fori_loop) when installed, and two limits: the BLAS floor
+(the step's five matrix products alone, through the BLAS that symgrad's compiled code calls,
+at the step's shapes and with the loop's thread count) and the machine limit (the step's
+FLOPs at the speed of a large sgemm). Also the same step function called from a Python loop
+(``sg.value_and_grad`` compiled once, called every step). Run:
 ``python benchmarks/bench_train.py``.
 """
 import json
@@ -18,7 +20,8 @@ import numpy as np
 from common import print_table, sgemm_flops_per_second, time_per_call
 
 N, D_in, H, D_out = 64, 1000, 100, 10
-W1_FLOPS = 2 * N * D_in * H * 3 + 2 * N * H * D_out * 3
+# five products: x@w1, h@w2 forward; h.T@g, g@w2.T, x.T@gh backward (no gradient for x)
+W1_FLOPS = 2 * N * D_in * H * 2 + 2 * N * H * D_out * 3
 
 
 def w1_arrays():
@@ -111,6 +114,29 @@ def time_train(step, state, data, steps, **options):
     return min(best), compile_seconds
 
 
+def five_products_seconds(arrays, steps=200):
+    """Seconds for the W1 step's five matrix products, as symgrad's compiled loop calls them:
+    numba's BLAS, transposes as views, outputs made once, BLAS on the loop's threads."""
+    import numba
+    from compiler.blas_threads import loop_blas_threads, settle_blas_threads
+
+    @numba.njit
+    def products(count, x, w1, w2, h, y_pred, g, g_w2, g_h, g_w1):
+        for _ in range(count):
+            np.dot(x, w1, h)
+            np.dot(h, w2, y_pred)
+            np.dot(h.T, g, g_w2)
+            np.dot(g, w2.T, g_h)
+            np.dot(x.T, g_h, g_w1)
+    x, y, w1, w2 = arrays
+    buffers = [np.empty(s, np.float32) for s in ((N, H), (N, D_out))] + [y.copy()] + \
+        [np.empty(s, np.float32) for s in ((H, D_out), (N, H), (D_in, H))]
+    settle_blas_threads()
+    with loop_blas_threads():
+        products(2, x, w1, w2, *buffers)
+        return time_per_call(lambda: products(steps, x, w1, w2, *buffers)) / steps
+
+
 # -- baselines from other libraries ----------------------------------------------------------------
 def torch_variants(arrays, optimizer):
     """name -> timing function, when PyTorch is installed."""
@@ -194,7 +220,8 @@ def w1_w2_variants(optimizer):
         "numpy by hand, 1 BLAS thread": one_thread_numpy,
         "symgrad sg.train": lambda: time_train(step, state, tuple(arrays[:2]), 300),
         "symgrad step in a Python loop": lambda: (time_per_call(python_loop_step(step, state, arrays)), None),
-        "BLAS floor": lambda: (W1_FLOPS / sgemm_flops_per_second(), None),
+        "BLAS floor (the 5 products)": lambda: (five_products_seconds(arrays), None),
+        "machine limit (big-sgemm speed)": lambda: (W1_FLOPS / sgemm_flops_per_second(), None),
     }
     variants.update(torch_variants(arrays, optimizer))
     variants.update(jax_variants(arrays, optimizer))
@@ -279,7 +306,8 @@ def main():
             rows.append((name, seconds))
             if compile_seconds is not None:
                 compile_note = f" (symgrad first call incl. compile: {compile_seconds:.2f} s)"
-        print_table(f"{workload}: µs per step{compile_note}", rows, names[0])
+        print_table(f"{workload}: µs per step{compile_note}", rows, names[0],
+                    "BLAS floor (the 5 products)")
 
 
 if __name__ == "__main__":

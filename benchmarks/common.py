@@ -33,10 +33,12 @@ def sgemm_flops_per_second(size=1024):
     return 2 * size ** 3 / seconds
 
 
-def print_table(title, rows, baseline):
-    """Rows of (name, seconds per step); ratios are against the row named ``baseline``."""
-    reference = dict(rows)[baseline]
+def print_table(title, rows, *baselines):
+    """Rows of (name, seconds per step), with one ratio column per baseline row name."""
+    seconds_of = dict(rows)
+    present = [b for b in baselines if b in seconds_of]
     print(f"\n{title}")
-    print(f"{'variant':<34}{'µs/step':>12}{'ratio to ' + baseline:>28}")
+    print(f"{'variant':<34}{'µs/step':>12}" + "".join(f"{'÷ ' + b[:26]:>30}" for b in present))
     for name, seconds in rows:
-        print(f"{name:<34}{seconds * 1e6:>12.1f}{seconds / reference:>28.2f}")
+        print(f"{name:<34}{seconds * 1e6:>12.1f}"
+              + "".join(f"{seconds / seconds_of[b]:>30.2f}" for b in present))
