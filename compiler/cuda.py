@@ -4,7 +4,8 @@ import importlib.util
 
 import numpy as np
 
-from compiler.codegen.numba_cuda import device_shape, generate
+from compiler.codegen.cuda_kernel import device_shape
+from compiler.codegen.numba_cuda import generate
 
 
 class CudaUnavailableError(RuntimeError):

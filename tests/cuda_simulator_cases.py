@@ -61,6 +61,11 @@ def shape_ops(x, v):
     return y, r, s, u, w, t, e, x[2, 3], np.squeeze(x[:1])
 
 
+def split_reductions(x):
+    """Few outputs, many reduced elements: each output's reduction is split across blocks."""
+    return np.sum(np.exp(x) * 2), np.max(x, axis=0), np.mean(x[:, :2], axis=0, keepdims=True)
+
+
 def identity_and_scalars(x, s):
     return x, s * 2.0, x[0, 0] + s, np.ones((2, 2)) * 3.0
 
@@ -114,6 +119,7 @@ CASES = {
     "casts_and_integers": (jit, casts_and_integers,
                            (normal(3, 2), RNG.integers(-5, 5, (3, 2))), False),
     "reductions": (jit, reductions, (normal(3, 4, 5),), False),
+    "split_reductions": (jit, split_reductions, (normal(2100, 3),), False),
     "matmuls": (jit, matmuls, (normal(5, 6), normal(6, 3), normal(4, 6), normal(2, 5, 6),
                                normal(2, 6, 3)), False),
     "shape_ops": (jit, shape_ops, (normal(6, 4), normal(2, 2)), False),

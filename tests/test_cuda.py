@@ -1,5 +1,8 @@
-"""The CUDA backend (compiler/codegen/numba_cuda.py, with the scalar math of
-compiler/codegen/cuda_math.py, and its host side compiler/cuda.py), tested without a GPU.
+"""The CUDA backend, tested without a GPU: the generator compiler/codegen/numba_cuda.py and its
+modules (cuda_kernel.py, cuda_nests.py, cuda_reduce.py, cuda_matmul.py, cuda_data.py, the
+scalar math of cuda_math.py, the loop kernels of cuda_loop_kernels.py), the host side
+compiler/cuda.py and compiler/cuda_training.py, and tensors on the device (symgrad/device.py,
+symgrad/nn/conversion.py).
 
 - Results: tests/cuda_simulator_cases.py runs graphs and training loops
   (compiler/cuda_training.py) with ``device="cuda"`` under numba's CUDA simulator in a
@@ -69,7 +72,7 @@ def test_simulator_matches_reference(simulator_results, case):
     assert passed, report
 
 
-PTX_CASES = ["elementwise_float32", "reductions", "matmuls", "shape_ops",
+PTX_CASES = ["elementwise_float32", "reductions", "split_reductions", "matmuls", "shape_ops",
              "w1_value_and_grad_float32"]
 
 
