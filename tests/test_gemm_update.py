@@ -1,12 +1,13 @@
 """Updates by a matrix product folded into one GEMM call (compiler/passes/gemm_update.py,
-compiler/runtime/gemm.py): the runtime function against numpy, and training loops whose
-updates fold (or must not) against the eager loop."""
+compiler/runtime/gemm.py, compiler/codegen/numba_cpu_blas.py): the runtime function against
+numpy, and training loops whose updates fold (or must not) against the eager loop."""
 import numba
 import numpy as np
 import pytest
 
 import symgrad as sg
 from compiler.runtime.gemm import gemm
+from test_train import mlp_data, mlp_loss, mlp_step
 
 
 @numba.njit
@@ -41,25 +42,10 @@ def test_gemm_rejects_arrays_of_other_ranks_or_mixed_dtypes():
 
 
 # -- folding inside training loops -------------------------------------------------------------
-def data(n=16, d_in=20, hidden=8, d_out=3):
-    rng = np.random.default_rng(0)
-    return [rng.standard_normal(s) for s in ((n, d_in), (n, d_out), (d_in, hidden), (hidden, d_out))]
-
-
-def loss(params, x, y):
-    w1, w2 = params
-    return np.sum((np.maximum(x @ w1, 0) @ w2 - y) ** 2)
-
-
-def sgd_step(params, x, y):
-    value, (g1, g2) = sg.value_and_grad(loss)(params, x, y)
-    return (params[0] - 1e-4 * g1, params[1] - 1e-4 * g2), value
-
-
 def decaying_sum_step(state, x, y):
     """Sums gradients with decay (the parameters stay): ``s' = 0.9 * s + g``, GEMM's beta."""
     params, sums = state
-    value, grads = sg.value_and_grad(loss)(params, x, y)
+    value, grads = sg.value_and_grad(mlp_loss)(params, x, y)
     return (params, tuple(0.9 * s + g for s, g in zip(sums, grads))), value
 
 
@@ -72,11 +58,11 @@ def eager_run(step, state, x, y, steps):
 
 
 @pytest.mark.parametrize("step, state_of, updates", [
-    (sgd_step, lambda w1, w2: (w1, w2), "gemm(-"),
+    (mlp_step, lambda w1, w2: (w1, w2), "gemm(-"),
     (decaying_sum_step, lambda w1, w2: ((w1, w2), (np.ones_like(w1), np.ones_like(w2))), "gemm(1.0"),
 ])
 def test_updates_by_a_gradient_product_fold_into_gemm_and_match_the_eager_loop(step, state_of, updates):
-    x, y, w1, w2 = data()
+    x, y, w1, w2 = mlp_data()
     state, history = sg.train(step, state_of(w1, w2), data=(x, y), steps=20, progress=False)
     source = sg.train.last_loop.source
     assert source.count(updates) == 2, source

@@ -1,0 +1,53 @@
+"""Matrix products on BLAS for the numba CPU code generator: ``np.dot`` into a buffer made
+once, and updates by a product (compiler.passes.gemm_update) as one GEMM call with alpha and
+beta (compiler.runtime.gemm)."""
+import numpy as np
+
+
+def lower_matmul(lowering, node):
+    """``np.dot`` into a prepared buffer; C- and F-ordered operands (transposes) go to BLAS
+    as they are. numba's dot is BLAS-only, so integer products go through float64."""
+    if node in lowering.folded_products:
+        return
+    attrs = lowering.attrs(node)
+    batch = attrs["shape"][:-2]
+    name = lowering.allocate(node)
+    operands = lowering.graph.operands(node)
+    texts = [_blas_operand(lowering, o) if not batch else lowering.contiguous(o) for o in operands]
+    for axis, extent in enumerate(batch):
+        lowering.out.open(f"for i{axis} in range({extent}):")
+    a, b = (_batch_slice(lowering, o, text, batch) for o, text in zip(operands, texts))
+    out = f"{name}[{', '.join(f'i{axis}' for axis in range(len(batch)))}]" if batch else name
+    if np.dtype(attrs["dtype"]).kind in "fc":
+        lowering.out.line(f"np.dot({a}, {b}, {out})")
+    else:
+        lowering.out.line(f"{out}[...] = np.dot({a}.astype(np.float64), {b}.astype(np.float64))")
+    for _ in batch:
+        lowering.out.close()
+
+
+def lower_gemm_update(lowering, node):
+    """``target = beta * target + alpha * (a @ b)`` as one BLAS call into target's buffer."""
+    update = lowering.gemm_updates[node]
+    out = lowering.allocate(node)
+    a, b = (_blas_operand(lowering, o) for o in lowering.graph.operands(update.product))
+    sign = "-" if update.alpha_sign < 0 else ""
+    alpha = f"{sign}{lowering.var(update.alpha).name}" if update.alpha is not None else f"{sign}1.0"
+    beta = lowering.var(update.beta).name if update.beta is not None else "1.0"
+    lowering.runtime.add("gemm")
+    lowering.out.line(f"gemm({alpha}, {a}, {b}, {beta}, {out})")
+
+
+def _blas_operand(lowering, operand):
+    variable = lowering.var(operand)
+    return variable.name if variable.kind in "CF" else lowering.contiguous(operand)
+
+
+def _batch_slice(lowering, operand, text, batch):
+    if not batch:
+        return text
+    shape = lowering.attrs(operand)["shape"]
+    offset = len(batch) - (len(shape) - 2)
+    index = ["0" if d == 1 and batch[offset + j] != 1 else f"i{offset + j}"
+             for j, d in enumerate(shape[:-2])]
+    return f"{text}[{', '.join(index)}]"
