@@ -19,6 +19,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import symgrad as sg  # noqa: E402
+from symgrad import tape  # noqa: E402
 
 RNG = np.random.default_rng(0)
 
@@ -87,6 +88,22 @@ def _w1_args(dtype):
         normal(6, 3, dtype=dtype)
 
 
+def convolutions(x, w, b):
+    """conv2d (stride, padding, dilation, bias) and its two gradient ops through the loss."""
+    y = sg.ops.conv2d(x, w, stride=(2, 1), padding=1, dilation=(1, 2), bias=b)
+    z = sg.ops.conv2d(np.tanh(y), w[:, :1].transpose(1, 0, 2, 3), padding=(0, 1))
+    return np.sum(z * z)
+
+
+def poolings(x):
+    """Max pooling (overlapping windows, padding) and average pooling with and without the
+    padding in the divisor; the second-order case reaches max_pool2d_gather."""
+    m = sg.ops.max_pool2d(x, 3, stride=2, padding=1)
+    a = sg.ops.avg_pool2d(x, 2, stride=1, padding=1, count_include_pad=False)
+    c = sg.ops.avg_pool2d(x * x, (2, 3), stride=2)
+    return np.sum(np.sin(m)) + np.sum(a * a) + np.sum(c)
+
+
 def jit(fn, **options):
     return sg.jit(fn, **options)
 
@@ -101,6 +118,10 @@ def w1_value_and_grad(fn, **options):
 
 def value_and_grad(fn, **options):
     return sg.value_and_grad(fn, **options)
+
+
+def value_and_grad_all(fn, **options):
+    return sg.value_and_grad(fn, argnums=(0, 1, 2), **options)
 
 
 def second_order(fn, **options):
@@ -129,6 +150,10 @@ CASES = {
     "softmax_cross_entropy_grad": (value_and_grad, softmax_cross_entropy,
                                    (normal(4, 3), normal(5, 4), np.eye(3)[[0, 2, 1, 1, 0]]), False),
     "second_order": (second_order, lambda x: np.sum(np.tanh(x) ** 3), (normal(4),), False),
+    "convolutions_grad": (value_and_grad_all, convolutions,
+                          (normal(2, 2, 5, 6), normal(3, 2, 2, 3), normal(3)), False),
+    "poolings_grad": (value_and_grad, poolings, (normal(2, 2, 5, 5),), False),
+    "poolings_second_order": (second_order, poolings, (normal(1, 2, 4, 5),), False),
 }
 
 
@@ -146,13 +171,8 @@ def train_functional(**options):
     assert_same(results[1], results[0])
 
 
-def adam_model():
-    """A small MLP, Adam and a PyTorch-style step."""
-    weights = np.random.default_rng(1)
-    model = sg.nn.Sequential(sg.nn.Linear(4, 5), sg.nn.ReLU(), sg.nn.Linear(5, 2))
-    for p in model.parameters():
-        p.data = sg.tensor(weights.standard_normal(p.shape).astype(np.float32))
-    opt = sg.optim.Adam(model.parameters(), lr=0.01)
+def pytorch_step(model, opt):
+    """``opt.zero_grad(); loss = MSE(model(x), y); loss.backward(); opt.step()``."""
     criterion = sg.nn.MSELoss()
 
     def step(x, y):
@@ -161,7 +181,17 @@ def adam_model():
         loss.backward()
         opt.step()
         return loss
-    return model, opt, step
+    return step
+
+
+def adam_model():
+    """A small MLP, Adam and a PyTorch-style step."""
+    weights = np.random.default_rng(1)
+    model = sg.nn.Sequential(sg.nn.Linear(4, 5), sg.nn.ReLU(), sg.nn.Linear(5, 2))
+    for p in model.parameters():
+        p.data = sg.tensor(weights.standard_normal(p.shape).astype(np.float32))
+    opt = sg.optim.Adam(model.parameters(), lr=0.01)
+    return model, opt, pytorch_step(model, opt)
 
 
 def train_adam(**options):
@@ -213,8 +243,46 @@ def tensor_devices():
             raise AssertionError("an eager op on a cuda tensor ran")
 
 
+class TinyLeNet(sg.nn.Module):
+    """LeNet's layers (conv, relu, max pool twice, then linear layers) at a simulator's size."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = sg.nn.Conv2d(1, 2, 3)
+        self.conv2 = sg.nn.Conv2d(2, 3, 3, padding=1)
+        self.fc = sg.nn.Linear(3 * 2 * 2, 2)
+
+    def forward(self, x):
+        x = sg.nn.functional.max_pool2d(sg.nn.functional.relu(self.conv1(x)), 2)
+        x = sg.nn.functional.max_pool2d(sg.nn.functional.relu(self.conv2(x)), 2)
+        return self.fc(x.view(-1, 3 * 2 * 2))
+
+
+def lenet_step(device):
+    """A TinyLeNet on ``device`` with SGD + momentum, and its PyTorch-style step."""
+    sg.manual_seed(3)
+    model = TinyLeNet().to(device)
+    return model, pytorch_step(model, sg.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
+
+
+def train_lenet():
+    """W4's layers trained on minibatches by the GPU loop, against the same steps run
+    eagerly on the host (the CPU loop equals those: tests/test_train.py; compiling it here
+    would cost most of this file's time)."""
+    x, y = normal(4, 1, 10, 10, dtype=np.float32), normal(4, 2, dtype=np.float32)
+    model, step = lenet_step("cuda")
+    history = sg.train(step, data=(x, y), epochs=1, batch_size=2, progress=False)
+    eager_model, eager_step = lenet_step("cpu")
+    expected = [float(eager_step(sg.tensor(x[rows]), sg.tensor(y[rows])))
+                for rows in [slice(0, 2), slice(2, 4)]]
+    assert_same(history.astype(np.float32), np.array(expected, np.float32))
+    assert_same([p.detach().cpu().numpy() for p in model.parameters()],
+                [p.detach().numpy() for p in eager_model.parameters()])
+
+
 # name -> a function that runs the CUDA path and the CPU path and compares them
 SCENARIOS = {
+    "train_lenet": train_lenet,
     "train_model_on_cuda": train_model_on_cuda,
     "tensor_devices": tensor_devices,
     "train_w1_full_batch": lambda: train_functional(steps=3),
@@ -254,6 +322,7 @@ def run_case(name):
 
 
 def main(names):
+    tape.COMPILE_ON_USE = 10 ** 9   # eager backward stays interpreted: compiles cost time here
     failed = 0
     for name in names or [*CASES, *SCENARIOS]:
         try:

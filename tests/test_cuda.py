@@ -10,8 +10,8 @@ symgrad/nn/conversion.py).
   compares them with the reference interpreter and the CPU backend.
 - The real compiler: every kernel of a few graphs is compiled to PTX for sm_90 by
   numba-cuda's NVVM, which needs no GPU.
-- Coverage: every op the CPU backend lowers is lowered for CUDA too, except the explicit
-  ``NOT_YET_ON_CUDA`` set, which fails at compile time with a TracingError naming the op.
+- Coverage: every op of the registry has a CUDA lowering; an op without one fails at compile
+  time with a TracingError naming it.
 
 Everything is skipped when numba-cuda is not installed (``pip install -e ".[cuda]"``).
 """
@@ -73,7 +73,7 @@ def test_simulator_matches_reference(simulator_results, case):
 
 
 PTX_CASES = ["elementwise_float32", "reductions", "split_reductions", "matmuls", "shape_ops",
-             "w1_value_and_grad_float32"]
+             "w1_value_and_grad_float32", "convolutions_grad", "poolings_second_order"]
 
 
 @needs_numba_cuda
@@ -105,20 +105,17 @@ def test_training_loop_kernels_compile_to_ptx():
 
 
 def test_cuda_lowers_every_op_the_cpu_lowers():
-    missing = set(numba_cpu.LOWERINGS) - set(numba_cuda.LOWERINGS)
-    assert missing == set(numba_cuda.NOT_YET_ON_CUDA) & set(numba_cpu.LOWERINGS), \
-        f"ops without a CUDA lowering: {sorted(missing - numba_cuda.NOT_YET_ON_CUDA)}"
-    assert not numba_cuda.NOT_YET_ON_CUDA & set(numba_cuda.LOWERINGS)
+    from symgrad.ops.registry import OPS
+    assert set(OPS) - set(numba_cuda.LOWERINGS) == set()
+    assert set(numba_cpu.LOWERINGS) <= set(numba_cuda.LOWERINGS)
 
 
-@needs_numba_cuda
-@pytest.mark.skipif(not hasattr(sg.ops, "conv2d"), reason="no conv ops in the registry")
-def test_op_not_yet_on_cuda_fails_at_compile_time_naming_it():
-    def convolve(x, w):
-        return sg.ops.conv2d(x, w, (1, 1), (0, 0), (1, 1))
-    graph = sg.jit(convolve).trace(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3)))
-    with pytest.raises(sg.TracingError, match="cannot compile op 'conv2d'"):
-        cuda.compile_graph(graph, require_device=False)
+def test_op_without_a_cuda_lowering_fails_at_compile_time_naming_it():
+    graph = sg.Graph("odd")
+    x = graph.add_input((2,), "float64")
+    graph.outputs = [graph.add_node("fourier", [x], (2,), "float64")]
+    with pytest.raises(sg.TracingError, match="cannot compile op 'fourier' .*device='cpu'"):
+        numba_cuda.lower_graph(graph, plan=None)
 
 
 def test_unknown_device_is_refused_at_once():

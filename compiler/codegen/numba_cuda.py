@@ -8,6 +8,7 @@ op is one entry of ``LOWERINGS``, implemented by a module with one job:
   import :mod:`compiler.codegen.cuda_math` as ``np`` so the templates compile for the device
   unchanged); a reduction nest combines partial results in shared-memory trees;
 - compiler.codegen.cuda_matmul: tiled shared-memory matrix products;
+- compiler.codegen.cuda_conv: convolution and pooling, and their gradients;
 - compiler.codegen.cuda_data: inputs, constants, views and copies.
 
 The building blocks (values, kernels, the lowering state) are in compiler.codegen.cuda_kernel.
@@ -23,6 +24,7 @@ once, uploads the array constants and returns the input buffers, a ``launch()`` 
 kernels in order, and the output buffers (compiler.cuda copies data in and out). 0-d values
 live in one-element buffers.
 """
+from compiler.codegen import cuda_conv
 from compiler.codegen.cuda_data import (lower_concatenate, lower_constant, lower_custom_vjp,
                                         lower_getitem, lower_input, lower_reshape, lower_setitem,
                                         lower_transpose)
@@ -32,13 +34,6 @@ from compiler.codegen.cuda_nests import lower_fused
 from compiler.codegen.source import SourceWriter
 from compiler.passes.fuse import fused_ops
 from symgrad.errors import TracingError
-
-# Ops with a CPU lowering and none here yet: compiling a graph with one of them for CUDA
-# raises a TracingError naming the op.
-NOT_YET_ON_CUDA = frozenset({
-    "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d", "max_pool2d_grad",
-    "max_pool2d_gather", "avg_pool2d", "avg_pool2d_grad"})
-
 
 LOWERINGS = {
     "input": lower_input,
@@ -50,6 +45,7 @@ LOWERINGS = {
     "setitem": lower_setitem,
     "concatenate": lower_concatenate,
     "custom_vjp": lower_custom_vjp,
+    **cuda_conv.LOWERINGS,
     **dict.fromkeys(fused_ops(), lower_fused),
 }
 
@@ -61,9 +57,8 @@ def lower_graph(graph, plan):
         lowering_function = LOWERINGS.get(op)
         if lowering_function is None:
             raise TracingError(
-                f"the CUDA backend cannot compile op {op!r} yet (node %{node} of graph "
-                f"{graph.name!r}); use device='cpu' for this function"
-                + ("" if op in NOT_YET_ON_CUDA else " (op unknown to the CUDA backend)"))
+                f"the CUDA backend cannot compile op {op!r} (node %{node} of graph "
+                f"{graph.name!r}): it has no CUDA lowering; use device='cpu' for this function")
         lowering_function(lowering, node)
     return lowering
 
