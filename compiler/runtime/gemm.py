@@ -13,7 +13,8 @@ from numba.extending import intrinsic
 
 
 @intrinsic
-def gemm(typingctx, alpha, a, b, beta, c):
+def blas_gemm(typingctx, alpha, a, b, beta, c):
+    """The BLAS call itself: every dimension must be at least 1 (BLAS's leading-dimension rule)."""
     if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout in "CF" for x in (a, b, c)):
         raise numba.TypingError("gemm takes 2-D C- or F-contiguous arrays")
     if not (a.dtype == b.dtype == c.dtype) or a.dtype not in (types.float32, types.float64):
@@ -59,3 +60,15 @@ def gemm(typingctx, alpha, a, b, beta, c):
                                 builder.bitcast(c_array.data, cgutils.voidptr_t), ldc))
         return context.get_dummy_value()
     return types.none(alpha, a, b, beta, c), codegen
+
+
+@numba.njit
+def gemm(alpha, a, b, beta, c):
+    if c.size == 0:
+        return
+    if b.shape[0] == 0:          # an empty sum: c = beta * c
+        for i in range(c.shape[0]):
+            for j in range(c.shape[1]):
+                c[i, j] = beta * c[i, j] if beta != 0 else 0
+        return
+    blas_gemm(alpha, a, b, beta, c)
