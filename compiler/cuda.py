@@ -52,7 +52,7 @@ class CompiledCudaGraph:
     (host arrays); ``.source`` is the generated module, ``.module`` the loaded one. Device
     buffers are allocated on the first call and reused by every later call."""
 
-    def __init__(self, graph, optimized, source, module, constants):
+    def __init__(self, graph, optimized, source, module, constants, in_place=None):
         self.graph = graph
         self.optimized = optimized
         self.source = source
@@ -61,6 +61,7 @@ class CompiledCudaGraph:
         self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
         self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
         self.program = None
+        self.in_place = in_place or {}   # output node -> the input whose buffer it is
 
     @property
     def kernels(self):
@@ -96,17 +97,22 @@ def compile_ptx(kernels, cc):
             for name, (kernel, signature) in kernels.items()}
 
 
-def compile_graph(graph, require_device=True, kind="graph"):
+def compile_graph(graph, require_device=True, kind="graph", state_count=0):
     """Compile ``graph`` for the GPU: the CPU backend's passes and fusion plan, CUDA kernels.
     With ``require_device=False`` no GPU is needed until the result is called (``.ptx()``
-    compiles its kernels without one)."""
+    compiles its kernels without one). A step graph carries its first ``state_count`` inputs
+    to outputs 1, 2, ...: new state is computed into the old state's buffer where that is
+    safe (``.in_place``)."""
     from compiler import cache
     from compiler.passes import optimize, plan_fusion
+    from compiler.passes.memory import plan_in_place
     if require_device:
         require_cuda()
     optimized = optimize(graph.copy())
     plan = plan_fusion(optimized)
-    source, constant_nodes = generate(optimized, plan)
+    carried = list(zip(optimized.inputs[:state_count], optimized.outputs[1:]))
+    in_place = plan_in_place(optimized, plan, carried)
+    source, constant_nodes = generate(optimized, plan, in_place)
     module = cache.load(source, "setup", graph, backend="numba-cuda", kind=kind).module
     constants = [optimized[n]["params"]["value"] for n in constant_nodes]
-    return CompiledCudaGraph(graph, optimized, source, module, constants)
+    return CompiledCudaGraph(graph, optimized, source, module, constants, in_place)

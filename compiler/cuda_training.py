@@ -3,8 +3,8 @@ step after step with the state, the data and the loss history resident on the de
 
 Entering :meth:`CudaTrainingLoop.bound` copies the state and the data to the device once.
 Each step then launches the batch gathers (compiler.codegen.cuda_loop_kernels), the step's
-kernels and the loss record, and copies the new state into the buffers the next step reads
-(device to device). The loss history comes back one chunk at a time; the state when the
+kernels and the loss record; new state is computed into the old state's buffers where that
+is safe (compiler.passes.memory.plan_in_place), the rest is copied there (device to device). The loss history comes back one chunk at a time; the state when the
 loop ends (or is interrupted: then the state of the last finished step).
 """
 import contextlib
@@ -25,6 +25,7 @@ class CudaTrainingLoop:
         self.source = compiled.source
         self.state_count = state_count
         self.batching = batching
+        self.in_place = compiled.in_place   # new state written over the old: no copy
 
     @contextlib.contextmanager
     def bound(self, state, data, order, batch_size, history, progress):
@@ -37,7 +38,8 @@ class CudaTrainingLoop:
         for buffer, array in zip(state_buffers, state):
             buffer.copy_to_device(array)
         feeders = self._batch_feeders(program.inputs[self.state_count:], data, order, batch_size)
-        carries = [(buffer, new) for buffer, new in zip(state_buffers, program.outputs[1:])]
+        carries = [(buffer, new) for buffer, new in zip(state_buffers, program.outputs[1:])
+                   if new is not buffer]
         losses = cuda.device_array(len(history), np.float64)
         fetched = [int(progress[0])]
 
@@ -87,4 +89,5 @@ class CudaTrainingLoop:
 
 def compile_training_loop(graph, state_count, batching):
     """The step graph's kernels, run as a loop by :class:`CudaTrainingLoop`."""
-    return CudaTrainingLoop(compile_graph(graph, kind="training_loop"), state_count, batching)
+    compiled = compile_graph(graph, kind="training_loop", state_count=state_count)
+    return CudaTrainingLoop(compiled, state_count, batching)

@@ -169,6 +169,7 @@ def train_functional(**options):
     results = [sg.train(w1_step, args[:2], data=args[2:], progress=False, device=device,
                         **options) for device in ("cpu", "cuda")]
     assert_same(results[1], results[0])
+    assert len(sg.train.last_loop.in_place) == 2   # both updates overwrite the old weights
 
 
 def pytorch_step(model, opt):
@@ -224,6 +225,11 @@ def train_model_on_cuda():
     assert_same(history.astype(np.float32), expected.astype(np.float32))
     assert_same([p.cpu().detach().numpy() for p in model_on_cuda.parameters()],
                 [p.detach().numpy() for p in model.parameters()])
+    saved = model_on_cuda.state_dict()
+    assert_same(list(saved.values()), list(model.state_dict().values()))
+    model_on_cuda.load_state_dict(adam_model()[0].state_dict())
+    assert model_on_cuda[0].weight.is_cuda
+    assert not np.allclose(model_on_cuda[0].weight.cpu().detach().numpy(), saved["0.weight"])
 
 
 def tensor_devices():

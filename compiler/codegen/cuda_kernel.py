@@ -115,9 +115,10 @@ class Kernel:
 class Lowering:
     """State of one CUDA code generation: node values, device buffers, kernels, host code."""
 
-    def __init__(self, graph, plan):
+    def __init__(self, graph, plan, in_place=None):
         self.graph = graph
         self.plan = plan
+        self.in_place = in_place or {}   # node -> the input whose buffer it overwrites
         self.values = {}
         self.bases = {}            # buffer name -> (device shape, dtype)
         self.kernels = []          # kernel sources
@@ -144,7 +145,10 @@ class Lowering:
         return name
 
     def allocate(self, node):
-        """A fresh buffer holding ``node``."""
+        """A fresh buffer holding ``node`` (or the buffer of the input it overwrites)."""
+        if node in self.in_place:
+            self.values[node] = self.values[self.in_place[node]]
+            return self.values[node].base
         name = self.new_buffer(f"v{node}", self.shape(node), self.dtype(node))
         self.values[node] = Value.buffer(name, self.shape(node))
         return name

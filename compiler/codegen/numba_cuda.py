@@ -50,8 +50,8 @@ LOWERINGS = {
 }
 
 
-def lower_graph(graph, plan):
-    lowering = Lowering(graph, plan)
+def lower_graph(graph, plan, in_place=None):
+    lowering = Lowering(graph, plan, in_place)
     for node in graph.topological_order():
         op = graph.op(node)
         lowering_function = LOWERINGS.get(op)
@@ -95,13 +95,16 @@ def tiles(extent):
 '''
 
 
-def generate(graph, plan):
+def generate(graph, plan, in_place=None):
     """Source of a module defining ``setup(constants...) -> (inputs, launch, outputs)``: the
     graph's input and output device buffers, and a function launching every kernel in order
     (see compiler.cuda). Returns (source, array constant nodes). ``SIGNATURES`` in the module
-    gives every kernel's argument types."""
-    lowering = lower_graph(graph, plan)
-    outputs = [lowering.materialize(node, own=True) for node in graph.outputs]
+    gives every kernel's argument types. ``in_place`` ({output node: input node}, see
+    compiler.passes.memory.plan_in_place) names outputs computed straight into an input's
+    buffer (a training step's new parameters): such an output *is* that buffer."""
+    lowering = lower_graph(graph, plan, in_place)
+    outputs = [lowering.materialize(node, own=node not in lowering.in_place)
+               for node in graph.outputs]
     host = SourceWriter()
     constants = [f"c{node}" for node in lowering.array_constants]
     host.open(f"def setup({', '.join(constants)}):")

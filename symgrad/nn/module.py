@@ -18,6 +18,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from symgrad.device import place, to_host
 from symgrad.grad_mode import no_grad
 from symgrad.nn.conversion import Conversions
 from symgrad.nn.parameter import Parameter
@@ -294,16 +295,17 @@ class Module(Conversions):
     # -- state dict -----------------------------------------------------------------------------
     def state_dict(self, prefix="", keep_vars=False):
         """An ordered dict of dotted name -> a numpy copy of every parameter and persistent
-        buffer (with ``keep_vars=True``, the Parameter objects themselves)."""
+        buffer, also of those on the GPU (with ``keep_vars=True``, the Parameter objects
+        themselves)."""
         state = OrderedDict()
         for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
             head = module_prefix + ("." if module_prefix else "")
             for name, param in module._parameters.items():
                 if param is not None:
-                    state[head + name] = param if keep_vars else np.array(param._value)
+                    state[head + name] = param if keep_vars else np.array(to_host(param._value))
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent_buffers:
-                    state[head + name] = buffer if keep_vars else np.array(buffer._value)
+                    state[head + name] = buffer if keep_vars else np.array(to_host(buffer._value))
         return state
 
     def load_state_dict(self, state_dict, strict=True):
@@ -328,7 +330,7 @@ class Module(Conversions):
             if key not in state_dict:
                 continue
             source = state_dict[key]
-            value = np.asarray(source._value if isinstance(source, Tensor) else source)
+            value = np.asarray(to_host(source._value if isinstance(source, Tensor) else source))
             if value.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
                               f"{tuple(value.shape)} from checkpoint, the shape in current "
@@ -340,7 +342,10 @@ class Module(Conversions):
                                "\n\t".join(errors))
         with no_grad():
             for target, value in updates:
-                target.copy_(value.astype(target.dtype))
+                if target.is_cuda:     # GPU data is replaced, not updated by an (eager) op
+                    target.data = place(value.astype(target.dtype), target.device)
+                else:
+                    target.copy_(value.astype(target.dtype))
         return IncompatibleKeys(missing, unexpected)
 
     # -- repr -----------------------------------------------------------------------------------
