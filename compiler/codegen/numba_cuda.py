@@ -33,7 +33,6 @@ from compiler.codegen.cuda_matmul import lower_matmul
 from compiler.codegen.cuda_nests import lower_fused
 from compiler.codegen.source import SourceWriter
 from compiler.passes.fuse import fused_ops
-from symgrad.errors import TracingError
 
 LOWERINGS = {
     "input": lower_input,
@@ -56,7 +55,7 @@ def lower_graph(graph, plan, in_place=None):
         op = graph.op(node)
         lowering_function = LOWERINGS.get(op)
         if lowering_function is None:
-            raise TracingError(
+            raise NotImplementedError(
                 f"the CUDA backend cannot compile op {op!r} (node %{node} of graph "
                 f"{graph.name!r}): it has no CUDA lowering; use device='cpu' for this function")
         lowering_function(lowering, node)
