@@ -36,17 +36,17 @@ def lower_conv2d(lowering, node):
     if fill:
         unfold.emit_unfold(source, cols)
     if unfold.wide:
-        body.line(f"np.dot(w{node}, {cols}, {product})")
+        _gemm(lowering, f"w{node}", cols, "0.0", product)
         unfold.emit_compact(product, out_name, o, bias)
     else:
         body.line(f"rows{node} = {out_name}[n].reshape(({o}, {g.positions}))")
-        body.line(f"np.dot(w{node}, {cols}, rows{node})")
-        if bias:
+        if bias:     # the product adds to the bias: one pass over the output, write-only
             body.open(f"for o in range({o}):")
             body.line(f"shift = {bias}[o]")
             body.open(f"for p in range({g.positions}):")
-            body.line(f"rows{node}[o, p] += shift")
+            body.line(f"rows{node}[o, p] = shift")
             close_loops(body, 2)
+        _gemm(lowering, f"w{node}", cols, "1.0" if bias else "0.0", f"rows{node}")
     body.close()
 
 
@@ -64,9 +64,6 @@ def lower_conv2d_weight_grad(lowering, node):
     body = lowering.out
     dw = f"dw{node}"
     body.line(f"{dw} = {out_name}.reshape(({o}, {g.rows}))")
-    if g.n > 1:
-        partial = unfold.buffer("part", (o, g.rows))
-        body.line(f"{dw}[...] = {zero(unfold.dtype)}")
     if unfold.wide:
         expanded, expand = unfold.expanded(cot, o)
     body.open(f"for n in range({g.n}):")
@@ -75,17 +72,12 @@ def lower_conv2d_weight_grad(lowering, node):
         expanded = sample_local(body, expanded, f"gs{node}")
     if fill:
         unfold.emit_unfold(source, cols)
-    if unfold.wide:
-        if expand:
-            unfold.emit_expand(grad, expanded, o)
-        product = f"{expanded}, {cols}.T"
-    else:
-        product = f"{grad}[n].reshape(({o}, {g.positions})), {cols}.T"
-    if g.n > 1:
-        body.line(f"np.dot({product}, {partial})")
-        body.line(f"{dw} += {partial}")
-    else:
-        body.line(f"np.dot({product}, {dw})")
+    if not unfold.wide:
+        expanded = f"{grad}[n].reshape(({o}, {g.positions}))"
+    elif expand:
+        unfold.emit_expand(grad, expanded, o)
+    # the first sample's product overwrites dw, the others add to it
+    _gemm(lowering, expanded, f"{cols}.T", "0.0 if n == 0 else 1.0", dw)
     body.close()
 
 
@@ -108,15 +100,22 @@ def lower_conv2d_input_grad(lowering, node):
     if unfold.wide:
         expanded, expand = unfold.expanded(cot, o)
     body.open(f"for n in range({g.n}):")
-    if unfold.wide:
+    if not unfold.wide:
+        expanded = f"{grad}[n].reshape(({o}, {g.positions}))"
+    else:
         expanded = sample_local(body, expanded, f"gs{node}")
         if expand:
             unfold.emit_expand(grad, expanded, o)
-        body.line(f"np.dot(wt{node}, {expanded}, {cols})")
-    else:
-        body.line(f"np.dot(wt{node}, {grad}[n].reshape(({o}, {g.positions})), {cols})")
+    _gemm(lowering, f"wt{node}", expanded, "0.0", cols)
     unfold.emit_fold(cols, out_name)
     body.close()
+
+
+def _gemm(lowering, a, b, beta, c):
+    """``c = a @ b + beta * c`` (compiler/runtime/gemm.py: one BLAS call, and no numba
+    ``np.dot`` overloads to compile)."""
+    lowering.runtime.add("gemm")
+    lowering.out.line(f"gemm(1.0, {a}, {b}, {beta}, {c})")
 
 
 LOWERINGS = {
