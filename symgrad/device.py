@@ -2,8 +2,8 @@
 
 A tensor on ``"cuda"`` holds a :class:`CudaArray`: its data in a numba-cuda device array.
 symgrad runs GPU code only compiled (``sg.train`` with a model on cuda, ``sg.jit(...,
-device="cuda")``), so eager operations on a cuda tensor raise an error that says so; move
-it back with ``.cpu()`` for eager work.
+device="cuda")`` on numpy arrays), so eager operations on a cuda tensor raise an error that
+says so; move it back with ``.cpu()`` for eager work.
 
 >>> import symgrad as sg
 >>> sg.device("cuda:0").type, str(sg.device("cpu"))
@@ -40,9 +40,10 @@ class device:
         return hash((self.type, self.index or 0))
 
 
-EAGER_ERROR = ("eager operations on cuda tensors are not supported: symgrad runs GPU code "
-               "compiled (sg.train(step, ...) with the model on cuda, or "
-               "sg.jit(f, device='cuda')). Use .cpu() to compute on the host")
+EAGER_ERROR = ("eager operations on cuda tensors are not supported: symgrad runs GPU code only "
+               "compiled, in sg.train(step, ...) with the model or data on cuda, or in "
+               "sg.jit/sg.grad(f, device='cuda') called with numpy arrays. Use .cpu() to "
+               "compute on the host")
 
 
 class CudaArray:

@@ -45,9 +45,12 @@ def reductions(x):
             np.max(x), np.sum(np.exp(x) * 2, axis=2))
 
 
-def matmuls(a, b, c, batch_a, batch_b):
+def matmuls(a, b, c, batch_a, batch_b, tall):
+    """Products with transposed, batched and broadcast operands; ``tall`` has more row tiles
+    than the simulator's grid, so blocks stride over tiles."""
     return (a @ b, a.T @ a[:, :3], a @ c.T, c @ a.T, (a @ b).T, batch_a @ batch_b,
-            np.swapaxes(batch_b, 1, 2) @ np.swapaxes(batch_a, 1, 2), batch_a @ b, np.dot(a[0], b))
+            np.swapaxes(batch_b, 1, 2) @ np.swapaxes(batch_a, 1, 2), batch_a @ b, np.dot(a[0], b),
+            tall @ tall.T)
 
 
 def shape_ops(x, v):
@@ -142,7 +145,7 @@ CASES = {
     "reductions": (jit, reductions, (normal(3, 4, 5),), False),
     "split_reductions": (jit, split_reductions, (normal(2100, 3),), False),
     "matmuls": (jit, matmuls, (normal(5, 6), normal(6, 3), normal(4, 6), normal(2, 5, 6),
-                               normal(2, 6, 3)), False),
+                               normal(2, 6, 3), normal(13, 5)), False),
     "shape_ops": (jit, shape_ops, (normal(6, 4), normal(2, 2)), False),
     "identity_and_scalars": (jit, identity_and_scalars, (normal(2, 3), np.float64(1.5)), False),
     "w1_grad": (w1_grad, w1_loss, _w1_args(np.float64), True),
