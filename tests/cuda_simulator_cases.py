@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import symgrad as sg  # noqa: E402
-from symgrad import tape  # noqa: E402
+from symgrad import progress as symgrad_progress, tape  # noqa: E402
 
 RNG = np.random.default_rng(0)
 
@@ -166,10 +166,10 @@ def w1_step(params, x, y):
     return tuple(p - 1e-3 * g for p, g in zip(params, grads)), loss
 
 
-def train_functional(**options):
+def train_functional(progress=False, **options):
     """W1 with SGD: the functional step, run by the CPU loop and by the GPU loop."""
     args = _w1_args(np.float64)
-    results = [sg.train(w1_step, args[:2], data=args[2:], progress=False, device=device,
+    results = [sg.train(w1_step, args[:2], data=args[2:], progress=progress, device=device,
                         **options) for device in ("cpu", "cuda")]
     assert_same(results[1], results[0])
     assert len(sg.train.last_loop.in_place) == 2   # both updates overwrite the old weights
@@ -186,6 +186,15 @@ def pytorch_step(model, opt):
         opt.step()
         return loss
     return step
+
+
+def train_in_chunks():
+    """The loss history comes back chunk by chunk (the progress bar's chunks)."""
+    chunks, symgrad_progress.CHUNKS = symgrad_progress.CHUNKS, 3
+    try:
+        train_functional(steps=7, progress=True)
+    finally:
+        symgrad_progress.CHUNKS = chunks
 
 
 def adam_model():
@@ -296,6 +305,7 @@ SCENARIOS = {
     "tensor_devices": tensor_devices,
     "train_w1_full_batch": lambda: train_functional(steps=3),
     "train_w1_per_sample": lambda: train_functional(epochs=1),
+    "train_w1_in_chunks": train_in_chunks,
     "train_adam_minibatches": lambda: train_adam(epochs=2, batch_size=4, shuffle=True),
 }
 
