@@ -10,6 +10,8 @@ chunk of steps at a time; the state when the loop ends (or is interrupted: then 
 the last finished step).
 """
 import contextlib
+import signal
+import threading
 
 import numpy as np
 
@@ -35,7 +37,8 @@ class CudaTrainingLoop:
         device state is copied back into ``state`` (host arrays, in place)."""
         run = ResidentRun(self, state, data, order, batch_size, history, progress)
         try:
-            yield run.steps
+            with run.interrupts_between_steps():
+                yield run.steps
         finally:
             run.finish(state)
 
@@ -59,6 +62,21 @@ class ResidentRun:
         self.losses = cuda.device_array(len(history), np.float64)
         self.history, self.progress = history, progress
         self.fetched = int(progress[0])
+        self.interrupted = False
+
+    @contextlib.contextmanager
+    def interrupts_between_steps(self):
+        """Ctrl-C during a step takes effect when the step is done: the CPU loop cannot be
+        interrupted inside a step either, and a step cut short would leave the state half
+        updated (new state is written over the old)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, lambda *_: setattr(self, "interrupted", True))
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def steps(self, start, count):
         """Run steps ``start .. start + count``, then fetch their losses."""
@@ -71,6 +89,8 @@ class ResidentRun:
             for buffer, new in self.carries:
                 buffer.copy_to_device(new)
             self.progress[0] = step + 1
+            if self.interrupted:
+                raise KeyboardInterrupt
         self.fetch_history()
 
     def fetch_history(self):

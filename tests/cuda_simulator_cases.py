@@ -197,6 +197,21 @@ def train_in_chunks():
         symgrad_progress.CHUNKS = chunks
 
 
+def train_interrupted():
+    """Ctrl-C while the GPU loop runs stops it after a whole step: the history and the state
+    are those of the finished steps, equal to the CPU loop run for that many steps."""
+    import signal
+    import threading
+    args = _w1_args(np.float64)
+    sg.train(w1_step, args[:2], data=args[2:], steps=1, progress=False, device="cuda")
+    threading.Timer(0.5, signal.raise_signal, (signal.SIGINT,)).start()   # compiled: in the loop
+    params, history = sg.train(w1_step, args[:2], data=args[2:], steps=200, progress=False,
+                               device="cuda")
+    assert 0 < len(history) < 200, len(history)
+    expected = sg.train(w1_step, args[:2], data=args[2:], steps=len(history), progress=False)
+    assert_same((params, history), expected)
+
+
 def adam_model():
     """A small MLP, Adam and a PyTorch-style step."""
     weights = np.random.default_rng(1)
@@ -306,6 +321,7 @@ SCENARIOS = {
     "train_w1_full_batch": lambda: train_functional(steps=3),
     "train_w1_per_sample": lambda: train_functional(epochs=1),
     "train_w1_in_chunks": train_in_chunks,
+    "train_interrupted": train_interrupted,
     "train_adam_minibatches": lambda: train_adam(epochs=2, batch_size=4, shuffle=True),
 }
 
