@@ -260,13 +260,20 @@ def train_model_on_cuda():
 
 
 def tensor_devices():
-    """Tensor.to/.cuda/.cpu round trips; eager work on a cuda tensor is refused clearly."""
+    """Tensor.to/.cuda/.cpu and Module.cuda/.to round trips (parameters and gradients); eager
+    work on a cuda tensor is refused clearly."""
     x = sg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     on_gpu = x.to("cuda")
     assert on_gpu.device == sg.device("cuda:0") and on_gpu.is_cuda and on_gpu.requires_grad
     assert on_gpu.cuda() is on_gpu and "device='cuda:0'" in repr(on_gpu)
     assert_same(on_gpu.cpu().detach().numpy(), x.detach().numpy())
     assert sg.tensor(2.5).cuda().item() == 2.5
+    model = sg.nn.Linear(3, 2)
+    model(sg.tensor(np.ones((1, 3), np.float32))).sum().backward()
+    weight, grad = model.weight.detach().numpy().copy(), model.weight.grad.numpy().copy()
+    assert model.cuda() is model and model.weight.is_cuda and model.weight.grad.is_cuda
+    model.to("cpu")
+    assert_same([model.weight.detach().numpy(), model.weight.grad.numpy()], [weight, grad])
     for eager in (lambda: on_gpu * 2, lambda: on_gpu.sum(), lambda: np.asarray(on_gpu)):
         try:
             eager()
