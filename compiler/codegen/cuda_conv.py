@@ -16,6 +16,7 @@ import math
 from compiler.codegen.cuda_kernel import Kernel, unflatten
 from compiler.codegen.cuda_reduce import reduce
 from compiler.codegen.source import literal
+from compiler.codegen.window_geometry import close_loops
 
 
 # -- window geometry: lines of generated code ----------------------------------------------------
@@ -57,11 +58,6 @@ def _open_loops(body, open_axis, names, at, geometry, size, outer):
     return 4 + (outer is not None)
 
 
-def _close(body, count):
-    for _ in range(count):
-        body.close()
-
-
 def _conv_geometry(lowering, node, weight):
     p = lowering.attrs(node)["params"]
     return lowering.shape(weight)[2:], p["stride"], p["padding"], p["dilation"]
@@ -83,7 +79,7 @@ def _gathering_kernel(lowering, node, initial, open_loops, accumulate,
     kernel.body.line(f"acc = {literal(initial, lowering.dtype(node))}")
     levels = open_loops(kernel.body, indices)
     accumulate(kernel, indices)
-    _close(kernel.body, levels)
+    close_loops(kernel.body, levels)
     kernel.body.line(f"{kernel.read(lowering.values[node], indices)} = {result(kernel, indices)}")
     kernel.finish(f"grid({math.prod(lowering.shape(node))}), THREADS")
 
@@ -149,7 +145,7 @@ def lower_conv2d_weight_grad(lowering, node):
         _open_tap(body, "q", "ow", stride[1], padding[1], "kj", dilation[1], width)
         reduction.accumulate(f"{_read(lowering, kernel, g, ['n', 'o', 'oh', 'ow'])} * "
                              f"{_read(lowering, kernel, x, ['n', 'c', 'r', 'q'])}")
-        _close(body, 2)
+        close_loops(body, 2)
 
     reduce(lowering, f"conv2d_weight_grad_{node}", lowering.dtype(node), 0, "{acc} + {x}",
            math.prod(shape), batch * out_h * out_w,
@@ -179,7 +175,7 @@ def _window_argmax(lowering, kernel, x, n, c, geometry):
     body.open("if v > best or (v != v and best == best):")
     body.line("best = v")
     body.line(f"best_at = a * {kw} + b")
-    _close(body, 3)
+    close_loops(body, 3)
 
 
 def lower_max_pool2d(lowering, node):
