@@ -11,6 +11,7 @@ from compiler.blas_threads import loop_blas_threads, settle_blas_threads
 from compiler.cache import load
 from compiler import cuda, cuda_training
 from compiler.codegen import numba_cpu, numba_cuda, training_loop
+from compiler.codegen.sample_loop import splits_samples
 from compiler.passes import optimize, plan_fusion
 from compiler.passes.memory import plan_in_place
 
@@ -84,13 +85,17 @@ class CompiledLoop:
         self.function = _first_call(self, function)
         self.constants = constants
         self.in_place = in_place
+        # samples split across numba's threads: BLAS stays on its one eager thread (see
+        # compiler.codegen.sample_loop); otherwise BLAS gets every core
+        self.blas_threads = (contextlib.nullcontext if splits_samples(source)
+                             else loop_blas_threads)
 
     @contextlib.contextmanager
     def bound(self, state, data, order, batch_size, history, progress):
         """Yields ``run_steps(start, count)``, which runs those steps on these arrays (the
         same protocol as compiler.cuda_training.CudaTrainingLoop)."""
         def run_steps(start, count):
-            with loop_blas_threads():
+            with self.blas_threads():
                 self.function(*state, *data, order, batch_size, start, count, history, progress,
                               *self.constants)
         yield run_steps

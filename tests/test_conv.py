@@ -198,6 +198,35 @@ def test_compiled_training_loop_matches_eager_steps_and_pytorch(monkeypatch):
                                    rtol=1e-4, atol=1e-6, err_msg=name)
 
 
+# -- batches split across threads ----------------------------------------------------------------
+def window_ops(x, w, b, g, h):
+    """Every window op at once, the convolutions in both unfoldings (stride 1: wide)."""
+    wide = sg.ops.conv2d(x, w, stride=1, padding=1, bias=b)
+    narrow = sg.ops.conv2d(x, w, stride=2, padding=1)
+    return (wide, narrow, sg.ops.conv2d_input_grad(wide, w, (6, 5), stride=1, padding=1),
+            sg.ops.conv2d_weight_grad(x, wide, (3, 2), stride=1, padding=1),
+            sg.ops.conv2d_weight_grad(x, narrow, (3, 2), stride=2, padding=1),
+            sg.ops.max_pool2d(x, 3, 2, 1), sg.ops.max_pool2d_grad(x, g, 3, 2, 1),
+            sg.ops.max_pool2d_gather(x, h, 3, 2, 1), sg.ops.avg_pool2d(x, 3, 2, 1),
+            sg.ops.avg_pool2d_grad(g, (6, 5), 3, 2, 1, count_include_pad=False))
+
+
+@pytest.mark.numba
+def test_window_ops_on_a_batch_split_across_threads_match_the_reference():
+    import numba
+    from compiler.codegen.sample_loop import PARALLEL_BATCH, PRANGE
+    rng = np.random.default_rng(5)
+    n = PARALLEL_BATCH + 1           # chunks of unequal sizes
+    args = (rng.permutation(n * 60).reshape(n, 2, 6, 5) / 10.0, rng.standard_normal((3, 2, 3, 2)),
+            rng.standard_normal(3), rng.standard_normal((n, 2, 3, 3)),
+            rng.standard_normal((n, 2, 6, 5)))
+    compiled = sg.jit(window_ops)
+    for actual, expected in zip(compiled(*args), sg.jit(window_ops, backend="reference")(*args)):
+        np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
+    if numba.config.NUMBA_NUM_THREADS > 1:
+        assert PRANGE in compiled.compiled(*args).source
+
+
 # -- layers and functions against PyTorch ---------------------------------------------------------
 CONFIGS = [dict(stride=1, padding=0, dilation=1), dict(stride=2, padding=1, dilation=1),
            dict(stride=(1, 2), padding=(2, 1), dilation=(2, 1))]

@@ -26,8 +26,8 @@ class Unfolding:
     faster wide at batch 64; conv1 (R=9, O=6) lost at batch 1.
     """
 
-    def __init__(self, lowering, node, g, out_channels):
-        self.lowering, self.node, self.g = lowering, node, g
+    def __init__(self, lowering, node, g, out_channels, loop):
+        self.lowering, self.node, self.g, self.loop = lowering, node, g, loop
         self.dtype = lowering.attrs(node)["dtype"]
         self.hp, self.wp = g.h + 2 * g.ph, g.w + 2 * g.pw
         self.wide = ((g.sh, g.sw) == (1, 1) and self.wp - g.ow <= g.ow
@@ -35,7 +35,7 @@ class Unfolding:
         self.columns = g.oh * self.wp if self.wide else g.positions
         self.padded_plane = None
         if self.wide and g.padded:
-            self.padded_plane = self.buffer("pad", (g.c, self.hp, self.wp), zero=True)
+            self.padded_plane = self.scratch("pad", (g.c, self.hp, self.wp), zero=True)
 
     def buffer(self, what, shape, zero=False):
         name = f"{what}{self.node}"
@@ -44,9 +44,14 @@ class Unfolding:
             self.lowering.prologue.line(f"{name}[...] = 0")
         return name
 
+    def scratch(self, what, shape, zero=False):
+        """A buffer for one sample at a time, one per chunk of the sample loop: its
+        expression in the loop."""
+        return self.loop.scratch(f"{what}{self.node}", shape, self.dtype, zero)
+
     def out_buffer(self, what, channels):
-        """A (channels, columns) buffer whose wide junk columns are zero."""
-        return self.buffer(what, (channels, self.columns), zero=self.wide)
+        """A (channels, columns) scratch buffer whose wide junk columns are zero."""
+        return self.scratch(what, (channels, self.columns), zero=self.wide)
 
     def unfolded(self, x):
         """``(buffer expression for sample n, whether this op fills it)``: a (R, columns)
@@ -70,7 +75,7 @@ class Unfolding:
     def _per_sample(self, key, what, shape, zero):
         size = self.g.n * int(np.prod(shape)) * np.dtype(self.dtype).itemsize
         if self.g.n > 1 and size > SHARED_BYTES:
-            return self.buffer(what, shape, zero), True
+            return self.scratch(what, shape, zero), True
         shared = shared_buffers(self.lowering)
         if key in shared:
             return f"{shared[key]}[n]", False
@@ -158,9 +163,9 @@ class Unfolding:
 
 
 def sample_local(out, expression, local):
-    """Bind a shared batch buffer's sample ``[n]`` to a local once per sample (not in the
-    copy loops); a per-sample buffer's name passes through."""
-    if not expression.endswith("[n]"):
+    """Bind a batch buffer's sample ``[n]`` or a chunk's scratch buffer ``[t]`` to a local
+    once per sample (not in the copy loops); a buffer's name passes through."""
+    if not expression.endswith("]"):
         return expression
     out.line(f"{local} = {expression}")
     return local

@@ -10,6 +10,7 @@ nothing.
 import numpy as np
 
 from compiler.codegen.numba_cpu_blas import lower_gemm_update, lower_matmul
+from compiler.codegen.sample_loop import NJIT_PARALLEL
 from compiler.codegen.source import SourceWriter, copy_lines, literal, shape_text
 from compiler.passes.fuse import fused_ops
 from compiler.passes.gemm_update import plan_gemm_updates
@@ -52,6 +53,7 @@ class Lowering:
         self.gemm_updates = plan_gemm_updates(graph, plan, self.in_place)
         self.folded_products = {update.product for update in self.gemm_updates.values()}
         self.runtime = set()
+        self.parallel = False    # some loop runs on numba's threads (numba.prange)
 
     def attrs(self, node):
         return self.graph[node]
@@ -325,6 +327,14 @@ def lower_graph(graph, plan, in_place=None):
     return lowering
 
 
+def njit_options(lowering):
+    """The generated function's ``numba.njit`` arguments; ``parallel=`` only when a loop
+    runs on numba's threads (it costs compile time)."""
+    if not lowering.parallel:
+        return NJIT_OPTIONS
+    return f"{NJIT_OPTIONS}, {NJIT_PARALLEL}"
+
+
 def module_header(lowering):
     """The generated module's imports and the runtime functions its code calls."""
     return (HEADER.format(name=lowering.graph.name)
@@ -358,7 +368,7 @@ def generate(graph, plan, function_name="run"):
     lowering.out.line(f"return ({''.join(r + ', ' for r in results)})")
     inputs, constants = signature(lowering)
     function = SourceWriter()
-    function.line(f"@numba.njit({NJIT_OPTIONS})")
+    function.line(f"@numba.njit({njit_options(lowering)})")
     function.open(f"def {function_name}({', '.join(inputs + constants)}):")
     function.extend(lowering.prologue)
     function.extend(lowering.out)

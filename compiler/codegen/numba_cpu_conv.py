@@ -11,8 +11,9 @@ layout (col2im). Every buffer is made in the prologue; shapes and params are lit
 generated source.
 """
 from compiler.codegen.im2col import Unfolding, sample_local
+from compiler.codegen.sample_loop import SampleLoop
 from compiler.codegen.window_geometry import (Geometry, close_loops, conv_geometry, params_of,
-                                              shape_of, zero)
+                                              shape_of)
 
 
 def lower_conv2d(lowering, node):
@@ -25,17 +26,19 @@ def lower_conv2d(lowering, node):
     source, weight = lowering.contiguous(x), lowering.contiguous(w)
     bias = lowering.contiguous(b[0]) if b else None
     out_name = lowering.allocate(node)
-    unfold = Unfolding(lowering, node, g, o)
+    loop = SampleLoop(lowering, g.n)
+    unfold = Unfolding(lowering, node, g, o, loop)
     cols, fill = unfold.unfolded(x)
     body = lowering.out
     body.line(f"w{node} = {weight}.reshape(({o}, {g.rows}))")
     if unfold.wide:
         product = unfold.out_buffer("prod", o)
-    body.open(f"for n in range({g.n}):")
+    loop.open()
     cols = sample_local(body, cols, f"cs{node}")
     if fill:
         unfold.emit_unfold(source, cols)
     if unfold.wide:
+        product = sample_local(body, product, f"ps{node}")
         _gemm(lowering, f"w{node}", cols, "0.0", product)
         unfold.emit_compact(product, out_name, o, bias)
     else:
@@ -47,26 +50,29 @@ def lower_conv2d(lowering, node):
             body.line(f"rows{node}[o, p] = shift")
             close_loops(body, 2)
         _gemm(lowering, f"w{node}", cols, "1.0" if bias else "0.0", f"rows{node}")
-    body.close()
+    loop.close()
 
 
 def lower_conv2d_weight_grad(lowering, node):
     """dw (O, C*KH*KW) = sum over samples of g[n] (O, P) @ cols.T, the sample unfolded again
-    (re-unfolding a sample in cache beat keeping the forward's unfolded batch)."""
+    (re-unfolding a sample in cache beat keeping the forward's unfolded batch). Split
+    across threads, each chunk of samples sums into a partial of its own."""
     x, cot = lowering.graph.operands(node)
     p = params_of(lowering, node)
     g = conv_geometry(lowering, x, node, p["kernel"])
     o = shape_of(lowering, node)[0]
     source, grad = lowering.contiguous(x), lowering.contiguous(cot)
     out_name = lowering.allocate(node)
-    unfold = Unfolding(lowering, node, g, o)
+    loop = SampleLoop(lowering, g.n)
+    unfold = Unfolding(lowering, node, g, o, loop)
     cols, fill = unfold.unfolded(x)
     body = lowering.out
     dw = f"dw{node}"
     body.line(f"{dw} = {out_name}.reshape(({o}, {g.rows}))")
+    total = unfold.scratch("part", (o, g.rows)) if loop.parallel else dw
     if unfold.wide:
         expanded, expand = unfold.expanded(cot, o)
-    body.open(f"for n in range({g.n}):")
+    loop.open()
     cols = sample_local(body, cols, f"cs{node}")
     if unfold.wide:
         expanded = sample_local(body, expanded, f"gs{node}")
@@ -76,9 +82,11 @@ def lower_conv2d_weight_grad(lowering, node):
         expanded = f"{grad}[n].reshape(({o}, {g.positions}))"
     elif expand:
         unfold.emit_expand(grad, expanded, o)
-    # the first sample's product overwrites dw, the others add to it
-    _gemm(lowering, expanded, f"{cols}.T", "0.0 if n == 0 else 1.0", dw)
-    body.close()
+    # the first sample's product overwrites the total, the others add to it
+    _gemm(lowering, expanded, f"{cols}.T", f"0.0 if n == {loop.first} else 1.0", total)
+    loop.close()
+    if loop.parallel:
+        loop.sum_chunks(f"part{node}", dw, (o, g.rows))
 
 
 def lower_conv2d_input_grad(lowering, node):
@@ -88,18 +96,20 @@ def lower_conv2d_input_grad(lowering, node):
     n, c, h, width = shape_of(lowering, node)
     p = params_of(lowering, node)
     g = Geometry((n, c, h, width), kernel, p["stride"], p["padding"], p["dilation"],
-                  shape_of(lowering, cot)[2:])
+                 shape_of(lowering, cot)[2:])
     grad, weight = lowering.contiguous(cot), lowering.contiguous(w)
     out_name = lowering.allocate(node)
-    unfold = Unfolding(lowering, node, g, o)
-    cols = unfold.buffer("dcols", (g.rows, unfold.columns))
+    loop = SampleLoop(lowering, g.n)
+    unfold = Unfolding(lowering, node, g, o, loop)
+    cols = unfold.scratch("dcols", (g.rows, unfold.columns))
     body = lowering.out
     body.line(f"wt{node} = {weight}.reshape(({o}, {g.rows})).T")
-    if not (unfold.wide and unfold.padded_plane):
-        body.line(f"{out_name}[...] = {zero(unfold.dtype)}")
     if unfold.wide:
         expanded, expand = unfold.expanded(cot, o)
-    body.open(f"for n in range({g.n}):")
+    loop.open()
+    cols = sample_local(body, cols, f"ds{node}")
+    if not (unfold.wide and unfold.padded_plane):
+        loop.zero_sample(out_name, c * h * width, unfold.dtype)
     if not unfold.wide:
         expanded = f"{grad}[n].reshape(({o}, {g.positions}))"
     else:
@@ -108,7 +118,7 @@ def lower_conv2d_input_grad(lowering, node):
             unfold.emit_expand(grad, expanded, o)
     _gemm(lowering, f"wt{node}", expanded, "0.0", cols)
     unfold.emit_fold(cols, out_name)
-    body.close()
+    loop.close()
 
 
 def _gemm(lowering, a, b, beta, c):

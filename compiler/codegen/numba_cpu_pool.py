@@ -7,6 +7,7 @@ the graph. Every buffer is made in the prologue; shapes and params are literals 
 generated source.
 """
 from compiler.codegen.numba_cpu import numba_dtype
+from compiler.codegen.sample_loop import SampleLoop
 from compiler.codegen.source import literal
 from compiler.codegen.window_geometry import (Geometry, affine, close_loops, output_spatial,
                                               params_of, shape_of, shared_buffers, zero)
@@ -19,13 +20,25 @@ def _pool_geometry(lowering, x, node):
                      output_spatial(shape, p["kernel"], p))
 
 
-def _open_windows(out, g):
-    """Loops over every output (n, c, oy, ox); the window's valid rows and columns come from
-    ``_open_taps``."""
-    out.open(f"for n in range({g.n}):")
+def _open_windows(lowering, g, zeroed=None, dtype=None):
+    """Loops over every output (n, c, oy, ox), the samples maybe split across threads
+    (compiler/codegen/sample_loop.py); ``zeroed``: a buffer of the input's shape (and
+    ``dtype``) set to zero per sample first. The window's valid rows and columns come from
+    ``_open_taps``. Returns the sample loop, for ``_close_windows``."""
+    loop = SampleLoop(lowering, g.n)
+    loop.open()
+    if zeroed is not None:
+        loop.zero_sample(zeroed, g.c * g.h * g.w, dtype)
+    out = lowering.out
     out.open(f"for c in range({g.c}):")
     out.open(f"for oy in range({g.oh}):")
     out.open(f"for ox in range({g.ow}):")
+    return loop
+
+
+def _close_windows(lowering, loop):
+    close_loops(lowering.out, 3)
+    loop.close()
 
 
 def _open_taps(out, g):
@@ -98,9 +111,9 @@ def lower_max_pool2d(lowering, node):
     source = lowering.contiguous(x)
     out_name = lowering.allocate(node)
     argmax, _ = _argmax(lowering, x, node)
-    _open_windows(lowering.out, g)
+    loop = _open_windows(lowering, g)
     _emit_max_scan(lowering, node, g, source, argmax, out_name)
-    close_loops(lowering.out, 4)
+    _close_windows(lowering, loop)
 
 
 def _argmax_filled(lowering, x, node):
@@ -110,9 +123,9 @@ def _argmax_filled(lowering, x, node):
     argmax, fill = _argmax(lowering, x, node)
     if fill:
         source = lowering.contiguous(x)
-        _open_windows(lowering.out, g)
+        loop = _open_windows(lowering, g)
         _emit_max_scan(lowering, node, g, source, argmax)
-        close_loops(lowering.out, 4)
+        _close_windows(lowering, loop)
     return g, argmax
 
 
@@ -123,11 +136,10 @@ def lower_max_pool2d_grad(lowering, node):
     grad = lowering.contiguous(cot)
     out_name = lowering.allocate(node)
     body = lowering.out
-    body.line(f"{out_name}[...] = {zero(lowering.attrs(node)['dtype'])}")
     body.line(f"flat{node} = {out_name}.reshape(({g.n}, {g.c}, {g.h * g.w}))")
-    _open_windows(body, g)
+    loop = _open_windows(lowering, g, out_name, lowering.attrs(node)["dtype"])
     body.line(f"flat{node}[n, c, {argmax}[n, c, oy, ox]] += {grad}[n, c, oy, ox]")
-    close_loops(body, 4)
+    _close_windows(lowering, loop)
 
 
 def lower_max_pool2d_gather(lowering, node):
@@ -138,9 +150,9 @@ def lower_max_pool2d_gather(lowering, node):
     out_name = lowering.allocate(node)
     body = lowering.out
     body.line(f"flat{node} = {source}.reshape(({g.n}, {g.c}, {g.h * g.w}))")
-    _open_windows(body, g)
+    loop = _open_windows(lowering, g)
     body.line(f"{out_name}[n, c, oy, ox] = flat{node}[n, c, {argmax}[n, c, oy, ox]]")
-    close_loops(body, 4)
+    _close_windows(lowering, loop)
 
 
 def _divisor_line(out, g, count_include_pad, dtype):
@@ -162,14 +174,14 @@ def lower_avg_pool2d(lowering, node):
     source = lowering.contiguous(x)
     out_name = lowering.allocate(node)
     body = lowering.out
-    _open_windows(body, g)
+    loop = _open_windows(lowering, g)
     _divisor_line(body, g, params_of(lowering, node)["count_include_pad"], dtype)
     body.line(f"total = {zero(dtype)}")
     _open_taps(body, g)
     body.line(f"total += {source}[n, c, iy, ix]")
     close_loops(body, 2)
     body.line(f"{out_name}[n, c, oy, ox] = total * scale")
-    close_loops(body, 4)
+    _close_windows(lowering, loop)
 
 
 def lower_avg_pool2d_grad(lowering, node):
@@ -182,14 +194,13 @@ def lower_avg_pool2d_grad(lowering, node):
     grad = lowering.contiguous(cot)
     out_name = lowering.allocate(node)
     body = lowering.out
-    body.line(f"{out_name}[...] = {zero(dtype)}")
-    _open_windows(body, g)
+    loop = _open_windows(lowering, g, out_name, dtype)
     _divisor_line(body, g, p["count_include_pad"], dtype)
     body.line(f"share = {grad}[n, c, oy, ox] * scale")
     _open_taps(body, g)
     body.line(f"{out_name}[n, c, iy, ix] += share")
     close_loops(body, 2)
-    close_loops(body, 4)
+    _close_windows(lowering, loop)
 
 
 LOWERINGS = {

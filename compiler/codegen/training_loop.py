@@ -11,7 +11,7 @@ Batching modes: ``"full"`` (the data arrays are the batch), ``"sample"`` (step `
 row ``order[k]``, without a batch axis) and ``"batch"`` (step ``k`` gathers rows
 ``order[k*B:(k+1)*B]`` into a buffer made once).
 """
-from compiler.codegen.numba_cpu import NJIT_OPTIONS, lower_graph, module_header, signature
+from compiler.codegen.numba_cpu import lower_graph, module_header, njit_options, signature
 from compiler.codegen.source import SourceWriter, copy_lines
 
 
@@ -56,7 +56,7 @@ def generate_loop(graph, plan, in_place, state_count, batching, function_name="t
     scalars = [name for name, node in zip(state_names, graph.inputs) if graph[node]["shape"] == ()]
     parameters = [f"cell_{name}" if name in scalars else name for name in state_names]
     function = SourceWriter()
-    function.line(f"@numba.njit({NJIT_OPTIONS})")
+    function.line(f"@numba.njit({njit_options(lowering)})")
     arguments = parameters + data_names + ["order", "batch_size", "start", "count", "history",
                                            "progress"]
     function.open(f"def {function_name}({', '.join(arguments + constants)}):")
