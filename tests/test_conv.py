@@ -1,6 +1,8 @@
 """Convolution and pooling: the ops (symgrad/ops/conv.py), their CPU lowering
-(compiler/codegen/numba_cpu_conv.py), the layers (symgrad/nn/conv.py,
-symgrad/nn/functional_conv.py) and the W4 LeNet example (examples/w4_lenet.py).
+(compiler/codegen/numba_cpu_conv.py, numba_cpu_pool.py, im2col.py, window_geometry.py,
+sample_loop.py; flat_nests.py for the ReLU nests between them), the layers
+(symgrad/nn/conv.py, symgrad/nn/functional_conv.py) and the W4 LeNet example
+(examples/w4_lenet.py).
 
 The op table in tests/test_ops.py checks every op numerically (first and second order) and
 compiled against the reference. Here: LeNet's gradients against central differences and

@@ -3,8 +3,9 @@
 
 Pooling is loops over windows. ``max_pool2d`` records each window's first maximum (a flat
 index into the input plane) and its gradient ops read those indices when the forward is in
-the graph. Every buffer is made in the prologue; shapes and params are literals in the
-generated source.
+the graph. Large batches split their samples across threads
+(compiler/codegen/sample_loop.py). Every buffer is made in the prologue; shapes and params
+are literals in the generated source.
 """
 from compiler.codegen.numba_cpu import numba_dtype
 from compiler.codegen.sample_loop import SampleLoop
