@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from compiler.runtime.gemm import gemm
+from compiler.runtime.gemm import gemm, gemm_rows
 from test_train import mlp_data, mlp_loss, mlp_step
 
 
@@ -43,6 +43,23 @@ def test_gemm_with_an_empty_dimension_follows_numpy(m, k, n):
     np.testing.assert_array_equal(c, 0.5 * 3.0 + 2.0 * a @ b)
 
 
+@numba.njit
+def all_row_blocks(parts, alpha, a, b, beta, c):
+    for part in range(parts):
+        gemm_rows(part, parts, alpha, a, b, beta, c)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+@pytest.mark.parametrize("a_order", ["C", "transposed"])
+def test_row_blocks_of_a_product_make_the_whole_product(parts, a_order):
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((10, 6)) if a_order == "C" else rng.standard_normal((6, 10)).T
+    b, c = rng.standard_normal((6, 4)), rng.standard_normal((10, 4))
+    expected = 0.5 * c - 2.0 * a @ b
+    all_row_blocks(parts, -2.0, a, b, 0.5, c)
+    np.testing.assert_allclose(c, expected, rtol=1e-12)
+
+
 def test_gemm_rejects_arrays_of_other_ranks_or_mixed_dtypes():
     with pytest.raises(numba.TypingError, match="2-D"):
         call_gemm(1.0, np.ones(3), np.ones((3, 2)), 0.0, np.ones((1, 2)))
@@ -68,7 +85,8 @@ def eager_run(step, state, x, y, steps):
 
 def gemm_updates(source):
     """(alpha, beta, target) of the generated GEMM calls that update a buffer (beta != 0)."""
-    calls = [[a.strip() for a in call.split(",")] for call in re.findall(r"^ *gemm\((.*)\)$", source, re.M)]
+    loop = source[source.index("def train_loop("):]
+    calls = [[a.strip() for a in call.split(",")] for call in re.findall(r"^ *gemm\((.*)\)$", loop, re.M)]
     return [(alpha, beta, target) for alpha, _, _, beta, target in calls if beta != "0.0"]
 
 

@@ -13,6 +13,7 @@ from compiler.codegen.flat_nests import flatten, flattens
 from compiler.codegen.numba_cpu_blas import lower_gemm_update, lower_matmul
 from compiler.codegen.sample_loop import NJIT_PARALLEL
 from compiler.codegen.source import SourceWriter, copy_lines, literal, shape_text
+from compiler.codegen.threads import loop_header, parallel_nests
 from compiler.passes.fuse import fused_ops
 from compiler.passes.gemm_update import plan_gemm_updates
 from compiler.runtime import runtime_source
@@ -55,6 +56,7 @@ class Lowering:
         self.folded_products = {update.product for update in self.gemm_updates.values()}
         self.runtime = set()
         self.parallel = False    # some loop runs on numba's threads (numba.prange)
+        self.parallel_nests = parallel_nests(graph, plan, self.gemm_updates)
 
     def attrs(self, node):
         return self.graph[node]
@@ -178,7 +180,7 @@ def lower_nest(lowering, nest):
     if reduction is None and flattens(lowering, nest, stored):
         shape = flatten(lowering, nest, stored, local, targets)
     for axis, extent in enumerate(shape):
-        out.open(f"for i{axis} in range({extent}):")
+        out.open(loop_header(lowering, axis, extent, nest.root in lowering.parallel_nests))
     for member in nest.members:
         name = lowering.vars[member].name if (member in stored and shape == ()) else f"t{member}"
         out.line(f"{name} = {scalar_expression(lowering, member, shape, local, out)}")

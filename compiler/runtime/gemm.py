@@ -9,7 +9,30 @@ view), of one float dtype.
 import numba
 from llvmlite import ir
 from numba.core import cgutils, types
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
+
+
+def leading_dimension(context, builder, stride, extent, dtype):
+    """A C array's row stride (an F array's column stride) in elements: a block of rows of
+    a transposed matrix has a longer one than its shape says. At least ``extent`` and 1, as
+    BLAS requires (a size-1 axis may have any stride)."""
+    itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(dtype)))
+    elements = builder.sdiv(stride, itemsize)
+    least = builder.select(builder.icmp_signed(">", extent, extent.type(1)), extent, extent.type(1))
+    return builder.select(builder.icmp_signed("<", elements, least), least, elements)
+
+
+@intrinsic
+def with_layout_of(typingctx, view, array):
+    """``view`` typed with ``array``'s layout: the generated code takes blocks of rows of C
+    or F arrays, which are still unit-strided along the same axis (numba calls a block of
+    an F array's rows layout 'A')."""
+    result = types.Array(view.dtype, view.ndim, array.layout)
+
+    def codegen(context, builder, signature, arguments):
+        return impl_ret_borrowed(context, builder, result, arguments[0])
+    return result(view, array), codegen
 
 
 @intrinsic
@@ -31,10 +54,11 @@ def blas_gemm(typingctx, alpha, a, b, beta, c):
 
         def blas_operand(array, array_type):
             # BLAS is column-major: a C-ordered result is computed as c.T = b.T @ a.T
-            rows, columns = cgutils.unpack_tuple(builder, array.shape)
-            transposed = array_type.layout != c_type.layout
-            leading = columns if array_type.layout == "C" else rows
-            return (ir.Constant(ir.IntType(8), ord("t" if transposed else "n")), leading,
+            shape = cgutils.unpack_tuple(builder, array.shape)
+            strides = cgutils.unpack_tuple(builder, array.strides)
+            axis = 0 if array_type.layout == "C" else 1        # the axis with the long stride
+            return (ir.Constant(ir.IntType(8), ord("t" if array_type.layout != c_type.layout else "n")),
+                    leading_dimension(context, builder, strides[axis], shape[1 - axis], dtype),
                     builder.bitcast(array.data, cgutils.voidptr_t))
 
         def slot(value, value_type):
@@ -46,7 +70,7 @@ def blas_gemm(typingctx, alpha, a, b, beta, c):
         rows, columns = (n, m) if c_type.layout == "C" else (m, n)
         trans_first, ld_first, data_first = blas_operand(*first)
         trans_second, ld_second, data_second = blas_operand(*second)
-        ldc = cgutils.unpack_tuple(builder, c_array.shape)[1 if c_type.layout == "C" else 0]
+        _, ldc, _ = blas_operand(c_array, c_type)
         intp = context.get_value_type(types.intp)
         function_type = ir.FunctionType(ir.IntType(32), [
             ir.IntType(8), ir.IntType(8), ir.IntType(8), intp, intp, intp,
@@ -72,3 +96,11 @@ def gemm(alpha, a, b, beta, c):
                 c[i, j] = beta * c[i, j] if beta != 0 else 0
         return
     blas_gemm(alpha, a, b, beta, c)
+
+
+@numba.njit
+def gemm_rows(part, parts, alpha, a, b, beta, c):
+    """``gemm`` of the ``part``-th of ``parts`` blocks of rows of ``c`` (and ``a``): the
+    generated code runs the parts on numba's threads, BLAS on one thread each."""
+    first, last = c.shape[0] * part // parts, c.shape[0] * (part + 1) // parts
+    gemm(alpha, with_layout_of(a[first:last], a), b, beta, with_layout_of(c[first:last], c))
