@@ -11,7 +11,7 @@ from compiler.blas_threads import loop_blas_threads, settle_blas_threads
 from compiler.cache import load
 from compiler import cuda, cuda_training
 from compiler.codegen import numba_cpu, numba_cuda, training_loop
-from compiler.codegen.sample_loop import splits_samples
+from compiler.codegen.threads import runs_on_numba_threads
 from compiler.passes import optimize, plan_fusion
 from compiler.passes.memory import plan_in_place
 
@@ -85,9 +85,9 @@ class CompiledLoop:
         self.function = _first_call(self, function)
         self.constants = constants
         self.in_place = in_place
-        # samples split across numba's threads: BLAS stays on its one eager thread (see
-        # compiler.codegen.sample_loop); otherwise BLAS gets every core
-        self.blas_threads = (contextlib.nullcontext if splits_samples(source)
+        # loops on numba's threads: BLAS stays on its one eager thread (see
+        # compiler.codegen.threads); otherwise BLAS gets every core
+        self.blas_threads = (contextlib.nullcontext if runs_on_numba_threads(source)
                              else loop_blas_threads)
 
     @contextlib.contextmanager

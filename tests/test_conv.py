@@ -216,7 +216,8 @@ def window_ops(x, w, b, g, h):
 @pytest.mark.numba
 def test_window_ops_on_a_batch_split_across_threads_match_the_reference():
     import numba
-    from compiler.codegen.sample_loop import PARALLEL_BATCH, PRANGE
+    from compiler.codegen.sample_loop import PARALLEL_BATCH
+    from compiler.codegen.threads import PRANGE
     rng = np.random.default_rng(5)
     n = PARALLEL_BATCH + 1           # chunks of unequal sizes
     args = (rng.permutation(n * 60).reshape(n, 2, 6, 5) / 10.0, rng.standard_normal((3, 2, 3, 2)),

@@ -11,9 +11,8 @@ import numpy as np
 
 from compiler.codegen.flat_nests import flatten, flattens
 from compiler.codegen.numba_cpu_blas import lower_gemm_update, lower_matmul
-from compiler.codegen.sample_loop import NJIT_PARALLEL
 from compiler.codegen.source import SourceWriter, copy_lines, literal, shape_text
-from compiler.codegen.threads import loop_header, parallel_nests
+from compiler.codegen.threads import NJIT_PARALLEL, loop_header, parallel_nests
 from compiler.passes.fuse import fused_ops
 from compiler.passes.gemm_update import plan_gemm_updates
 from compiler.runtime import runtime_source

@@ -2,35 +2,15 @@
 sequential loop, or, for batches of ``PARALLEL_BATCH`` samples or more, one chunk of
 consecutive samples per thread under ``numba.prange``. Each chunk has its own scratch
 buffers (unfolded blocks, partial weight gradients), so results do not depend on thread
-timing. LeNet at batch 64 on 2 cores: 2.1 ms per step instead of 2.8.
-
-A generated function that splits samples needs ``parallel=`` in its decorator
-(``NJIT_PARALLEL``); only explicit ``prange`` loops are parallelized (numba's other
-rewrites would parallelize small array expressions, and cost compile time). BLAS must then
-stay on one thread while the function runs: idle OpenBLAS threads spin and starve numba's
-(LeNet batch 64: 16 ms per step instead of 2.1).
-
-numba's threads wait passively between loops (``OMP_WAIT_POLICY=PASSIVE`` unless set): a
-thread spinning at the end of its chunk takes the core that another process's thread, or
-the chunk still running, needs. LeNet batch 64 with one other busy process on the 2 cores:
-3.2 ms per step instead of 8-12."""
-import os
-
+timing. LeNet at batch 64 on 2 cores: 2.1 ms per step instead of 2.8. (What a function
+on numba's threads needs besides: compiler.codegen.threads.)"""
 import numba
 
 from compiler.codegen.source import literal
+from compiler.codegen.threads import prange_header
 from compiler.codegen.window_geometry import close_loops
 
 PARALLEL_BATCH = 8
-PRANGE = "numba.prange("
-NJIT_PARALLEL = ('parallel={"comprehension": False, "reduction": False, "inplace_binop": False, '
-                 '"setitem": False, "numpy": False, "stencil": False, "fusion": False, '
-                 '"prange": True}')
-
-
-def splits_samples(source):
-    """Whether generated ``source`` runs sample chunks on numba's threads."""
-    return PRANGE in source
 
 
 class SampleLoop:
@@ -64,10 +44,7 @@ class SampleLoop:
         if not self.parallel:
             out.open(f"for n in range({self.samples}):")
             return
-        self.lowering.parallel = True
-        # read when numba starts its OpenMP threads, at the first parallel call
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        out.open(f"for t in {PRANGE}{self.chunks}):")
+        out.open(prange_header(self.lowering, "t", self.chunks))
         out.open(f"for n in range({self.first}, (t + 1) * {self.samples} // {self.chunks}):")
 
     def close(self):
