@@ -40,5 +40,6 @@ def print_table(title, rows, *baselines):
     print(f"\n{title}")
     print(f"{'variant':<34}{'µs/step':>12}" + "".join(f"{'÷ ' + b[:26]:>30}" for b in present))
     for name, seconds in rows:
-        print(f"{name:<34}{seconds * 1e6:>12.1f}"
+        micros = seconds * 1e6
+        print(f"{name:<34}{micros:>12.{1 if micros >= 10 else 4}f}"
               + "".join(f"{seconds / seconds_of[b]:>30.2f}" for b in present))
