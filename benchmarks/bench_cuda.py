@@ -65,17 +65,8 @@ def symgrad_w1(data, optimizer, short, long):
 def symgrad_w4(batch, short, long):
     import symgrad as sg
     import w4_lenet
-    from symgrad import nn, optim
     sg.manual_seed(0)
-    net = w4_lenet.Net().cuda()
-    criterion, optimizer = nn.MSELoss(), optim.SGD(net.parameters(), lr=0.01)
-
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = criterion(net(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
+    step = w4_lenet.training_step(w4_lenet.Net().cuda())
     x, y = lenet_data(batch)
     return seconds_per_step(lambda steps: sg.train(step, data=(x, y), steps=steps, progress=False),
                             short, long)

@@ -48,18 +48,8 @@ def flops_per_step(batch):
 def symgrad_train(batch):
     import symgrad as sg
     import w4_lenet
-    from symgrad import nn, optim
     sg.manual_seed(0)
-    net = w4_lenet.Net()
-    criterion, optimizer = nn.MSELoss(), optim.SGD(net.parameters(), lr=0.01)
-
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = criterion(net(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
+    step = w4_lenet.training_step(w4_lenet.Net())
     arrays = data(batch)
     start = time.perf_counter()
     sg.train(step, data=arrays, steps=2, progress=False)

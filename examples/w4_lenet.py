@@ -101,12 +101,9 @@ def make_batches(batch=64, count=4, seed=0):
     return x, y
 
 
-def compiled_training(net=None, batch=64, epochs=3, count=4, lr=0.01, progress=False, seed=0):
-    """The same network trained by ``sg.train``: the PyTorch-style step below is traced once
-    and runs as one compiled loop over every minibatch. Returns (net, loss history)."""
-    if net is None:
-        torch.manual_seed(seed)
-        net = Net()
+def training_step(net, lr=0.01):
+    """Seed 001's step, PyTorch style: MSELoss, ``optim.SGD(lr)``, zero_grad / backward /
+    step; returns ``step(x, y) -> loss`` for ``sg.train``."""
     criterion = nn.MSELoss()
     optimizer = optim.SGD(net.parameters(), lr=lr)
 
@@ -116,7 +113,16 @@ def compiled_training(net=None, batch=64, epochs=3, count=4, lr=0.01, progress=F
         loss.backward()
         optimizer.step()
         return loss
+    return step
 
+
+def compiled_training(net=None, batch=64, epochs=3, count=4, lr=0.01, progress=False, seed=0):
+    """The same network trained by ``sg.train``: the PyTorch-style step below is traced once
+    and runs as one compiled loop over every minibatch. Returns (net, loss history)."""
+    if net is None:
+        torch.manual_seed(seed)
+        net = Net()
+    step = training_step(net, lr)
     x, y = make_batches(batch, count, seed)
     history = sg.train(step, data=(x, y), epochs=epochs, batch_size=batch, progress=progress)
     return net, history

@@ -5,7 +5,7 @@ numba's ``np.dot``, whose overloads (shape checks, error messages) took 0.6 s of
 compile; complex and integer products still use ``np.dot``."""
 import numpy as np
 
-from compiler.codegen.threads import emit_product, splits_product
+from compiler.codegen.threads import emit_product
 
 
 def lower_matmul(lowering, node):
@@ -23,8 +23,7 @@ def lower_matmul(lowering, node):
     a, b = (_batch_slice(lowering, o, text, batch) for o, text in zip(operands, texts))
     out = f"{name}[{', '.join(f'i{axis}' for axis in range(len(batch)))}]" if batch else name
     if np.dtype(attrs["dtype"]) in (np.float32, np.float64):
-        split = not batch and splits_product(lowering, attrs["shape"], _inner(lowering, node))
-        emit_product(lowering, "1.0", a, b, "0.0", out, split)
+        emit_product(lowering, node, "1.0", a, b, "0.0", out)
     elif np.dtype(attrs["dtype"]).kind in "fc":
         lowering.out.line(f"np.dot({a}, {b}, {out})")
     else:
@@ -41,13 +40,7 @@ def lower_gemm_update(lowering, node):
     sign = "-" if update.alpha_sign < 0 else ""
     alpha = f"{sign}{lowering.var(update.alpha).name}" if update.alpha is not None else f"{sign}1.0"
     beta = lowering.var(update.beta).name if update.beta is not None else "1.0"
-    split = splits_product(lowering, lowering.attrs(node)["shape"], _inner(lowering, update.product))
-    emit_product(lowering, alpha, a, b, beta, out, split)
-
-
-def _inner(lowering, product):
-    """The length of the axis a product sums over."""
-    return lowering.attrs(lowering.graph.operands(product)[0])["shape"][-1]
+    emit_product(lowering, update.product, alpha, a, b, beta, out)
 
 
 def _blas_operand(lowering, operand):

@@ -4,7 +4,7 @@ function needs.
 A training step whose elementwise work is large (Adam's update of a 1000x100 weight: a
 square root and a division per element, about 40 µs on one core) runs those loop nests
 under ``numba.prange``. Such a function keeps BLAS on one thread (idle OpenBLAS threads
-spin and starve numba's: see compiler.codegen.sample_loop), so its large products are split
+spin and starve numba's: below), so its large products are split
 into blocks of rows, one per thread, each a one-thread GEMM (compiler.runtime.gemm's
 ``gemm_rows``); at W1's shapes that is as fast as OpenBLAS's own two threads. Window ops
 split their samples the same way (compiler.codegen.sample_loop).
@@ -69,17 +69,21 @@ def loop_header(lowering, axis, extent, parallel):
     return f"for i{axis} in range({extent}):"
 
 
-def splits_product(lowering, shape, inner):
-    """Whether a product of ``shape`` (2-D) summing over ``inner`` runs as row blocks."""
+def splits_product(lowering, product):
+    """Whether a 2-D product runs as row blocks: in a function on numba's threads, with rows
+    for every thread and work enough."""
+    shape = lowering.attrs(product)["shape"]
+    if len(shape) != 2 or not lowering.parallel_nests:
+        return False
     rows, columns = shape
-    return (bool(lowering.parallel_nests) and rows >= 2 * thread_count()
-            and rows * columns * inner >= PARALLEL_MULTIPLY_ADDS)
+    inner = lowering.attrs(lowering.graph.operands(product)[0])["shape"][-1]
+    return rows >= 2 * thread_count() and rows * columns * inner >= PARALLEL_MULTIPLY_ADDS
 
 
-def emit_product(lowering, alpha, a, b, beta, out, split):
-    """A GEMM call, or one per row block on numba's threads."""
+def emit_product(lowering, product, alpha, a, b, beta, out):
+    """The GEMM call of ``product``, or one per row block on numba's threads."""
     lowering.runtime.add("gemm")
-    if not split:
+    if not splits_product(lowering, product):
         lowering.out.line(f"gemm({alpha}, {a}, {b}, {beta}, {out})")
         return
     lowering.out.open(prange_header(lowering, "t", thread_count()))
