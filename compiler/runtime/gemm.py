@@ -48,7 +48,6 @@ def blas_gemm(typingctx, alpha, a, b, beta, c):
         dtype = c.dtype
         a_array, b_array, c_array = (context.make_array(t)(context, builder, v)
                                      for t, v in ((a, a_value), (b, b_value), (c, c_value)))
-        a_type, b_type, c_type = a, b, c
         m, k = cgutils.unpack_tuple(builder, a_array.shape)
         n = cgutils.unpack_tuple(builder, b_array.shape)[1]
 
@@ -57,7 +56,7 @@ def blas_gemm(typingctx, alpha, a, b, beta, c):
             shape = cgutils.unpack_tuple(builder, array.shape)
             strides = cgutils.unpack_tuple(builder, array.strides)
             axis = 0 if array_type.layout == "C" else 1        # the axis with the long stride
-            return (ir.Constant(ir.IntType(8), ord("t" if array_type.layout != c_type.layout else "n")),
+            return (ir.Constant(ir.IntType(8), ord("t" if array_type.layout != c.layout else "n")),
                     leading_dimension(context, builder, strides[axis], shape[1 - axis], dtype),
                     builder.bitcast(array.data, cgutils.voidptr_t))
 
@@ -65,12 +64,11 @@ def blas_gemm(typingctx, alpha, a, b, beta, c):
             return builder.bitcast(cgutils.alloca_once_value(
                 builder, context.cast(builder, value, value_type, dtype)), cgutils.voidptr_t)
 
-        first, second = ((b_array, b_type), (a_array, a_type)) if c_type.layout == "C" \
-            else ((a_array, a_type), (b_array, b_type))
-        rows, columns = (n, m) if c_type.layout == "C" else (m, n)
+        first, second = ((b_array, b), (a_array, a)) if c.layout == "C" else ((a_array, a), (b_array, b))
+        rows, columns = (n, m) if c.layout == "C" else (m, n)
         trans_first, ld_first, data_first = blas_operand(*first)
         trans_second, ld_second, data_second = blas_operand(*second)
-        _, ldc, _ = blas_operand(c_array, c_type)
+        _, ldc, _ = blas_operand(c_array, c)
         intp = context.get_value_type(types.intp)
         function_type = ir.FunctionType(ir.IntType(32), [
             ir.IntType(8), ir.IntType(8), ir.IntType(8), intp, intp, intp,
@@ -88,6 +86,7 @@ def blas_gemm(typingctx, alpha, a, b, beta, c):
 
 @numba.njit
 def gemm(alpha, a, b, beta, c):
+    """``c = alpha * a @ b + beta * c``, empty dimensions included."""
     if c.size == 0:
         return
     if b.shape[0] == 0:          # an empty sum: c = beta * c
