@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from compiler.runtime.gemm import gemm, gemm_rows
+from compiler.runtime.gemm import add_partials, gemm, gemm_inner, gemm_rows
 from test_train import mlp_data, mlp_loss, mlp_step
 
 
@@ -57,6 +57,27 @@ def test_row_blocks_of_a_product_make_the_whole_product(parts, a_order):
     b, c = rng.standard_normal((6, 4)), rng.standard_normal((10, 4))
     expected = 0.5 * c - 2.0 * a @ b
     all_row_blocks(parts, -2.0, a, b, 0.5, c)
+    np.testing.assert_allclose(c, expected, rtol=1e-12)
+
+
+@numba.njit
+def all_inner_blocks(parts, alpha, a, b, beta, c, partials):
+    for part in range(parts):
+        gemm_inner(part, parts, alpha, a, b, beta, c, partials)
+    add_partials(c, partials)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7])
+@pytest.mark.parametrize("a_order, b_order", [("C", "C"), ("transposed", "C"), ("C", "transposed")])
+def test_blocks_of_the_summed_dimension_add_up_to_the_whole_product(parts, a_order, b_order):
+    """Part 0 scales ``c`` by beta and adds its share; the other parts' shares are added
+    after (7 parts of 6: one empty block, whose share is zero)."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((10, 6)) if a_order == "C" else rng.standard_normal((6, 10)).T
+    b = rng.standard_normal((6, 4)) if b_order == "C" else rng.standard_normal((4, 6)).T
+    c = rng.standard_normal((10, 4))
+    expected = 0.5 * c - 2.0 * a @ b
+    all_inner_blocks(parts, -2.0, a, b, 0.5, c, np.full((parts - 1, 10, 4), np.nan))
     np.testing.assert_allclose(c, expected, rtol=1e-12)
 
 

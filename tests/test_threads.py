@@ -1,5 +1,9 @@
-"""Loops on numba's threads (compiler/codegen/threads.py): large elementwise nests run under
-prange and large products as row blocks, and the trained numbers equal the eager loop's."""
+"""Loops on numba's threads (compiler/codegen/threads.py, product_epilogues.py): large
+elementwise nests run under prange, large products as blocks of rows or of the summed
+dimension, a product with the nest that alone reads it; the trained numbers equal the eager
+loop's."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -35,10 +39,11 @@ def test_adam_with_a_large_weight_runs_on_threads_and_matches_the_eager_loop():
     state = adam_state(params)
     trained, history = sg.train(adam_step, state, data=(x, y), steps=15, progress=False)
     source = sg.train.last_loop.source
-    assert "for i0 in numba.prange(256):" in source          # the update of the large weight
-    # x @ w1 (ROWS rows) and x.T @ grad (256 rows), each split when it has rows for every thread
-    splits = sum(rows >= 2 * thread_count() for rows in (ROWS, 256))
-    assert source.count("gemm_rows(t, ") == splits
+    # x @ w1: each thread multiplies its rows of w1 (those its part of the update wrote)
+    assert source.count("gemm_inner(t, ") == 1
+    # x.T @ grad by blocks of rows, each block followed by the update of those rows of w1
+    assert source.count("gemm_block(block_start, block_end, ") == 1
+    assert "for i0 in range(block_start, block_end):" in source
     expected, eager = [], state
     for _ in range(15):
         eager, value = adam_step(eager, x, y)
@@ -68,3 +73,38 @@ def test_small_or_cheap_updates_stay_on_one_thread(step, state_of, size):
               rng.standard_normal((8 if size == "small" else COLUMNS, 3)))
     sg.train(step, state_of(params), data=(x, y), steps=2, progress=False)
     assert "prange" not in sg.train.last_loop.source
+
+
+SIZE = 256          # a SIZE x SIZE product splits by rows; a 9-op update of it is parallel
+
+
+def product_update_step(state, x, updated):
+    """``w' = w - lr * tanh(a @ x) * sqrt(|w| + 1) / (1 + (a @ x)^2)``, written over ``w``
+    when ``updated`` is "w", over ``a`` (the product's operand) when it is "a"."""
+    w, a = state
+    p = a @ x
+    old = w if updated == "w" else a
+    new = old - 1e-3 * np.tanh(p) * np.sqrt(np.abs(old) + 1.0) / (1.0 + p * p)
+    return ((new, a) if updated == "w" else (w, new)), np.sum(w * w)
+
+
+@pytest.mark.parametrize("updated, fused", [("w", True), ("a", False)])
+def test_a_product_runs_with_the_nest_that_reads_it_unless_the_nest_writes_its_operand(updated, fused):
+    """Each thread's blocks of ``a @ x`` feed the update at once; when the update overwrites
+    ``a`` itself, another thread's block would read rows already written, so the product
+    runs first, whole."""
+    rng = np.random.default_rng(3)
+    w, a = rng.standard_normal((SIZE, SIZE)), rng.standard_normal((SIZE, SIZE)) / 16
+    x = rng.standard_normal((SIZE, SIZE)) / 16
+    step = functools.partial(product_update_step, updated=updated)
+    trained, history = sg.train(step, (w, a), data=(x,), steps=4, progress=False)
+    source = sg.train.last_loop.source
+    assert ("gemm_block(block_start, " in source) == fused
+    assert ("gemm_rows(t, " in source) == (not fused)
+    state, expected = (w, a), []
+    for _ in range(4):
+        state, value = step(state, x)
+        expected.append(float(value))
+    np.testing.assert_allclose(history, expected, rtol=1e-12)
+    for ours, theirs in zip(trained, state):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

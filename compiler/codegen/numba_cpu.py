@@ -11,6 +11,7 @@ import numpy as np
 
 from compiler.codegen.flat_nests import flatten, flattens
 from compiler.codegen.numba_cpu_blas import lower_gemm_update, lower_matmul
+from compiler.codegen.product_epilogues import plan_product_epilogues, row_blocks
 from compiler.codegen.source import SourceWriter, copy_lines, literal, shape_text
 from compiler.codegen.threads import NJIT_PARALLEL, loop_header, parallel_nests
 from compiler.passes.fuse import fused_ops
@@ -56,6 +57,8 @@ class Lowering:
         self.runtime = set()
         self.parallel = False    # some loop runs on numba's threads (numba.prange)
         self.parallel_nests = parallel_nests(graph, plan, self.gemm_updates)
+        self.epilogues = plan_product_epilogues(self)      # nest root -> product
+        self.delayed_products = set(self.epilogues.values())
 
     def attrs(self, node):
         return self.graph[node]
@@ -165,9 +168,10 @@ def scalar_expression(lowering, node, loop_shape, local, writer=None):
     return OPS[attrs["op"]].scalar.format(*operands, **params)
 
 
-def lower_nest(lowering, nest):
+def lower_nest(lowering, nest, rows=None):
     """One loop nest computing every member per element (and accumulating the reduction).
-    Every element is loaded before any is stored, so a store may overwrite an input."""
+    Every element is loaded before any is stored, so a store may overwrite an input.
+    ``rows``: (first, last) names bounding the outermost axis, when not all of it."""
     out, shape = lowering.out, nest.shape
     reduction = nest.reduction
     if reduction is not None:
@@ -179,7 +183,7 @@ def lower_nest(lowering, nest):
     if reduction is None and flattens(lowering, nest, stored):
         shape = flatten(lowering, nest, stored, local, targets)
     for axis, extent in enumerate(shape):
-        out.open(loop_header(lowering, axis, extent, nest.root in lowering.parallel_nests))
+        out.open(loop_header(lowering, axis, extent, nest.root in lowering.parallel_nests, rows))
     for member in nest.members:
         name = lowering.vars[member].name if (member in stored and shape == ()) else f"t{member}"
         out.line(f"{name} = {scalar_expression(lowering, member, shape, local, out)}")
@@ -305,7 +309,12 @@ def lower_fused(lowering, node):
     if node in lowering.gemm_updates:
         return lower_gemm_update(lowering, node)
     nest = lowering.plan.emits_at(node)
-    if nest is not None:
+    if nest is None:
+        return
+    if node in lowering.epilogues:
+        with row_blocks(lowering, lowering.epilogues[node]) as rows:
+            lower_nest(lowering, nest, rows)
+    else:
         lower_nest(lowering, nest)
 
 

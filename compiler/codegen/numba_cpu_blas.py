@@ -11,13 +11,13 @@ from compiler.codegen.threads import emit_product
 def lower_matmul(lowering, node):
     """A BLAS product into a prepared buffer; C- and F-ordered operands (transposes) go to
     BLAS as they are. numba's dot is BLAS-only, so integer products go through float64."""
-    if node in lowering.folded_products:
+    if node in lowering.folded_products or node in lowering.delayed_products:
         return
     attrs = lowering.attrs(node)
     batch = attrs["shape"][:-2]
     name = lowering.allocate(node)
     operands = lowering.graph.operands(node)
-    texts = [_blas_operand(lowering, o) if not batch else lowering.contiguous(o) for o in operands]
+    texts = blas_operands(lowering, node) if not batch else [lowering.contiguous(o) for o in operands]
     for axis, extent in enumerate(batch):
         lowering.out.open(f"for i{axis} in range({extent}):")
     a, b = (_batch_slice(lowering, o, text, batch) for o, text in zip(operands, texts))
@@ -36,11 +36,16 @@ def lower_gemm_update(lowering, node):
     """``target = beta * target + alpha * (a @ b)`` as one BLAS call into target's buffer."""
     update = lowering.gemm_updates[node]
     out = lowering.allocate(node)
-    a, b = (_blas_operand(lowering, o) for o in lowering.graph.operands(update.product))
+    a, b = blas_operands(lowering, update.product)
     sign = "-" if update.alpha_sign < 0 else ""
     alpha = f"{sign}{lowering.var(update.alpha).name}" if update.alpha is not None else f"{sign}1.0"
     beta = lowering.var(update.beta).name if update.beta is not None else "1.0"
     emit_product(lowering, update.product, alpha, a, b, beta, out)
+
+
+def blas_operands(lowering, product):
+    """The names a GEMM call takes for a 2-D ``product``'s operands."""
+    return [_blas_operand(lowering, operand) for operand in lowering.graph.operands(product)]
 
 
 def _blas_operand(lowering, operand):

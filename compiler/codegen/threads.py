@@ -4,22 +4,25 @@ function needs.
 A training step whose elementwise work is large (Adam's update of a 1000x100 weight: a
 square root and a division per element, about 40 µs on one core) runs those loop nests
 under ``numba.prange``. Such a function keeps BLAS on one thread (idle OpenBLAS threads
-spin and starve numba's: below), so its large products are split
-into blocks of rows, one per thread, each a one-thread GEMM (compiler.runtime.gemm's
-``gemm_rows``); at W1's shapes that is as fast as OpenBLAS's own two threads. Window ops
-split their samples the same way (compiler.codegen.sample_loop).
+spin and starve numba's: below), so its large products are split into one one-thread GEMM
+per thread (compiler.runtime.gemm): by blocks of output rows (``gemm_rows``), or by blocks
+of the summed dimension whose partial products are added afterwards (``gemm_inner``),
+whichever has each thread touch fewer elements. For W2's ``x @ w1`` (64x1000 @ 1000x100)
+that is the summed dimension: each thread reads only the rows of ``w1`` its part of the
+Adam update has just written, still in its core's cache (W2: 242 -> 200 µs per step). Window
+ops split their samples the same way (compiler.codegen.sample_loop).
 
 Such a function needs ``parallel=`` in its decorator (``NJIT_PARALLEL``); only explicit
 ``prange`` loops are parallelized (numba's other rewrites would parallelize small array
 expressions, and cost compile time). BLAS stays on one thread while it runs
 (``runs_on_numba_threads``): idle OpenBLAS threads spin and starve numba's (LeNet batch 64:
-16 ms per step instead of 2.1). numba's threads wait passively between loops
-(``OMP_WAIT_POLICY=PASSIVE`` unless set): a thread spinning at the end of its chunk takes
-the core that another process's thread, or the chunk still running, needs (LeNet batch 64
-beside one other busy process on 2 cores: 3.2 ms per step instead of 8-12).
+16 ms per step instead of 2.1). numba's OpenMP threads wait as OpenMP does by default:
+they spin a while between loops, then sleep. ``OMP_WAIT_POLICY=PASSIVE`` makes them sleep
+at once, which suits a machine shared with other busy processes, but waking a sleeping
+thread costs about 35 µs a parallel loop here (W2: 377 instead of 250 µs per step; LeNet
+batch 64: 2.06 instead of 1.38 ms).
 """
 import math
-import os
 
 import numba
 
@@ -33,7 +36,7 @@ NJIT_PARALLEL = ('parallel={"comprehension": False, "reduction": False, "inplace
 # weight (2 ops) does not: a parallel region, with BLAS then on one thread, made that
 # batch-1 step 45 -> 66 µs.
 PARALLEL_WORK = 1 << 19
-PARALLEL_MULTIPLY_ADDS = 1 << 20  # a product this large is split into blocks of rows
+PARALLEL_MULTIPLY_ADDS = 1 << 20  # a product this large is split across the threads
 
 
 def thread_count():
@@ -48,8 +51,6 @@ def runs_on_numba_threads(source):
 def prange_header(lowering, variable, extent):
     """``for variable in numba.prange(extent):``, marking the function parallel."""
     lowering.parallel = True
-    # read when numba starts its OpenMP threads, at the first parallel call
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     return f"for {variable} in {PRANGE}{extent}):"
 
 
@@ -62,30 +63,54 @@ def parallel_nests(graph, plan, gemm_updates):
             and math.prod(nest.shape) * len(nest.members) >= PARALLEL_WORK}
 
 
-def loop_header(lowering, axis, extent, parallel):
-    """The ``for`` line of a nest's axis: the outermost one of a parallel nest is a prange."""
+def loop_header(lowering, axis, extent, parallel, rows=None):
+    """The ``for`` line of a nest's axis: the outermost one of a parallel nest is a prange,
+    or runs over ``rows`` (first, last) when given."""
+    if axis == 0 and rows is not None:
+        return f"for i0 in range({rows[0]}, {rows[1]}):"
     if parallel and axis == 0:
         return prange_header(lowering, f"i{axis}", extent)
     return f"for i{axis} in range({extent}):"
 
 
-def splits_product(lowering, product):
-    """Whether a 2-D product runs as row blocks: in a function on numba's threads, with rows
-    for every thread and work enough."""
+def product_split(lowering, product):
+    """How a 2-D product in a function on numba's threads is split: ``None`` (one GEMM
+    call), ``"rows"`` (blocks of output rows) or ``"inner"`` (blocks of the summed
+    dimension), the split that has each thread touch the fewest elements. Only products with
+    work enough are split, along an axis with two blocks' worth for every thread."""
     shape = lowering.attrs(product)["shape"]
     if len(shape) != 2 or not lowering.parallel_nests:
-        return False
+        return None
     rows, columns = shape
     inner = lowering.attrs(lowering.graph.operands(product)[0])["shape"][-1]
-    return rows >= 2 * thread_count() and rows * columns * inner >= PARALLEL_MULTIPLY_ADDS
+    if rows * columns * inner < PARALLEL_MULTIPLY_ADDS:
+        return None
+    threads = thread_count()
+    # its block of a, all of b and its block of c; or its blocks of a and b, then its
+    # partial product, written once and added once
+    touched = {"rows": (rows * inner + rows * columns) / threads + inner * columns,
+               "inner": (rows * inner + inner * columns) / threads + 2 * rows * columns}
+    splittable = [split for split, extent in (("rows", rows), ("inner", inner))
+                  if extent >= 2 * threads]
+    return min(splittable, key=touched.get, default=None)
 
 
 def emit_product(lowering, product, alpha, a, b, beta, out):
-    """The GEMM call of ``product``, or one per row block on numba's threads."""
+    """The GEMM call of ``product``, or one per thread (``product_split``)."""
+    split = product_split(lowering, product)
     lowering.runtime.add("gemm")
-    if not splits_product(lowering, product):
+    if split is None:
         lowering.out.line(f"gemm({alpha}, {a}, {b}, {beta}, {out})")
         return
-    lowering.out.open(prange_header(lowering, "t", thread_count()))
-    lowering.out.line(f"gemm_rows(t, {thread_count()}, {alpha}, {a}, {b}, {beta}, {out})")
+    threads = thread_count()
+    lowering.out.open(prange_header(lowering, "t", threads))
+    if split == "rows":
+        lowering.out.line(f"gemm_rows(t, {threads}, {alpha}, {a}, {b}, {beta}, {out})")
+        lowering.out.close()
+        return
+    partials = f"p{product}"
+    attrs = lowering.attrs(product)
+    lowering.buffer(partials, (threads - 1, *attrs["shape"]), attrs["dtype"])
+    lowering.out.line(f"gemm_inner(t, {threads}, {alpha}, {a}, {b}, {beta}, {out}, {partials})")
     lowering.out.close()
+    lowering.out.line(f"add_partials({out}, {partials})")

@@ -10,7 +10,7 @@ from typing import Optional
 
 import numpy as np
 
-from compiler.passes.memory import VIEW_OPS
+from compiler.passes.memory import memory_source
 
 SCALED = {"mul"}
 COMBINED = {"add": 1.0, "sub": -1.0}      # sign of the second operand
@@ -92,13 +92,7 @@ def _is_float(graph, node):
 def _safe(graph, product, target):
     """BLAS must not read the buffer it writes, and every dtype must agree."""
     dtypes = {graph[n]["dtype"] for n in (product, target, *graph.operands(product))}
-    return len(dtypes) == 1 and all(_memory_source(graph, o) != target for o in graph.operands(product))
-
-
-def _memory_source(graph, node):
-    while graph.op(node) in VIEW_OPS:
-        node = graph.operands(node)[0]
-    return node
+    return len(dtypes) == 1 and all(memory_source(graph, o) != target for o in graph.operands(product))
 
 
 def _pattern_nodes(graph, root, update):

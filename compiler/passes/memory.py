@@ -18,6 +18,13 @@ def emission_positions(graph, plan):
     return position
 
 
+def memory_source(graph, node):
+    """The node whose buffer ``node``'s value lives in (itself, unless it is a view)."""
+    while graph.op(node) in VIEW_OPS:
+        node = graph.operands(node)[0]
+    return node
+
+
 def readers(graph, node):
     """Nodes that read ``node``'s memory: its users, and the users of views of it."""
     found = set()

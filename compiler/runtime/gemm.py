@@ -98,8 +98,36 @@ def gemm(alpha, a, b, beta, c):
 
 
 @numba.njit
+def gemm_block(first, last, alpha, a, b, beta, c):
+    """``gemm`` of rows ``first:last`` of ``c`` (and ``a``)."""
+    gemm(alpha, with_layout_of(a[first:last], a), b, beta, with_layout_of(c[first:last], c))
+
+
+@numba.njit
 def gemm_rows(part, parts, alpha, a, b, beta, c):
     """``gemm`` of the ``part``-th of ``parts`` blocks of rows of ``c`` (and ``a``): the
     generated code runs the parts on numba's threads, BLAS on one thread each."""
-    first, last = c.shape[0] * part // parts, c.shape[0] * (part + 1) // parts
-    gemm(alpha, with_layout_of(a[first:last], a), b, beta, with_layout_of(c[first:last], c))
+    gemm_block(c.shape[0] * part // parts, c.shape[0] * (part + 1) // parts, alpha, a, b, beta, c)
+
+
+@numba.njit
+def gemm_inner(part, parts, alpha, a, b, beta, c, partials):
+    """``gemm`` over the ``part``-th of ``parts`` blocks of the summed dimension (columns of
+    ``a``, rows of ``b``): part 0 computes into ``c`` (with ``beta``), part p > 0 into
+    ``partials[p - 1]``; ``add_partials`` then completes ``c``. A thread reads only its own
+    rows of ``b``: those its part of an update by rows has just written."""
+    first, last = a.shape[1] * part // parts, a.shape[1] * (part + 1) // parts
+    a_block, b_block = with_layout_of(a[:, first:last], a), with_layout_of(b[first:last], b)
+    if part == 0:
+        gemm(alpha, a_block, b_block, beta, c)
+    else:
+        gemm(alpha, a_block, b_block, 0.0, partials[part - 1])
+
+
+@numba.njit
+def add_partials(c, partials):
+    """``c += partials.sum(axis=0)``, the partial products of ``gemm_inner``'s parts."""
+    for part in range(partials.shape[0]):
+        for i in range(c.shape[0]):
+            for j in range(c.shape[1]):
+                c[i, j] += partials[part, i, j]
