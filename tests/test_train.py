@@ -136,6 +136,23 @@ def test_module_and_optimizer_state_after_train_equal_the_eager_loop(name):
     assert all(p.grad is not None for p in model.parameters())
 
 
+def test_adam_in_float64_matches_the_eager_loop_to_float64_precision():
+    """Adam's bias corrections are float64 in both loops, as torch's Python floats are."""
+    x, y = (sg.tensor(a) for a in mlp_data(np.float64)[:2])
+    runs = []
+    for compiled in (False, True):
+        model, _, step = make_step(OPTIMIZERS["adam"])
+        model.double()
+        history = (sg.train(step, data=(x, y), steps=10, progress=False) if compiled
+                   else [step(x, y).item() for _ in range(10)])
+        runs.append((history, [p.detach().numpy().copy() for p in model.parameters()]))
+    (expected, eager_params), (history, params) = runs
+    assert params[0].dtype == np.float64
+    np.testing.assert_allclose(history, expected, rtol=1e-12)
+    for ours, theirs in zip(params, eager_params):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
 def test_parameter_buffers_are_updated_in_place():
     x, y = (sg.tensor(a) for a in mlp_data(np.float32)[:2])
     model, _, step = make_step(OPTIMIZERS["sgd"])

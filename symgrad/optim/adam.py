@@ -7,6 +7,10 @@
     denom = sqrt(v) / sqrt(1 - beta2 ** t) + eps     (v -> running max of v with amsgrad)
     p = p - step_size * m / denom
 
+The bias corrections are computed in float64 from the step count, as torch does with Python
+floats, also inside a compiled training step; the two scalars then take the parameter's
+dtype, as a Python float would in numpy.
+
 >>> import symgrad as torch
 >>> from symgrad import optim
 >>> w = torch.tensor([1.0, -1.0], requires_grad=True)
@@ -19,6 +23,7 @@ tensor([ 0.9, -0.9], requires_grad=True)
 import numpy as np
 
 from symgrad.grad_mode import no_grad
+from symgrad.ops.elementwise import astype
 from symgrad.optim import _update
 from symgrad.optim.optimizer import Optimizer, _check_number
 from symgrad.tensor import Tensor
@@ -68,7 +73,7 @@ class Adam(Optimizer):
                     count = step_t._value + 1
                     traced = hasattr(count, "aval")   # inside a compiled training step
                     step_t._value = count if traced else np.asarray(count, np.float32)
-                    step = count if traced else float(count)
+                    step = astype(count, np.float64) if traced else float(count)
                     w, g = param._value, param.grad._value
                     m, v = state["exp_avg"], state["exp_avg_sq"]
                     vmax = state.get("max_exp_avg_sq") if amsgrad else None
@@ -134,15 +139,20 @@ def adam_update(w, g, m, v, vmax, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
             g = g + weight_decay * w
     m = m + (1 - beta1) * (g - m)
     v = v * beta2 + (1 - beta2) * (g * g)
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2_sqrt = np.sqrt(1 - beta2 ** step)
-    step_size = lr / bias_correction1
+    bias_correction2_sqrt = _like(np.sqrt(1 - beta2 ** step), w)
+    step_size = _like(lr / (1 - beta1 ** step), w)
     if vmax is not None:
         vmax = np.maximum(vmax, v)
         denom = np.sqrt(vmax) / bias_correction2_sqrt + eps
     else:
         denom = np.sqrt(v) / bias_correction2_sqrt + eps
     return w + (m * -step_size) / denom, m, v, vmax
+
+
+def _like(scalar, array):
+    """A float64 scalar computed from a traced step count, in ``array``'s dtype (a Python
+    float stays as it is: numpy gives it the array's dtype when they meet)."""
+    return scalar if isinstance(scalar, float) else astype(scalar, array.dtype)
 
 
 class AdamW(Adam):
