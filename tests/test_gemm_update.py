@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from compiler.runtime.gemm import add_partials, gemm, gemm_inner, gemm_rows
+from compiler.runtime.gemm import add_partials, gemm, gemm_columns, gemm_inner, gemm_rows
 from test_train import mlp_data, mlp_loss, mlp_step
 
 
@@ -49,14 +49,22 @@ def all_row_blocks(parts, alpha, a, b, beta, c):
         gemm_rows(part, parts, alpha, a, b, beta, c)
 
 
+@numba.njit
+def all_column_blocks(parts, alpha, a, b, beta, c):
+    for part in range(parts):
+        gemm_columns(part, parts, alpha, a, b, beta, c)
+
+
+@pytest.mark.parametrize("blocks", [all_row_blocks, all_column_blocks])
 @pytest.mark.parametrize("parts", [1, 2, 3])
-@pytest.mark.parametrize("a_order", ["C", "transposed"])
-def test_row_blocks_of_a_product_make_the_whole_product(parts, a_order):
+@pytest.mark.parametrize("a_order, b_order", [("C", "C"), ("transposed", "C"), ("C", "transposed")])
+def test_row_or_column_blocks_of_a_product_make_the_whole_product(blocks, parts, a_order, b_order):
     rng = np.random.default_rng(4)
     a = rng.standard_normal((10, 6)) if a_order == "C" else rng.standard_normal((6, 10)).T
-    b, c = rng.standard_normal((6, 4)), rng.standard_normal((10, 4))
+    b = rng.standard_normal((6, 8)) if b_order == "C" else rng.standard_normal((8, 6)).T
+    c = rng.standard_normal((10, 8))
     expected = 0.5 * c - 2.0 * a @ b
-    all_row_blocks(parts, -2.0, a, b, 0.5, c)
+    blocks(parts, -2.0, a, b, 0.5, c)
     np.testing.assert_allclose(c, expected, rtol=1e-12)
 
 

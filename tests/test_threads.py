@@ -53,6 +53,39 @@ def test_adam_with_a_large_weight_runs_on_threads_and_matches_the_eager_loop():
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
 
 
+def test_adam_on_a_linear_layer_splits_its_products_by_the_weight_s_rows():
+    """``nn.Linear`` keeps its weight as (out, in): ``x @ W.T`` splits by the result's
+    columns, ``W``'s rows; ``W.grad`` by rows, each block with its part of the update."""
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((ROWS, 256)), rng.standard_normal((ROWS, COLUMNS))
+
+    def run(step, model):
+        history, optimizer = [], sg.optim.Adam(model.parameters(), lr=1e-3)
+
+        def train_step(x, y):
+            optimizer.zero_grad()
+            loss = ((model(x) - y) ** 2).sum()
+            loss.backward()
+            optimizer.step()
+            return loss
+        return step(train_step), model
+
+    def eager(train_step):
+        return [float(train_step(sg.tensor(x), sg.tensor(y)).item()) for _ in range(6)]
+
+    sg.manual_seed(0)
+    history, trained = run(lambda s: sg.train(s, data=(x, y), steps=6, progress=False),
+                           sg.nn.Linear(256, COLUMNS).double())
+    source = sg.train.last_loop.source
+    assert source.count("gemm_columns(t, ") == 1
+    assert source.count("gemm_block(block_start, block_end, ") == 1
+    sg.manual_seed(0)
+    expected, reference = run(eager, sg.nn.Linear(256, COLUMNS).double())
+    np.testing.assert_allclose(history, expected, rtol=1e-9)
+    for ours, theirs in zip(trained.parameters(), reference.parameters()):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
 def sgd_step(params, x, y):
     value, grads = sg.value_and_grad(loss)(params, x, y)
     return tuple(p - 1e-4 * np.sign(g) for p, g in zip(params, grads)), value

@@ -5,12 +5,12 @@ A training step whose elementwise work is large (Adam's update of a 1000x100 wei
 square root and a division per element, about 40 µs on one core) runs those loop nests
 under ``numba.prange``. Such a function keeps BLAS on one thread (idle OpenBLAS threads
 spin and starve numba's: below), so its large products are split into one one-thread GEMM
-per thread (compiler.runtime.gemm): by blocks of output rows (``gemm_rows``), or by blocks
-of the summed dimension whose partial products are added afterwards (``gemm_inner``),
-whichever has each thread touch fewer elements. For W2's ``x @ w1`` (64x1000 @ 1000x100)
-that is the summed dimension: each thread reads only the rows of ``w1`` its part of the
-Adam update has just written, still in its core's cache (W2: 242 -> 200 µs per step). Window
-ops split their samples the same way (compiler.codegen.sample_loop).
+per thread (compiler.runtime.gemm): by blocks of the result's rows or columns, or of the
+summed dimension (partial products added afterwards), so that each thread touches only its
+own block of the product's largest array (``product_split``). For W2's ``x @ w1``
+(64x1000 @ 1000x100) that is the summed dimension: each thread reads only the rows of ``w1``
+its part of the Adam update has just written, still in its core's cache (W2: 242 -> 200 µs
+per step). Window ops split their samples the same way (compiler.codegen.sample_loop).
 
 Such a function needs ``parallel=`` in its decorator (``NJIT_PARALLEL``); only explicit
 ``prange`` loops are parallelized (numba's other rewrites would parallelize small array
@@ -75,24 +75,35 @@ def loop_header(lowering, axis, extent, parallel, rows=None):
 
 def product_split(lowering, product):
     """How a 2-D product in a function on numba's threads is split: ``None`` (one GEMM
-    call), ``"rows"`` (blocks of output rows) or ``"inner"`` (blocks of the summed
-    dimension), the split that has each thread touch the fewest elements. Only products with
-    work enough are split, along an axis with two blocks' worth for every thread."""
+    call), ``"rows"`` or ``"columns"`` (blocks of the result's) or ``"inner"`` (blocks of
+    the summed dimension). Each thread touches only its own block of the product's largest
+    array, in storage order: rows of a C-ordered one, columns of an F-ordered one (a
+    transpose). Parameters updated by rows in the same function are then split alike in
+    their products and their update, and each block stays in the core that wrote it. Only
+    products with work enough are split, along an axis of two blocks for every thread."""
     shape = lowering.attrs(product)["shape"]
     if len(shape) != 2 or not lowering.parallel_nests:
         return None
     rows, columns = shape
-    inner = lowering.attrs(lowering.graph.operands(product)[0])["shape"][-1]
+    a, b = lowering.graph.operands(product)
+    inner = lowering.attrs(a)["shape"][-1]
     if rows * columns * inner < PARALLEL_MULTIPLY_ADDS:
         return None
-    threads = thread_count()
-    # its block of a, all of b and its block of c; or its blocks of a and b, then its
-    # partial product, written once and added once
-    touched = {"rows": (rows * inner + rows * columns) / threads + inner * columns,
-               "inner": (rows * inner + inner * columns) / threads + 2 * rows * columns}
-    splittable = [split for split, extent in (("rows", rows), ("inner", inner))
-                  if extent >= 2 * threads]
-    return min(splittable, key=touched.get, default=None)
+    transposed = {operand: _is_transpose(lowering.graph, operand) for operand in (a, b)}
+    arrays = [(rows * columns, "rows"),               # (size, split) of the result, b and a
+              (inner * columns, "columns" if transposed[b] else "inner"),
+              (rows * inner, "inner" if transposed[a] else "rows")]
+    split = max(arrays, key=lambda array: array[0])[1]
+    extent = {"rows": rows, "columns": columns, "inner": inner}[split]
+    return split if extent >= 2 * thread_count() else None
+
+
+def _is_transpose(graph, node):
+    """Whether ``node`` reaches BLAS F-ordered: a matrix transpose of a C-ordered value."""
+    flips = 0
+    while graph.op(node) == "transpose" and len(graph[node]["shape"]) == 2:
+        node, flips = graph.operands(node)[0], flips + 1
+    return flips % 2 == 1
 
 
 def emit_product(lowering, product, alpha, a, b, beta, out):
@@ -104,8 +115,8 @@ def emit_product(lowering, product, alpha, a, b, beta, out):
         return
     threads = thread_count()
     lowering.out.open(prange_header(lowering, "t", threads))
-    if split == "rows":
-        lowering.out.line(f"gemm_rows(t, {threads}, {alpha}, {a}, {b}, {beta}, {out})")
+    if split != "inner":
+        lowering.out.line(f"gemm_{split}(t, {threads}, {alpha}, {a}, {b}, {beta}, {out})")
         lowering.out.close()
         return
     partials = f"p{product}"

@@ -111,6 +111,13 @@ def gemm_rows(part, parts, alpha, a, b, beta, c):
 
 
 @numba.njit
+def gemm_columns(part, parts, alpha, a, b, beta, c):
+    """``gemm`` of the ``part``-th of ``parts`` blocks of columns of ``c`` (and ``b``)."""
+    first, last = c.shape[1] * part // parts, c.shape[1] * (part + 1) // parts
+    gemm(alpha, a, with_layout_of(b[:, first:last], b), beta, with_layout_of(c[:, first:last], c))
+
+
+@numba.njit
 def gemm_inner(part, parts, alpha, a, b, beta, c, partials):
     """``gemm`` over the ``part``-th of ``parts`` blocks of the summed dimension (columns of
     ``a``, rows of ``b``): part 0 computes into ``c`` (with ``beta``), part p > 0 into
