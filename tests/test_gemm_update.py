@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from compiler.runtime.gemm import add_partials, gemm, gemm_columns, gemm_inner, gemm_rows
+from compiler.runtime.gemm import add_partials, gemm, gemm_columns, gemm_inner, gemm_rows, strided
 from test_train import mlp_data, mlp_loss, mlp_step
 
 
@@ -17,15 +17,30 @@ def call_gemm(alpha, a, b, beta, c):
     gemm(alpha, a, b, beta, c)
 
 
+@numba.njit
+def call_gemm_strided(alpha, a, b, beta, c):
+    """As the generated code calls it: operands typed by their strides."""
+    gemm(alpha, strided(a), strided(b), beta, c)
+
+
+@pytest.mark.parametrize("call", [call_gemm, call_gemm_strided])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("orders", ["CCC", "FCC", "CFC", "FFC", "CCF", "FFF"])
-def test_gemm_computes_alpha_a_b_plus_beta_c_for_every_layout(dtype, orders):
+@pytest.mark.parametrize("m, k, n", [(5, 7, 3), (1, 7, 3), (5, 1, 3), (5, 7, 1), (1, 1, 1)])
+def test_gemm_computes_alpha_a_b_plus_beta_c_for_every_layout(call, dtype, orders, m, k, n):
+    """Every order of every operand, and rows or columns of one element (whose strides
+    say less about the order)."""
     rng = np.random.default_rng(0)
     a, b, c = (np.asarray(rng.standard_normal(shape), dtype, order=order)
-               for shape, order in zip(((5, 7), (7, 3), (5, 3)), orders))
+               for shape, order in zip(((m, k), (k, n), (m, n)), orders))
     expected = 0.5 * c - 2.0 * (a.astype(np.float64) @ b)
-    call_gemm(-2.0, a, b, 0.5, c)
+    call(-2.0, a, b, 0.5, c)
     np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_strided_takes_only_contiguous_matrices():
+    with pytest.raises(numba.TypingError, match="C- or F-contiguous"):
+        call_gemm_strided(1.0, np.ones((4, 6))[:, ::2], np.ones((3, 2)), 0.0, np.ones((4, 2)))
 
 
 def test_gemm_reads_transposed_views_in_place():
@@ -46,13 +61,13 @@ def test_gemm_with_an_empty_dimension_follows_numpy(m, k, n):
 @numba.njit
 def all_row_blocks(parts, alpha, a, b, beta, c):
     for part in range(parts):
-        gemm_rows(part, parts, alpha, a, b, beta, c)
+        gemm_rows(part, parts, alpha, strided(a), strided(b), beta, c)
 
 
 @numba.njit
 def all_column_blocks(parts, alpha, a, b, beta, c):
     for part in range(parts):
-        gemm_columns(part, parts, alpha, a, b, beta, c)
+        gemm_columns(part, parts, alpha, strided(a), strided(b), beta, c)
 
 
 @pytest.mark.parametrize("blocks", [all_row_blocks, all_column_blocks])
@@ -71,7 +86,7 @@ def test_row_or_column_blocks_of_a_product_make_the_whole_product(blocks, parts,
 @numba.njit
 def all_inner_blocks(parts, alpha, a, b, beta, c, partials):
     for part in range(parts):
-        gemm_inner(part, parts, alpha, a, b, beta, c, partials)
+        gemm_inner(part, parts, alpha, strided(a), strided(b), beta, c, partials)
     add_partials(c, partials)
 
 

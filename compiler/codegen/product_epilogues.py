@@ -12,7 +12,7 @@ update between the two places, nor the nest itself, writes a buffer the product 
 import contextlib
 
 from compiler.codegen.numba_cpu_blas import blas_operands
-from compiler.codegen.threads import prange_header, product_split, thread_count
+from compiler.codegen.threads import prange_header, product_split, strided, thread_count
 from compiler.passes.memory import emission_positions, memory_source
 
 # A block of the product's rows: 32 KB of float32, an L1 cache. W2 written with nn.Linear
@@ -69,7 +69,7 @@ def row_blocks(lowering, product):
     writer.line(f"part_end = {rows} * (t + 1) // {threads}")
     writer.open(f"for block_start in range({rows} * t // {threads}, part_end, {block}):")
     writer.line(f"block_end = min(block_start + {block}, part_end)")
-    writer.line(f"gemm_block(block_start, block_end, 1.0, {a}, {b}, 0.0, {out})")
+    writer.line(f"gemm_block(block_start, block_end, 1.0, {strided(a)}, {strided(b)}, 0.0, {out})")
     yield "block_start", "block_end"
     writer.close()
     writer.close()

@@ -106,10 +106,17 @@ def _is_transpose(graph, node):
     return flips % 2 == 1
 
 
+def strided(operand):
+    """A GEMM operand as the generated code passes it: typed by its strides (see
+    compiler.runtime.gemm.strided), so each runtime function compiles once per dtype."""
+    return f"strided({operand})"
+
+
 def emit_product(lowering, product, alpha, a, b, beta, out):
     """The GEMM call of ``product``, or one per thread (``product_split``)."""
     split = product_split(lowering, product)
     lowering.runtime.add("gemm")
+    a, b = strided(a), strided(b)
     if split is None:
         lowering.out.line(f"gemm({alpha}, {a}, {b}, {beta}, {out})")
         return

@@ -13,12 +13,19 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
 
+def character(letter):
+    return ir.Constant(ir.IntType(8), ord(letter))
+
+
+def item_size(context, dtype):
+    return context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(dtype)))
+
+
 def leading_dimension(context, builder, stride, extent, dtype):
     """A C array's row stride (an F array's column stride) in elements: a block of rows of
     a transposed matrix has a longer one than its shape says. At least ``extent`` and 1, as
     BLAS requires (a size-1 axis may have any stride)."""
-    itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(dtype)))
-    elements = builder.sdiv(stride, itemsize)
+    elements = builder.sdiv(stride, item_size(context, dtype))
     least = builder.select(builder.icmp_signed(">", extent, extent.type(1)), extent, extent.type(1))
     return builder.select(builder.icmp_signed("<", elements, least), least, elements)
 
@@ -36,9 +43,25 @@ def with_layout_of(typingctx, view, array):
 
 
 @intrinsic
+def strided(typingctx, array):
+    """A C- or F-contiguous matrix typed with layout 'A': ``gemm`` reads its order from its
+    strides at run time, so it is compiled once for every mix of operand layouts (each
+    specialization cost W1's cold compile about 0.12 s)."""
+    if not (isinstance(array, types.Array) and array.ndim == 2 and array.layout in "CF"):
+        raise numba.TypingError(f"strided takes a 2-D C- or F-contiguous array, not {array}")
+    result = array.copy(layout="A")
+
+    def codegen(context, builder, signature, arguments):
+        return impl_ret_borrowed(context, builder, result, arguments[0])
+    return result(array), codegen
+
+
+@intrinsic
 def blas_gemm(typingctx, alpha, a, b, beta, c):
-    """The BLAS call itself: every dimension must be at least 1 (BLAS's leading-dimension rule)."""
-    if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout in "CF" for x in (a, b, c)):
+    """The BLAS call itself: every dimension must be at least 1 (BLAS's leading-dimension
+    rule). ``a`` and ``b`` of layout 'A' must be C- or F-contiguous (made by ``strided``)."""
+    if not all(isinstance(x, types.Array) and x.ndim == 2 for x in (a, b, c)) or \
+            any(x.layout not in "CFA" for x in (a, b)) or c.layout not in "CF":
         raise numba.TypingError("gemm takes 2-D C- or F-contiguous arrays")
     if not (a.dtype == b.dtype == c.dtype) or a.dtype not in (types.float32, types.float64):
         raise numba.TypingError("gemm takes float32 or float64 arrays of one dtype")
@@ -55,10 +78,16 @@ def blas_gemm(typingctx, alpha, a, b, beta, c):
             # BLAS is column-major: a C-ordered result is computed as c.T = b.T @ a.T
             shape = cgutils.unpack_tuple(builder, array.shape)
             strides = cgutils.unpack_tuple(builder, array.strides)
-            axis = 0 if array_type.layout == "C" else 1        # the axis with the long stride
-            return (ir.Constant(ir.IntType(8), ord("t" if array_type.layout != c.layout else "n")),
-                    leading_dimension(context, builder, strides[axis], shape[1 - axis], dtype),
-                    builder.bitcast(array.data, cgutils.voidptr_t))
+            data = builder.bitcast(array.data, cgutils.voidptr_t)
+            leading = {order: leading_dimension(context, builder, strides[axis], shape[1 - axis], dtype)
+                       for order, axis in (("C", 0), ("F", 1))}      # C: the long stride on axis 0
+            if array_type.layout != "A":
+                same = array_type.layout == c.layout
+                return character("n" if same else "t"), leading[array_type.layout], data
+            as_c = builder.icmp_signed("==", strides[1], item_size(context, dtype))
+            same = as_c if c.layout == "C" else builder.not_(as_c)
+            return (builder.select(same, character("n"), character("t")),
+                    builder.select(as_c, leading["C"], leading["F"]), data)
 
         def slot(value, value_type):
             return builder.bitcast(cgutils.alloca_once_value(
@@ -75,7 +104,7 @@ def blas_gemm(typingctx, alpha, a, b, beta, c):
             cgutils.voidptr_t, cgutils.voidptr_t, intp, cgutils.voidptr_t, intp,
             cgutils.voidptr_t, cgutils.voidptr_t, intp])
         function = cgutils.get_or_insert_function(builder.module, function_type, "numba_xxgemm")
-        kind = ir.Constant(ir.IntType(8), ord("s" if dtype == types.float32 else "d"))
+        kind = character("s" if dtype == types.float32 else "d")
         builder.call(function, (kind, trans_first, trans_second, rows, columns, k,
                                 slot(alpha_value, signature.args[0]), data_first, ld_first,
                                 data_second, ld_second, slot(beta_value, signature.args[3]),
