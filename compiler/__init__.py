@@ -7,7 +7,7 @@ import contextlib
 
 import numpy as np
 
-from compiler.blas_threads import loop_blas_threads, settle_blas_threads
+from compiler.blas_threads import loop_blas_threads, one_blas_thread, settle_blas_threads
 from compiler.cache import load
 from compiler import cuda, cuda_training
 from compiler.codegen import numba_cpu, numba_cuda, training_loop
@@ -40,13 +40,15 @@ class CompiledGraph:
         self.constants = constants
         self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
         self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
+        self.blas_threads = one_blas_thread if runs_on_numba_threads(source) else contextlib.nullcontext
 
     def __call__(self, *inputs):
         if len(inputs) != len(self.input_types):
             raise TypeError(f"{self.graph.name} takes {len(self.input_types)} inputs, got {len(inputs)}")
         arguments = [np.asarray(x, dtype)[()] if shape == () else np.ascontiguousarray(x, dtype)
                      for x, (shape, dtype) in zip(inputs, self.input_types)]
-        results = self.function(*arguments, *self.constants)
+        with self.blas_threads():
+            results = self.function(*arguments, *self.constants)
         return tuple(np.asarray(r, dtype) if shape == () else r
                      for r, (shape, dtype) in zip(results, self.output_types))
 
@@ -85,10 +87,9 @@ class CompiledLoop:
         self.function = _first_call(self, function)
         self.constants = constants
         self.in_place = in_place
-        # loops on numba's threads: BLAS stays on its one eager thread (see
-        # compiler.codegen.threads); otherwise BLAS gets every core
-        self.blas_threads = (contextlib.nullcontext if runs_on_numba_threads(source)
-                             else loop_blas_threads)
+        # loops on numba's threads keep BLAS on one thread (see compiler.codegen.threads);
+        # otherwise BLAS gets every core
+        self.blas_threads = one_blas_thread if runs_on_numba_threads(source) else loop_blas_threads
 
     @contextlib.contextmanager
     def bound(self, state, data, order, batch_size, history, progress):

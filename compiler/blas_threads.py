@@ -1,12 +1,16 @@
-"""How many threads BLAS may use: one while eager code runs, all cores inside compiled loops.
+"""How many threads BLAS may use: one for eager numpy, all cores for compiled code.
 
-numpy and scipy each bundle their own OpenBLAS; numba's ``np.dot`` calls scipy's, eager
-numpy calls numpy's. Idle OpenBLAS threads spin, so when both libraries alternate within a
-training step on a 2-core machine they starve each other: the W1 eager step measured 60 ms
-instead of 0.56 ms. So once compiled code may call BLAS, every BLAS library gets one thread
-(``SYMGRAD_BLAS_THREADS`` chooses another count). A compiled training loop calls only
-scipy's BLAS for its whole run, so there BLAS gets every core (W1: 238 µs per step instead
-of 327; ``SYMGRAD_LOOP_BLAS_THREADS`` chooses another count).
+numpy and scipy each bundle their own OpenBLAS; numba's BLAS calls go to scipy's, eager
+numpy calls numpy's. Idle OpenBLAS threads spin, so when both libraries have threads and
+alternate within a training step on a 2-core machine they starve each other: the W1 eager
+step measured 60 ms instead of 0.56 ms. So once compiled code may call BLAS, every BLAS
+library gets one thread (``SYMGRAD_BLAS_THREADS`` chooses another count), except scipy's own
+bundled OpenBLAS, the one compiled code calls, which gets every core
+(``SYMGRAD_LOOP_BLAS_THREADS`` chooses another count): with numpy's on one thread only one
+pool spins (W1 eager step with its compiled backward: 609 -> 536 µs). A compiled training
+loop gives every BLAS library every core for its run (W1: 238 µs per step instead of 327).
+Functions on numba's threads keep BLAS on one thread while they run (``one_blas_thread``;
+see compiler.codegen.threads).
 """
 import contextlib
 import importlib.machinery
@@ -15,6 +19,7 @@ import os
 import sys
 
 _settled = []
+_compiled_blas = []  # threadpoolctl's controllers of the OpenBLAS compiled code calls
 BLAS_MODULE = "scipy.linalg.cython_blas"
 
 
@@ -76,13 +81,37 @@ def settle_blas_threads():
     if _settled:
         return
     load_scipy_blas()  # the OpenBLAS that numba calls
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import ThreadpoolController, threadpool_limits
     threadpool_limits(int(os.environ.get("SYMGRAD_BLAS_THREADS", "1")), user_api="blas")
+    import scipy
+    own = os.path.dirname(os.path.realpath(scipy.__file__)) + ".libs"    # where wheels bundle it
+    _compiled_blas.extend(library for library in ThreadpoolController().lib_controllers
+                          if library.user_api == "blas"
+                          and os.path.realpath(library.filepath).startswith(own))
+    _set_compiled_blas_threads(_compiled_thread_count())
     _settled.append(True)
+
+
+def _compiled_thread_count():
+    return int(os.environ.get("SYMGRAD_LOOP_BLAS_THREADS", str(os.cpu_count() or 1)))
+
+
+def _set_compiled_blas_threads(count):
+    for library in _compiled_blas:
+        library.set_num_threads(count)
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """numba's BLAS on one thread while a function that runs on numba's threads runs."""
+    _set_compiled_blas_threads(1)
+    try:
+        yield
+    finally:
+        _set_compiled_blas_threads(_compiled_thread_count())
 
 
 def loop_blas_threads():
     """A context manager: BLAS on every core while a compiled loop runs."""
     from threadpoolctl import threadpool_limits
-    count = int(os.environ.get("SYMGRAD_LOOP_BLAS_THREADS", str(os.cpu_count() or 1)))
-    return threadpool_limits(count, user_api="blas")
+    return threadpool_limits(_compiled_thread_count(), user_api="blas")

@@ -108,8 +108,19 @@ def test_scalar_outputs_are_zero_dimensional_arrays_with_the_graph_dtype():
     assert isinstance(value, np.ndarray) and value.shape == () and value.dtype == np.float32
 
 
-def test_blas_thread_count_is_settled_once():
+def test_blas_threads_are_settled_one_for_eager_numpy_every_core_for_compiled_code():
+    """numpy's OpenBLAS gets one thread, scipy's own (the one compiled code calls) every
+    core, so only one pool of threads spins; a function on numba's threads runs with it on
+    one thread."""
     from threadpoolctl import threadpool_info
+    from compiler.blas_threads import _compiled_blas, one_blas_thread
     sg.jit(lambda a, b: a @ b)(np.ones((2, 2)), np.ones((2, 2)))
-    counts = {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
-    assert counts == {int(os.environ.get("SYMGRAD_BLAS_THREADS", "1"))}
+    compiled = {library.filepath for library in _compiled_blas}
+    counts = {info["filepath"] in compiled: info["num_threads"]
+              for info in threadpool_info() if info["user_api"] == "blas"}
+    assert counts[False] == int(os.environ.get("SYMGRAD_BLAS_THREADS", "1"))
+    every_core = int(os.environ.get("SYMGRAD_LOOP_BLAS_THREADS", str(os.cpu_count())))
+    assert counts.get(True, every_core) == every_core
+    with one_blas_thread():
+        assert all(library.num_threads == 1 for library in _compiled_blas)
+    assert all(library.num_threads == every_core for library in _compiled_blas)
