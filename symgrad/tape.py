@@ -34,17 +34,19 @@ class BackwardNode:
     """One recorded op: the symgrad function that computed ``output`` from ``args``."""
 
     def __init__(self, name, function, static, args, output):
+        from symgrad.tensor import Tensor
         self._name = name
         self.function = function
         self.static = static
         self.args = args
         self.output = output
-        self.versions = [a._version for a in self.tensors()]
+        self._tensors = [a for a in args if isinstance(a, Tensor)]
+        self.versions = [a._version for a in self._tensors]
         self.freed = False
 
     def tensors(self):
-        from symgrad.tensor import Tensor
-        return [a for a in self.args if isinstance(a, Tensor)]
+        """The args that are tensors (the rest are constants), in order."""
+        return self._tensors
 
     def name(self):
         return self._name
