@@ -7,7 +7,7 @@ import contextlib
 
 import numpy as np
 
-from compiler.blas_threads import loop_blas_threads, one_blas_thread, settle_blas_threads
+from compiler.blas_threads import loop_blas_threads, on_numba_threads, settle_blas_threads
 from compiler.cache import load
 from compiler import cuda, cuda_training
 from compiler.codegen import numba_cpu, numba_cuda, training_loop
@@ -40,7 +40,7 @@ class CompiledGraph:
         self.constants = constants
         self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
         self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
-        self.blas_threads = one_blas_thread if runs_on_numba_threads(source) else contextlib.nullcontext
+        self.blas_threads = on_numba_threads if runs_on_numba_threads(source) else contextlib.nullcontext
 
     def __call__(self, *inputs):
         if len(inputs) != len(self.input_types):
@@ -87,9 +87,9 @@ class CompiledLoop:
         self.function = _first_call(self, function)
         self.constants = constants
         self.in_place = in_place
-        # loops on numba's threads keep BLAS on one thread (see compiler.codegen.threads);
-        # otherwise BLAS gets every core
-        self.blas_threads = one_blas_thread if runs_on_numba_threads(source) else loop_blas_threads
+        # loops on numba's threads keep BLAS on one thread (compiler.blas_threads); other
+        # loops give BLAS every core
+        self.blas_threads = on_numba_threads if runs_on_numba_threads(source) else loop_blas_threads
 
     @contextlib.contextmanager
     def bound(self, state, data, order, batch_size, history, progress):

@@ -1,16 +1,22 @@
 """How many threads BLAS may use: one for eager numpy, all cores for compiled code.
 
 numpy and scipy each bundle their own OpenBLAS; numba's BLAS calls go to scipy's, eager
-numpy calls numpy's. Idle OpenBLAS threads spin, so when both libraries have threads and
-alternate within a training step on a 2-core machine they starve each other: the W1 eager
-step measured 60 ms instead of 0.56 ms. So once compiled code may call BLAS, every BLAS
-library gets one thread (``SYMGRAD_BLAS_THREADS`` chooses another count), except scipy's own
-bundled OpenBLAS, the one compiled code calls, which gets every core
-(``SYMGRAD_LOOP_BLAS_THREADS`` chooses another count): with numpy's on one thread only one
-pool spins (W1 eager step with its compiled backward: 609 -> 536 µs). A compiled training
-loop gives every BLAS library every core for its run (W1: 238 µs per step instead of 327).
-Functions on numba's threads keep BLAS on one thread while they run (``one_blas_thread``;
-see compiler.codegen.threads).
+numpy calls numpy's. Idle OpenBLAS threads spin, and so do numba's OpenMP threads between
+parallel loops: two pools of spinning threads on a 2-core machine starve each other (the
+W1 eager step with both OpenBLAS libraries on two threads: 9-60 ms instead of 0.5 ms). So
+only one pool has threads at a time:
+
+- Once compiled code may call BLAS (``settle_blas_threads``), every BLAS library gets one
+  thread (``SYMGRAD_BLAS_THREADS`` chooses another count) except scipy's own bundled
+  OpenBLAS, the one compiled code calls, which gets every core (``SYMGRAD_LOOP_BLAS_THREADS``
+  chooses another count); eager 2-D float products run on it too (``eager_matmul``). The W1
+  eager step with its compiled backward: 609 -> 505 µs.
+- From the first call of a function on numba's threads on (``on_numba_threads``; see
+  compiler.codegen.threads), compiled code's BLAS has one thread too: numba's threads own
+  the cores (LeNet's eager batch-64 step, whose backward runs on them: 17 ms with OpenBLAS's
+  threads spinning beside them, 9.4 without).
+- A compiled training loop not on numba's threads gives every BLAS library every core for
+  its run (W1: 238 µs per step instead of 327).
 """
 import contextlib
 import importlib.machinery
@@ -18,18 +24,24 @@ import importlib.util
 import os
 import sys
 
+import numpy as np
+
 _settled = []
 _compiled_blas = []  # threadpoolctl's controllers of the OpenBLAS compiled code calls
-BLAS_MODULE = "scipy.linalg.cython_blas"
+_compiled_blas_threads = []   # their thread count outside loops, once settled
+LINALG = "scipy.linalg"
+# numba's BLAS calls go through cython_blas; eager products through _fblas (f2py wrappers of
+# the same library)
+EXTENSIONS = ("cython_blas", "_fblas")
 
 
 class _AttachToParent:
     """A meta path finder that only watches for ``scipy.linalg``: once the package is
-    imported for real, the already loaded ``cython_blas`` becomes its attribute, as a
-    regular import would have made it. It then removes itself."""
+    imported for real, the already loaded extensions become its attributes, as a regular
+    import would have made them. It then removes itself."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "scipy.linalg":
+        if fullname != LINALG:
             return None
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self)
@@ -39,40 +51,54 @@ class _AttachToParent:
         run = spec.loader.exec_module        # this spec's own loader instance
 
         def exec_module(module):
-            if BLAS_MODULE in sys.modules:
-                module.cython_blas = sys.modules[BLAS_MODULE]
+            _attach(module)
             run(module)
 
         spec.loader.exec_module = exec_module
         return spec
 
 
+def _attach(package):
+    for name in EXTENSIONS:
+        if f"{LINALG}.{name}" in sys.modules:
+            setattr(package, name, sys.modules[f"{LINALG}.{name}"])
+
+
+def _load_extension(name):
+    import scipy
+    folder = os.path.join(os.path.dirname(scipy.__file__), "linalg")
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = os.path.join(folder, name + suffix)
+        if os.path.exists(path):
+            break
+    else:
+        raise ImportError(f"no {name} extension in {folder}")
+    spec = importlib.util.spec_from_file_location(f"{LINALG}.{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[f"{LINALG}.{name}"] = module
+    spec.loader.exec_module(module)
+
+
 def load_scipy_blas():
-    """Import ``scipy.linalg.cython_blas`` (whose OpenBLAS numba's ``np.dot`` calls) without
-    running ``scipy.linalg/__init__.py``: that package import costs ~0.15 s (scipy's array
-    API layer imports numpy.f2py and more), a third of a warm first call. The extension
-    module itself loads in 2 ms; ``scipy.linalg`` gets it as its attribute when imported."""
-    if BLAS_MODULE in sys.modules:
+    """Import ``scipy.linalg.cython_blas`` (whose OpenBLAS numba's BLAS calls go to) and
+    ``scipy.linalg._fblas`` without running ``scipy.linalg/__init__.py``: that package
+    import costs ~0.15 s (scipy's array API layer imports numpy.f2py and more), a third of a
+    warm first call. The extension modules load in ms; ``scipy.linalg`` gets them as its
+    attributes when imported."""
+    missing = [name for name in EXTENSIONS if f"{LINALG}.{name}" not in sys.modules]
+    if not missing:
         return
     try:
-        import scipy
-        folder = os.path.join(os.path.dirname(scipy.__file__), "linalg")
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = os.path.join(folder, "cython_blas" + suffix)
-            if os.path.exists(path):
-                break
-        else:
-            raise ImportError(f"no cython_blas extension in {folder}")
-        spec = importlib.util.spec_from_file_location(BLAS_MODULE, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[BLAS_MODULE] = module
-        spec.loader.exec_module(module)
+        for name in missing:
+            _load_extension(name)
     except Exception:
-        sys.modules.pop(BLAS_MODULE, None)
-        import scipy.linalg.cython_blas  # noqa: F401  (the ordinary way)
+        for name in missing:
+            sys.modules.pop(f"{LINALG}.{name}", None)
+        import scipy.linalg._fblas  # noqa: F401  (the ordinary way)
+        import scipy.linalg.cython_blas  # noqa: F401
         return
-    if "scipy.linalg" in sys.modules:
-        sys.modules["scipy.linalg"].cython_blas = module
+    if LINALG in sys.modules:
+        _attach(sys.modules[LINALG])
     else:
         sys.meta_path.insert(0, _AttachToParent())
 
@@ -88,7 +114,8 @@ def settle_blas_threads():
     _compiled_blas.extend(library for library in ThreadpoolController().lib_controllers
                           if library.user_api == "blas"
                           and os.path.realpath(library.filepath).startswith(own))
-    _set_compiled_blas_threads(_compiled_thread_count())
+    # without a library of its own (scipy built on numpy's, or a system BLAS) nothing differs
+    _set_compiled_blas_threads(_compiled_thread_count() if _compiled_blas else 1)
     _settled.append(True)
 
 
@@ -97,21 +124,50 @@ def _compiled_thread_count():
 
 
 def _set_compiled_blas_threads(count):
+    _compiled_blas_threads[:] = [count]
     for library in _compiled_blas:
         library.set_num_threads(count)
 
 
 @contextlib.contextmanager
-def one_blas_thread():
-    """numba's BLAS on one thread while a function that runs on numba's threads runs."""
-    _set_compiled_blas_threads(1)
-    try:
-        yield
-    finally:
-        _set_compiled_blas_threads(_compiled_thread_count())
+def on_numba_threads():
+    """Around a call of a function on numba's threads: compiled code's BLAS has one thread
+    from now on (numba's threads own the cores)."""
+    if _compiled_blas_threads != [1]:
+        _set_compiled_blas_threads(1)
+    yield
 
 
 def loop_blas_threads():
     """A context manager: BLAS on every core while a compiled loop runs."""
     from threadpoolctl import threadpool_limits
     return threadpool_limits(_compiled_thread_count(), user_api="blas")
+
+
+GEMMS = {np.dtype(np.float32): "sgemm", np.dtype(np.float64): "dgemm"}
+
+
+def eager_matmul(a, b):
+    """``a @ b`` of two 2-D float arrays on the BLAS compiled code calls, while it has more
+    threads than numpy's; None when that does not apply (the caller uses numpy). The result
+    is C-ordered, as numpy's."""
+    if not (_compiled_blas_threads and _compiled_blas_threads[0] > 1 and isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+            and a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype in GEMMS
+            and a.shape[1] == b.shape[0] and a.size and b.size):
+        return None
+    # column-major BLAS computes the row-major product as its transpose: b.T @ a.T
+    (first, transpose_first), (second, transpose_second) = _column_major(b), _column_major(a)
+    if first is None or second is None:
+        return None
+    gemm = getattr(sys.modules[f"{LINALG}._fblas"], GEMMS[a.dtype])
+    return gemm(1.0, first, second, trans_a=transpose_first, trans_b=transpose_second).T
+
+
+def _column_major(array):
+    """(an F-ordered view, whether BLAS must transpose it) giving ``array.T``; (None, 0)
+    when the array is neither C- nor F-contiguous."""
+    if array.flags.c_contiguous:
+        return array.T, 0
+    if array.flags.f_contiguous:
+        return array, 1
+    return None, 0

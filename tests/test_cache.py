@@ -225,8 +225,9 @@ def test_import_symgrad_imports_neither_numba_nor_scipy():
 def test_blas_is_loaded_without_scipy_linalg_which_still_imports_normally():
     code = ("import sys, numpy, compiler.blas_threads as b; b.settle_blas_threads(); "
             "print('scipy.linalg' in sys.modules); "
-            "import scipy.linalg, scipy.linalg.cython_blas as m; "
-            "print(scipy.linalg.cython_blas is m is sys.modules['scipy.linalg.cython_blas']); "
+            "import scipy.linalg, scipy.linalg.cython_blas as m, scipy.linalg.blas; "
+            "print(scipy.linalg.cython_blas is m is sys.modules['scipy.linalg.cython_blas'] and "
+            "scipy.linalg._fblas is sys.modules['scipy.linalg._fblas']); "
             "print(scipy.linalg.solve(numpy.eye(2), numpy.ones(2)).tolist())")
     out = subprocess.run([sys.executable, "-c", code], env=child_env("unused"), capture_output=True,
                          text=True, check=True, cwd=ROOT).stdout.split()

@@ -1,9 +1,13 @@
 """The backend: passes (compiler/passes/cse.py, dce.py, fold.py, simplify.py, fuse.py), the
 Numba CPU code generator (compiler/codegen/numba_cpu.py), the module cache (compiler/cache.py)
 and the BLAS thread setting (compiler/blas_threads.py)."""
+import json
 import os
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 
 import symgrad as sg
 from compiler import compile_graph
@@ -108,19 +112,63 @@ def test_scalar_outputs_are_zero_dimensional_arrays_with_the_graph_dtype():
     assert isinstance(value, np.ndarray) and value.shape == () and value.dtype == np.float32
 
 
-def test_blas_threads_are_settled_one_for_eager_numpy_every_core_for_compiled_code():
+BLAS_POLICY = """
+import json, os, numpy
+from threadpoolctl import threadpool_info
+import compiler.blas_threads as b
+def counts():
+    compiled = {library.filepath for library in b._compiled_blas}
+    return {str(info["filepath"] in compiled): info["num_threads"]
+            for info in threadpool_info() if info["user_api"] == "blas"}
+b.settle_blas_threads()
+settled = counts()
+with b.on_numba_threads():
+    during = counts()
+print(json.dumps([settled, during, counts()]))
+"""
+
+
+def test_blas_threads_one_for_eager_numpy_every_core_for_compiled_code_until_numba_s_threads():
     """numpy's OpenBLAS gets one thread, scipy's own (the one compiled code calls) every
-    core, so only one pool of threads spins; a function on numba's threads runs with it on
-    one thread."""
-    from threadpoolctl import threadpool_info
-    from compiler.blas_threads import _compiled_blas, one_blas_thread
-    sg.jit(lambda a, b: a @ b)(np.ones((2, 2)), np.ones((2, 2)))
-    compiled = {library.filepath for library in _compiled_blas}
-    counts = {info["filepath"] in compiled: info["num_threads"]
-              for info in threadpool_info() if info["user_api"] == "blas"}
-    assert counts[False] == int(os.environ.get("SYMGRAD_BLAS_THREADS", "1"))
+    core, so only one pool of threads spins; from the first function on numba's threads on,
+    compiled code's BLAS has one thread too (a new process: the policy is per process)."""
+    out = subprocess.run([sys.executable, "-c", BLAS_POLICY], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.dirname(__file__))).stdout
+    settled, during, after = json.loads(out)
+    eager = int(os.environ.get("SYMGRAD_BLAS_THREADS", "1"))
     every_core = int(os.environ.get("SYMGRAD_LOOP_BLAS_THREADS", str(os.cpu_count())))
-    assert counts.get(True, every_core) == every_core
-    with one_blas_thread():
-        assert all(library.num_threads == 1 for library in _compiled_blas)
-    assert all(library.num_threads == every_core for library in _compiled_blas)
+    assert settled["False"] == eager and settled.get("True", every_core) == every_core
+    assert during.get("True", 1) == after.get("True", 1) == 1 and after["False"] == eager
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("a_order, b_order", [("C", "C"), ("F", "C"), ("C", "F"), ("F", "F")])
+def test_eager_2d_float_products_run_on_compiled_code_s_blas_and_equal_numpy(
+        dtype, a_order, b_order, monkeypatch):
+    from compiler import blas_threads
+    from compiler.blas_threads import eager_matmul, settle_blas_threads
+    settle_blas_threads()
+    monkeypatch.setattr(blas_threads, "_compiled_blas_threads", [2])  # before numba's threads
+    rng = np.random.default_rng(0)
+    a = np.asarray(rng.standard_normal((5, 7)), dtype, order=a_order)
+    b = np.asarray(rng.standard_normal((7, 3)), dtype, order=b_order)
+    product = eager_matmul(a, b)
+    assert product.dtype == dtype and product.flags.c_contiguous
+    np.testing.assert_allclose(product, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    np.testing.assert_allclose(sg.ops.matmul(a, b), a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("a, b", [
+    (np.ones((2, 3), np.int64), np.ones((3, 2), np.int64)),        # not float
+    (np.ones((2, 3), np.float32), np.ones((3, 2))),                 # mixed dtypes
+    (np.ones((4, 2, 3)), np.ones((3, 2))),                          # batched
+    (np.ones((4, 6))[:, ::2], np.ones((3, 2))),                     # neither C nor F
+    (np.ones((0, 3)), np.ones((3, 2))),                             # empty
+    (np.ones((2, 3)), np.ones((4, 2))),                             # shapes that do not align
+])
+def test_other_eager_products_are_left_to_numpy(a, b, monkeypatch):
+    from compiler import blas_threads
+    from compiler.blas_threads import eager_matmul, settle_blas_threads
+    settle_blas_threads()
+    monkeypatch.setattr(blas_threads, "_compiled_blas_threads", [2])
+    assert eager_matmul(a, b) is None

@@ -1,5 +1,7 @@
 """Matrix products. The primitive ``matmul`` takes operands of two or more dimensions with
 numpy's batch broadcasting; the frontend lifts 1-D operands as ``np.matmul`` does."""
+import sys
+
 import numpy as np
 
 from symgrad.ops.common import lift, result_dtype
@@ -25,11 +27,19 @@ declare("matmul", _matmul_rule, np.matmul,
         family="linalg")
 
 
+def _eager_matmul(a, b):
+    """numpy's product, or (2-D floats, once compiled code has run) the same product on the
+    BLAS compiled code calls, which then has every core (compiler.blas_threads)."""
+    blas = sys.modules.get("compiler.blas_threads")
+    product = blas.eager_matmul(a, b) if blas is not None else None
+    return np.matmul(a, b) if product is None else product
+
+
 def matmul(a, b):
     """``a @ b`` with numpy's rules for 1-D operands (a vector is lifted, then squeezed)."""
     graph = find_graph([a, b])
     if graph is None:
-        return np.matmul(a, b)
+        return _eager_matmul(a, b)
     dtype = result_dtype(a, b)
     a, b = lift(graph, a, dtype), lift(graph, b, dtype)
     if a.ndim == 0 or b.ndim == 0:
