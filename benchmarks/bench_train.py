@@ -8,9 +8,7 @@ PyTorch eager and JAX (jit step, fori_loop) when installed, and two limits: the 
 at the step's shapes and with the loop's thread count) and the machine limit (the step's
 FLOPs at the speed of a large sgemm). Also the same step function called from a Python loop
 (``sg.value_and_grad`` compiled once, called every step). Every variant runs in a fresh
-process, twice: a second pass in reverse order, and the faster of the two is reported (this
-2-core VM has slow spells, of seconds to minutes, in which every variant runs up to 1.5x
-slower; one pass let them land on whichever row they hit). Run:
+process, twice (``common.best_of_two_passes``). Run:
 ``python benchmarks/bench_train.py``.
 """
 import json
@@ -20,7 +18,7 @@ import time
 
 import numpy as np
 
-from common import print_table, sgemm_flops_per_second, time_per_call
+from common import best_of_two_passes, print_table, sgemm_flops_per_second, time_per_call
 
 N, D_in, H, D_out = 64, 1000, 100, 10
 # five products: x@w1, h@w2 forward; h.T@g, g@w2.T, x.T@gh backward (no gradient for x)
@@ -307,13 +305,11 @@ def measure_in_a_new_process(workload, name):
 def main():
     for workload, variants in WORKLOADS.items():
         names = list(variants())
-        best, compile_note = {}, ""
-        for name in names + names[::-1]:
-            seconds, compile_seconds = measure_in_a_new_process(workload, name)
-            best[name] = min(seconds, best.get(name, seconds))
-            if compile_seconds is not None and not compile_note:   # the first, cold call
-                compile_note = f" (symgrad first call incl. compile: {compile_seconds:.2f} s)"
-        print_table(f"{workload}: µs per step{compile_note}", [(n, best[n]) for n in names],
+        best = best_of_two_passes(names, lambda name: measure_in_a_new_process(workload, name))
+        compile_seconds = [first for _, first in best.values() if first is not None]
+        compile_note = (f" (symgrad first call incl. compile: {compile_seconds[0]:.2f} s)"
+                        if compile_seconds else "")
+        print_table(f"{workload}: µs per step{compile_note}", [(n, best[n][0]) for n in names],
                     names[0], "BLAS floor (the 5 products)")
 
 

@@ -1,7 +1,7 @@
 """W4: LeNet (seed 001) training steps at batch 1 and batch 64, float32.
 
 Per batch size, in one run, each variant in a fresh process (so that no library's idle
-threads disturb another's):
+threads disturb another's), twice (``common.best_of_two_passes``):
 - symgrad's ``sg.train`` of the PyTorch-style step: µs per step from the difference of the
   best of five long and five short runs, so tracing, the eager first step and the compile
   are excluded; the first call's time is reported separately, cold (new process, empty
@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from common import print_table, sgemm_flops_per_second, time_per_call
+from common import best_of_two_passes, print_table, sgemm_flops_per_second, time_per_call
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "examples"))
@@ -201,21 +201,16 @@ def main(batches):
     with tempfile.TemporaryDirectory() as cache:
         for batch in batches:
             names = list(variants(batch))
-            rows, notes = [], []
-            for name in names:
-                seconds, first = run(batch, name, cache)
-                if name == "symgrad sg.train":
-                    _, warm = run(batch, name, cache)      # new process, cache filled
-                    notes.append(f"sg.train first call incl. trace and compile: cold "
-                                 f"{first:.1f} s, warm {warm:.1f} s")
-                rows.append((name, seconds))
+            best = best_of_two_passes(names, lambda name: run(batch, name, cache))
+            _, warm = run(batch, "symgrad sg.train", cache)      # new process, cache filled
+            rows = [(name, best[name][0]) for name in names]
             torch_rows = [(s, n) for n, s in rows if n.startswith("PyTorch eager")]
             baseline = min(torch_rows)[1] if torch_rows else names[0]
             print_table(f"W4 LeNet, batch {batch}, float32: µs per training step "
                         f"({flops_per_step(batch) / 1e6:.1f} MFLOP/step; ratios to the faster "
                         f"PyTorch)", rows, baseline)
-            for note in notes:
-                print(note)
+            print(f"sg.train first call incl. trace and compile: cold "
+                  f"{best['symgrad sg.train'][1]:.1f} s, warm {warm:.1f} s")
 
 
 if __name__ == "__main__":
