@@ -145,6 +145,11 @@ class Tensor:
         if is_grad_enabled() and self.requires_grad and self.is_leaf:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (wrap the update in `with symgrad.no_grad():`)")
+        if isinstance(self._value, np.ndarray) and self._value.flags.writeable \
+                and not hasattr(value, "aval") and _broadcasts_to(value, self.shape):
+            np.copyto(self._value, value, casting="unsafe")   # one pass: broadcast, cast, copy
+            self._version += 1
+            return self
         value = ops.astype(ops.broadcast_to(value, self.shape), self.dtype)
         if isinstance(self._value, np.ndarray) and isinstance(value, np.ndarray) \
                 and self._value.flags.writeable:
@@ -158,10 +163,10 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
-        return self._assign(ops.add(self._value, ops.multiply(alpha, _value_of(other))))
+        return self._assign(ops.add(self._value, _scaled(alpha, other)))
 
     def sub_(self, other, alpha=1):
-        return self._assign(ops.subtract(self._value, ops.multiply(alpha, _value_of(other))))
+        return self._assign(ops.subtract(self._value, _scaled(alpha, other)))
 
     def mul_(self, other):
         return self._assign(ops.multiply(self._value, _value_of(other)))
@@ -217,6 +222,19 @@ class Tensor:
         else:
             self._value[index] = _value_of(value)
         self._version += 1
+
+
+def _broadcasts_to(value, shape):
+    try:
+        return np.broadcast_shapes(np.shape(value), shape) == shape
+    except ValueError:
+        return False        # ops.broadcast_to raises the error
+
+
+def _scaled(alpha, other):
+    """``alpha * other``'s value (no pass over it when alpha is 1)."""
+    value = _value_of(other)
+    return value if alpha == 1 else ops.multiply(alpha, value)
 
 
 def apply(backward_name, function, *args, **static):
