@@ -204,14 +204,14 @@ def _seed(root, gradient):
 
 
 def gradients(root, gradient, inputs=None, retain_graph=False):
-    """``(wrt, grads)``: d(root · gradient)/d(wrt) as numpy arrays; ``wrt`` is ``inputs`` or
-    every leaf that requires grad."""
+    """``(wrt, grads)``: d(root · gradient)/d(wrt) as new numpy arrays (nothing else refers to
+    them); ``wrt`` is ``inputs`` or every leaf that requires grad."""
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     seed = _seed(root, gradient)
     if root.grad_fn is None:
         wrt = [root] if inputs is None else list(inputs)
-        return wrt, [seed if t is root else np.zeros(t.shape, t.dtype) for t in wrt]
+        return wrt, [np.array(seed) if t is root else np.zeros(t.shape, t.dtype) for t in wrt]
     tape = Tape(root)
     wrt = list(inputs) if inputs is not None else \
         [t for t in tape.tensors if t.grad_fn is None and t.requires_grad]
@@ -250,6 +250,13 @@ def run_backward(root, gradient=None, retain_graph=False, inputs=None):
     wrt, grads = gradients(root, gradient, inputs, retain_graph)
     for tensor, grad in zip(wrt, grads):
         if tensor.grad is None:
-            tensor.grad = Tensor(grad if isinstance(grad, Tracer) else np.array(grad, tensor.dtype))
+            tensor.grad = Tensor(grad if isinstance(grad, Tracer) else np.asarray(grad, tensor.dtype))
+        elif _accumulates_in_place(tensor.grad._value, grad):
+            np.add(tensor.grad._value, grad, out=tensor.grad._value)     # as torch: in place
         else:
             tensor.grad._value = tensor.grad._value + grad
+
+
+def _accumulates_in_place(total, grad):
+    return (isinstance(total, np.ndarray) and isinstance(grad, np.ndarray) and total.flags.writeable
+            and total.shape == grad.shape and total.dtype == grad.dtype)
