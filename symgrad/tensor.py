@@ -17,6 +17,7 @@ import numpy as np
 from symgrad import ops
 from symgrad.device import CudaArray, device_of, to_host
 from symgrad.grad_mode import is_grad_enabled
+from symgrad.ops.common import result_dtype
 from symgrad.tape import BackwardNode, run_backward
 
 float32, float64, int64, int32 = np.float32, np.float64, np.int64, np.int32
@@ -163,16 +164,29 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
-        return self._assign(ops.add(self._value, _scaled(alpha, other)))
+        return self._update(ops.add, _scaled(alpha, other))
 
     def sub_(self, other, alpha=1):
-        return self._assign(ops.subtract(self._value, _scaled(alpha, other)))
+        return self._update(ops.subtract, _scaled(alpha, other))
 
     def mul_(self, other):
-        return self._assign(ops.multiply(self._value, _value_of(other)))
+        return self._update(ops.multiply, _value_of(other))
 
     def div_(self, other):
-        return self._assign(ops.true_divide(self._value, _value_of(other)))
+        return self._update(ops.true_divide, _value_of(other))
+
+    def _update(self, function, value):
+        """``self = function(self, value)`` in place: numpy's ufunc writes straight into the
+        buffer when the result has its dtype and shape (one pass, no temporary)."""
+        ufunc = IN_PLACE_UFUNCS[function]
+        if isinstance(self._value, np.ndarray) and self._value.flags.writeable \
+                and not hasattr(value, "aval") and not (is_grad_enabled() and self.requires_grad) \
+                and _broadcasts_to(value, self.shape) \
+                and result_dtype(self._value, value) == self.dtype:
+            ufunc(self._value, value, out=self._value)
+            self._version += 1
+            return self
+        return self._assign(function(self._value, value))
 
     def zero_(self):
         return self._assign(np.zeros((), self.dtype))
@@ -222,6 +236,10 @@ class Tensor:
         else:
             self._value[index] = _value_of(value)
         self._version += 1
+
+
+IN_PLACE_UFUNCS = {ops.add: np.add, ops.subtract: np.subtract, ops.multiply: np.multiply,
+                   ops.true_divide: np.true_divide}
 
 
 def _broadcasts_to(value, shape):

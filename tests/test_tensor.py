@@ -193,3 +193,29 @@ def test_indexing_a_tensor_records_a_differentiable_slice():
     (x[0] * x[1]).sum().backward()
     assert x.grad.tolist() == [[3.0, 4.0], [1.0, 2.0]]
     assert torch.randn(3, 4)[0].shape == (4,)
+
+
+def test_in_place_updates_write_the_same_buffer_keep_the_dtype_and_broadcast():
+    w = torch.tensor(np.ones((2, 3), np.float32))
+    buffer, version = w.numpy(), w._version
+    w.sub_(np.array([1.0, 2.0, 3.0]))                 # a float64 row: broadcast, cast
+    w.add_(torch.tensor(np.full((2, 3), 0.5, np.float32)), alpha=2)
+    w.mul_(2.0)
+    w.div_(4)
+    expected = (1 - np.array([1.0, 2.0, 3.0]) + 2 * 0.5) * 2.0 / 4
+    np.testing.assert_allclose(w.numpy(), np.broadcast_to(expected, (2, 3)))
+    assert w.dtype == np.float32 and np.shares_memory(w.numpy(), buffer)
+    assert w._version == version + 4
+    with pytest.raises((ValueError, RuntimeError)):
+        w.add_(np.ones(4))
+    np.testing.assert_allclose(w.numpy(), np.broadcast_to(expected, (2, 3)))
+
+
+def test_backward_accumulates_into_an_existing_grad_in_place():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    grad = w.grad
+    buffer = grad.numpy()
+    (3 * w).sum().backward()
+    assert w.grad is grad and np.shares_memory(w.grad.numpy(), buffer)
+    np.testing.assert_allclose(w.grad.numpy(), [2.0 + 3.0, 4.0 + 3.0])
