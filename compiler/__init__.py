@@ -39,18 +39,28 @@ class CompiledGraph:
         self.function = _first_call(self, function)
         self.constants = constants
         self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
+        # an input the optimized graph never reads gets an empty stand-in of its type, not a
+        # C-ordered copy of its value (nn.Linear's weight.t() in a backward: 40 µs a W1 step)
+        self.stand_ins = {i: _stand_in(*types) for i, (node, types)
+                          in enumerate(zip(optimized.inputs, self.input_types))
+                          if not optimized.users(node) and node not in optimized.outputs}
         self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
         self.blas_threads = on_numba_threads if runs_on_numba_threads(source) else contextlib.nullcontext
 
     def __call__(self, *inputs):
         if len(inputs) != len(self.input_types):
             raise TypeError(f"{self.graph.name} takes {len(self.input_types)} inputs, got {len(inputs)}")
-        arguments = [np.asarray(x, dtype)[()] if shape == () else np.ascontiguousarray(x, dtype)
-                     for x, (shape, dtype) in zip(inputs, self.input_types)]
+        arguments = [self.stand_ins[i] if i in self.stand_ins
+                     else np.asarray(x, dtype)[()] if shape == () else np.ascontiguousarray(x, dtype)
+                     for i, (x, (shape, dtype)) in enumerate(zip(inputs, self.input_types))]
         with self.blas_threads():
             results = self.function(*arguments, *self.constants)
         return tuple(np.asarray(r, dtype) if shape == () else r
                      for r, (shape, dtype) in zip(results, self.output_types))
+
+
+def _stand_in(shape, dtype):
+    return dtype.type(0) if shape == () else np.empty((0,) * len(shape), dtype)
 
 
 def compile_graph(graph, device="cpu"):

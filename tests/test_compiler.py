@@ -172,3 +172,31 @@ def test_other_eager_products_are_left_to_numpy(a, b, monkeypatch):
     settle_blas_threads()
     monkeypatch.setattr(blas_threads, "_compiled_blas_threads", [2])
     assert eager_matmul(a, b) is None
+
+
+def test_a_backward_recomputes_transposes_instead_of_reading_their_eager_values():
+    """nn.Linear's ``weight.t()`` is an F-ordered array eagerly; the gradient graph takes the
+    transpose of the weight instead, so that input goes unread."""
+    from symgrad import tape
+    linear = sg.nn.Linear(4, 3)
+    out = linear(sg.tensor(np.ones((2, 4), np.float32))).sum()
+    recorded = tape.Tape(out)
+    graph = tape.build_gradient_graph(recorded, out, list(linear.parameters()))
+    transposed = [t for t in recorded.tensors if t.detach().numpy().flags.f_contiguous
+                  and not t.detach().numpy().flags.c_contiguous]
+    assert len(transposed) == 1
+    assert graph.users(graph.inputs[recorded.index[id(transposed[0])]]) == []
+    assert "transpose" in {graph.op(n) for n in graph.topological_order()}
+
+
+def test_unread_inputs_get_stand_ins_and_outputs_that_are_inputs_are_returned():
+    from symgrad.graph import Graph
+    graph = Graph("unread")
+    a, unread, b = (graph.add_input((3, 2), "float32") for _ in range(3))
+    graph.outputs = [graph.add_node("add", [a, b], (3, 2), "float32"), b]
+    compiled = compile_graph(graph)
+    assert set(compiled.stand_ins) == {1}
+    values = [np.full((3, 2), v, np.float32) for v in (1.0, 7.0, 2.0)]
+    total, same = compiled(values[0], np.asfortranarray(np.ones((2, 3), np.float32)).T, values[2])
+    np.testing.assert_array_equal(total, 3.0)
+    np.testing.assert_array_equal(same, 2.0)
