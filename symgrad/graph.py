@@ -19,6 +19,8 @@ import numpy as np
 
 def freeze(value):
     """A hashable, order-stable form of a static param (lists become tuples)."""
+    if value is None or type(value) in (int, float, bool, str):
+        return value
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):

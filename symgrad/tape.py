@@ -86,7 +86,7 @@ class Tape:
             self.tensors.append(tensor)
 
     def key(self, wrt, seed_shape):
-        parts = [tuple((t.shape, t.dtype.str, t.grad_fn is None) for t in self.tensors)]
+        parts = [tuple((t._value.shape, t._value.dtype, t.grad_fn is None) for t in self.tensors)]
         for node in self.nodes:
             refs = tuple(("t", self.index[id(a)]) if id(a) in self.index and hasattr(a, "_version")
                          else ("c", type(a).__name__, freeze(a)) for a in node.args)
