@@ -13,6 +13,7 @@ are literals in the generated source.
 """
 from compiler.codegen.im2col import Unfolding, sample_local
 from compiler.codegen.sample_loop import SampleLoop
+from compiler.codegen.threads import emit_gemm
 from compiler.codegen.window_geometry import (Geometry, close_loops, conv_geometry, params_of,
                                               shape_of)
 
@@ -40,7 +41,7 @@ def lower_conv2d(lowering, node):
         unfold.emit_unfold(source, cols)
     if unfold.wide:
         product = sample_local(body, product, f"ps{node}")
-        _gemm(lowering, f"w{node}", cols, "0.0", product)
+        emit_gemm(lowering, "1.0", f"w{node}", cols, "0.0", product)
         unfold.emit_compact(product, out_name, o, bias)
     else:
         body.line(f"rows{node} = {out_name}[n].reshape(({o}, {g.positions}))")
@@ -50,7 +51,7 @@ def lower_conv2d(lowering, node):
             body.open(f"for p in range({g.positions}):")
             body.line(f"rows{node}[o, p] = shift")
             close_loops(body, 2)
-        _gemm(lowering, f"w{node}", cols, "1.0" if bias else "0.0", f"rows{node}")
+        emit_gemm(lowering, "1.0", f"w{node}", cols, "1.0" if bias else "0.0", f"rows{node}")
     loop.close()
 
 
@@ -84,7 +85,7 @@ def lower_conv2d_weight_grad(lowering, node):
     elif expand:
         unfold.emit_expand(grad, expanded, o)
     # the first sample's product overwrites the total, the others add to it
-    _gemm(lowering, expanded, f"{cols}.T", f"0.0 if n == {loop.first} else 1.0", total)
+    emit_gemm(lowering, "1.0", expanded, f"{cols}.T", f"0.0 if n == {loop.first} else 1.0", total)
     loop.close()
     if loop.parallel:
         loop.sum_chunks(f"part{node}", dw, (o, g.rows))
@@ -117,16 +118,9 @@ def lower_conv2d_input_grad(lowering, node):
         expanded = sample_local(body, expanded, f"gs{node}")
         if expand:
             unfold.emit_expand(grad, expanded, o)
-    _gemm(lowering, f"wt{node}", expanded, "0.0", cols)
+    emit_gemm(lowering, "1.0", f"wt{node}", expanded, "0.0", cols)
     unfold.emit_fold(cols, out_name)
     loop.close()
-
-
-def _gemm(lowering, a, b, beta, c):
-    """``c = a @ b + beta * c`` (compiler/runtime/gemm.py: one BLAS call, and no numba
-    ``np.dot`` overloads to compile)."""
-    lowering.runtime.add("gemm")
-    lowering.out.line(f"gemm(1.0, {a}, {b}, {beta}, {c})")
 
 
 LOWERINGS = {

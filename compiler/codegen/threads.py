@@ -112,14 +112,20 @@ def strided(operand):
     return f"strided({operand})"
 
 
+def emit_gemm(lowering, alpha, a, b, beta, out):
+    """One ``gemm`` call (compiler.runtime.gemm): ``out = alpha * a @ b + beta * out``."""
+    lowering.runtime.add("gemm")
+    lowering.out.line(f"gemm({alpha}, {strided(a)}, {strided(b)}, {beta}, {out})")
+
+
 def emit_product(lowering, product, alpha, a, b, beta, out):
     """The GEMM call of ``product``, or one per thread (``product_split``)."""
     split = product_split(lowering, product)
+    if split is None:
+        emit_gemm(lowering, alpha, a, b, beta, out)
+        return
     lowering.runtime.add("gemm")
     a, b = strided(a), strided(b)
-    if split is None:
-        lowering.out.line(f"gemm({alpha}, {a}, {b}, {beta}, {out})")
-        return
     threads = thread_count()
     lowering.out.open(prange_header(lowering, "t", threads))
     if split != "inner":
