@@ -17,7 +17,7 @@ import numpy as np
 
 from bench_train import symgrad_adam_step, symgrad_sgd_step
 from bench_w4 import data as lenet_data
-from common import print_table
+from common import print_table, torch_w1_step
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "examples"))
@@ -90,14 +90,7 @@ def torch_timed(torch, step, short, long):
 
 
 def torch_w1(torch, data, optimizer, short, long):
-    x, y, w1, w2 = (torch.from_numpy(a).cuda() for a in data)
-    params = [w1.requires_grad_(), w2.requires_grad_()]
-    opt = torch.optim.SGD(params, lr=1e-6) if optimizer == "sgd" else torch.optim.Adam(params, lr=1e-4)
-
-    def step():
-        opt.zero_grad()
-        (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum().backward()
-        opt.step()
+    step = torch_w1_step(torch, *(torch.from_numpy(a).cuda() for a in data), optimizer)
     return torch_timed(torch, step, short, long)
 
 

@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from common import best_of_two_passes, print_table, sgemm_flops_per_second, time_per_call
+from common import (best_of_two_passes, print_table, sgemm_flops_per_second, time_per_call,
+                    torch_w1_step)
 
 N, D_in, H, D_out = 64, 1000, 100, 10
 # five products: x@w1, h@w2 forward; h.T@g, g@w2.T, x.T@gh backward (no gradient for x)
@@ -148,14 +149,7 @@ def torch_variants(arrays, optimizer):
 
     def measure(threads):
         torch.set_num_threads(threads)
-        x, y, w1, w2 = (torch.from_numpy(a.copy()) for a in arrays)
-        params = [w1.requires_grad_(), w2.requires_grad_()]
-        opt = torch.optim.SGD(params, lr=1e-6) if optimizer == "sgd" else torch.optim.Adam(params, lr=1e-4)
-
-        def step():
-            opt.zero_grad()
-            (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum().backward()
-            opt.step()
+        step = torch_w1_step(torch, *(torch.from_numpy(a.copy()) for a in arrays), optimizer)
         return time_per_call(step), None
     cores = torch.get_num_threads()
     return {f"PyTorch eager ({cores} threads)": lambda: measure(cores),

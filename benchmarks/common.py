@@ -59,3 +59,16 @@ def print_table(title, rows, *baselines):
         micros = seconds * 1e6
         print(f"{name:<34}{micros:>12.{1 if micros >= 10 else 4}f}"
               + "".join(f"{seconds / seconds_of[b]:>30.2f}" for b in present))
+
+
+def torch_w1_step(torch, x, y, w1, w2, optimizer):
+    """The W1 step in PyTorch on these tensors (seed 002's loop): SGD (lr 1e-6) or Adam
+    (lr 1e-4, ``optimizer="adam"``)."""
+    params = [w1.requires_grad_(), w2.requires_grad_()]
+    opt = torch.optim.SGD(params, lr=1e-6) if optimizer == "sgd" else torch.optim.Adam(params, lr=1e-4)
+
+    def step():
+        opt.zero_grad()
+        (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum().backward()
+        opt.step()
+    return step

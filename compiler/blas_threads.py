@@ -26,9 +26,8 @@ import sys
 
 import numpy as np
 
-_settled = []
 _compiled_blas = []  # threadpoolctl's controllers of the OpenBLAS compiled code calls
-_compiled_blas_threads = []   # their thread count outside loops, once settled
+_compiled_blas_threads = []   # their thread count outside loops; empty until settled
 LINALG = "scipy.linalg"
 # numba's BLAS calls go through cython_blas; eager products through _fblas (f2py wrappers of
 # the same library)
@@ -104,7 +103,7 @@ def load_scipy_blas():
 
 
 def settle_blas_threads():
-    if _settled:
+    if _compiled_blas_threads:
         return
     load_scipy_blas()  # the OpenBLAS that numba calls
     from threadpoolctl import ThreadpoolController, threadpool_limits
@@ -116,7 +115,6 @@ def settle_blas_threads():
                           and os.path.realpath(library.filepath).startswith(own))
     # without a library of its own (scipy built on numpy's, or a system BLAS) nothing differs
     _set_compiled_blas_threads(_compiled_thread_count() if _compiled_blas else 1)
-    _settled.append(True)
 
 
 def _compiled_thread_count():
@@ -151,9 +149,10 @@ def eager_matmul(a, b):
     """``a @ b`` of two 2-D float arrays on the BLAS compiled code calls, while it has more
     threads than numpy's; None when that does not apply (the caller uses numpy). The result
     is C-ordered, as numpy's."""
-    if not (_compiled_blas_threads and _compiled_blas_threads[0] > 1 and isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
-            and a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype in GEMMS
-            and a.shape[1] == b.shape[0] and a.size and b.size):
+    if not (_compiled_blas_threads and _compiled_blas_threads[0] > 1
+            and isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.ndim == b.ndim == 2
+            and a.dtype == b.dtype and a.dtype in GEMMS and a.shape[1] == b.shape[0]
+            and a.size and b.size):
         return None
     # column-major BLAS computes the row-major product as its transpose: b.T @ a.T
     (first, transpose_first), (second, transpose_second) = _column_major(b), _column_major(a)

@@ -146,20 +146,16 @@ class Tensor:
         if is_grad_enabled() and self.requires_grad and self.is_leaf:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation (wrap the update in `with symgrad.no_grad():`)")
-        if isinstance(self._value, np.ndarray) and self._value.flags.writeable \
-                and not hasattr(value, "aval") and _broadcasts_to(value, self.shape):
+        if self._writes_in_place(value):
             np.copyto(self._value, value, casting="unsafe")   # one pass: broadcast, cast, copy
             self._version += 1
             return self
+        # the rest is replaced: tracers (inside a compiled training step), read-only arrays
         value = ops.astype(ops.broadcast_to(value, self.shape), self.dtype)
-        if isinstance(self._value, np.ndarray) and isinstance(value, np.ndarray) \
-                and self._value.flags.writeable:
-            self._value[...] = value
-        else:   # tracers (inside a compiled training step) and numpy scalars are replaced
-            self._value = value if hasattr(value, "aval") else np.array(value)
-            owner = getattr(self, "_data_of", None)
-            if owner is not None:       # `t.data -= ...`: the update is t's
-                owner._value = self._value
+        self._value = value if hasattr(value, "aval") else np.array(value)
+        owner = getattr(self, "_data_of", None)
+        if owner is not None:       # `t.data -= ...`: the update is t's
+            owner._value = self._value
         self._version += 1
         return self
 
@@ -178,15 +174,18 @@ class Tensor:
     def _update(self, function, value):
         """``self = function(self, value)`` in place: numpy's ufunc writes straight into the
         buffer when the result has its dtype and shape (one pass, no temporary)."""
-        ufunc = IN_PLACE_UFUNCS[function]
-        if isinstance(self._value, np.ndarray) and self._value.flags.writeable \
-                and not hasattr(value, "aval") and not (is_grad_enabled() and self.requires_grad) \
-                and _broadcasts_to(value, self.shape) \
+        if not (is_grad_enabled() and self.requires_grad) and self._writes_in_place(value) \
                 and result_dtype(self._value, value) == self.dtype:
-            ufunc(self._value, value, out=self._value)
+            IN_PLACE_UFUNCS[function](self._value, value, out=self._value)
             self._version += 1
             return self
         return self._assign(function(self._value, value))
+
+    def _writes_in_place(self, value):
+        """Whether numpy can write ``value`` (an array or scalar, not a tracer) straight into
+        this tensor's own buffer, broadcast to its shape."""
+        return (isinstance(self._value, np.ndarray) and self._value.flags.writeable
+                and not hasattr(value, "aval") and _broadcasts_to(value, self.shape))
 
     def zero_(self):
         return self._assign(np.zeros((), self.dtype))

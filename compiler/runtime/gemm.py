@@ -36,10 +36,7 @@ def with_layout_of(typingctx, view, array):
     or F arrays, which are still unit-strided along the same axis (numba calls a block of
     an F array's rows layout 'A')."""
     result = types.Array(view.dtype, view.ndim, array.layout)
-
-    def codegen(context, builder, signature, arguments):
-        return impl_ret_borrowed(context, builder, result, arguments[0])
-    return result(view, array), codegen
+    return result(view, array), _same_array(result)
 
 
 @intrinsic
@@ -50,10 +47,14 @@ def strided(typingctx, array):
     if not (isinstance(array, types.Array) and array.ndim == 2 and array.layout in "CF"):
         raise numba.TypingError(f"strided takes a 2-D C- or F-contiguous array, not {array}")
     result = array.copy(layout="A")
+    return result(array), _same_array(result)
 
+
+def _same_array(result):
+    """Codegen of a retyping intrinsic: its first argument, as ``result``."""
     def codegen(context, builder, signature, arguments):
         return impl_ret_borrowed(context, builder, result, arguments[0])
-    return result(array), codegen
+    return codegen
 
 
 @intrinsic
