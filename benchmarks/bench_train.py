@@ -120,7 +120,7 @@ def five_products_seconds(arrays, steps=200):
     """Seconds for the W1 step's five matrix products, as symgrad's compiled loop calls them:
     numba's BLAS, transposes as views, outputs made once, BLAS on the loop's threads."""
     import numba
-    from compiler.blas_threads import loop_blas_threads, settle_blas_threads
+    from symgrad.compiler.cpu.blas_threads import loop_blas_threads, settle_blas_threads
 
     @numba.njit
     def products(count, x, w1, w2, h, y_pred, g, g_w2, g_h, g_w1):

@@ -7,20 +7,23 @@ import contextlib
 
 import numpy as np
 
-from compiler.blas_threads import loop_blas_threads, on_numba_threads, settle_blas_threads
-from compiler.cache import load
-from compiler import cuda, cuda_training
-from compiler.codegen import numba_cpu, numba_cuda, training_loop
-from compiler.codegen.threads import runs_on_numba_threads
-from compiler.passes import optimize, plan_fusion
-from compiler.passes.memory import plan_in_place
+from .cpu.blas_threads import loop_blas_threads, on_numba_threads, settle_blas_threads
+from .disk_cache.store import load
+from .cuda import host as cuda
+from .cuda import training_loop as cuda_training
+from .cpu import lowering as numba_cpu
+from .cuda import lowering as numba_cuda
+from .cpu import training_loop
+from .cpu.threads import runs_on_numba_threads
+from .passes import optimize, plan_fusion
+from .passes.memory import plan_in_place
 
 CODEGENS = {"cpu": numba_cpu, "cuda": numba_cuda}
 
 
 def _first_call(owner, cached):
     """``owner.function`` until its first call: then the argument types are known, the
-    machine code is loaded from the disk cache or compiled (compiler.cache), and the numba
+    machine code is loaded from the disk cache or compiled (symgrad.compiler.disk_cache.store), and the numba
     dispatcher itself takes the place of this function."""
     def first_call(*arguments):
         owner.function = cached.prepare(arguments)
@@ -82,7 +85,7 @@ def _compile_graph_cpu(graph, device="cpu"):
     return CompiledGraph(graph, optimized, source, cached, constants)
 
 
-# device -> graph -> compiled callable (CUDA: compiler.cuda, kernels from codegen.numba_cuda)
+# device -> graph -> compiled callable (CUDA: symgrad.compiler.cuda.host, kernels from codegen.numba_cuda)
 GRAPH_COMPILERS = {"cpu": _compile_graph_cpu, "cuda": cuda.compile_graph}
 
 
@@ -97,14 +100,14 @@ class CompiledLoop:
         self.function = _first_call(self, function)
         self.constants = constants
         self.in_place = in_place
-        # loops on numba's threads keep BLAS on one thread (compiler.blas_threads); other
+        # loops on numba's threads keep BLAS on one thread (symgrad.compiler.cpu.blas_threads); other
         # loops give BLAS every core
         self.blas_threads = on_numba_threads if runs_on_numba_threads(source) else loop_blas_threads
 
     @contextlib.contextmanager
     def bound(self, state, data, order, batch_size, history, progress):
         """Yields ``run_steps(start, count)``, which runs those steps on these arrays (the
-        same protocol as compiler.cuda_training.CudaTrainingLoop)."""
+        same protocol as symgrad.compiler.cuda.training_loop.CudaTrainingLoop)."""
         def run_steps(start, count):
             with self.blas_threads():
                 self.function(*state, *data, order, batch_size, start, count, history, progress,
@@ -113,15 +116,15 @@ class CompiledLoop:
 
 
 def _log_loop_compile(graph, state_count):
-    from compiler.compile_log import log_compile
+    from .compile_log import log_compile
     log_compile("training loop", graph.name, f"a new step graph ({len(graph)} nodes, "
                 f"{state_count} state inputs, {len(graph.inputs) - state_count} batch inputs)")
 
 
 def compile_training_loop(graph, state_count, batching, device="cpu"):
     """Compile a step graph (inputs: state then batch; outputs: loss then new state) into a
-    loop that runs many steps on ``device``; see compiler.codegen.training_loop (CPU) and
-    compiler.cuda_training (CUDA)."""
+    loop that runs many steps on ``device``; see symgrad.compiler.cpu.training_loop (CPU) and
+    symgrad.compiler.cuda.training_loop (CUDA)."""
     _log_loop_compile(graph, state_count)
     return LOOP_COMPILERS[device](graph, state_count, batching)
 

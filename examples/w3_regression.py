@@ -51,7 +51,7 @@ def train(epochs=100, learning_rate=0.01, verbose=True):
 
 
 def train_compiled(epochs=100, learning_rate=0.01):
-    """The same per-sample loop as one compiled ``symgrad.train`` call (a native loop over
+    """The same per-sample loop as one compiled ``symgrad.training.loop`` call (a native loop over
     300 steps). Returns (w, last loss of each epoch, prediction for 4 after)."""
     w = torch.tensor([1.0], requires_grad=True)
 
@@ -94,7 +94,7 @@ def plot(epoch_list, loss_list, path="w3_loss.png"):
 def main(path="w3_loss.png"):
     _, epoch_list, loss_list, _, _ = train()
     _, compiled_losses, after = train_compiled()
-    print(f"compiled loop (symgrad.train): predict 4 -> {after:.6f}, "
+    print(f"compiled loop (symgrad.training.loop): predict 4 -> {after:.6f}, "
           f"last epoch loss {compiled_losses[-1]:.3g}")
     plot(epoch_list, loss_list, path)
 

@@ -56,7 +56,7 @@ def train(x, y, w1, w2, steps=500, learning_rate=1e-6, report_every=100):
 
 
 def train_compiled(x, y, w1, w2, steps=500, learning_rate=1e-6):
-    """The same loop as one compiled ``symgrad.train`` call: MyReLU.backward is traced into
+    """The same loop as one compiled ``symgrad.training.loop`` call: MyReLU.backward is traced into
     the step's gradient graph, so the custom backward runs inside the native loop too."""
     def step(x, y):
         loss = (MyReLU.apply(x.mm(w1)).mm(w2) - y).pow(2).sum()

@@ -11,7 +11,7 @@ def main(argv=None):
     cache.add_argument("--stale", action="store_true",
                        help="clear: remove only entries made by other versions")
     arguments = parser.parse_args(argv)
-    from symgrad import cache as compile_cache
+    import symgrad.cache as compile_cache
     if arguments.action == "info":
         print(compile_cache.format_info())
     else:

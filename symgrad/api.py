@@ -13,14 +13,14 @@ import functools
 
 import numpy as np
 
-from symgrad import pytree
-from symgrad.autodiff import backward, is_differentiable
-from symgrad.errors import TracingError
-from symgrad.graph import Graph
-from symgrad.interpreter import evaluate
-from symgrad.ops.elementwise import identity
-from symgrad.ops.shape import reshape
-from symgrad.tracing import (Tracer, add_argument_inputs, argument_names, constant, current_graph,
+import symgrad.core.pytree as pytree
+from symgrad.core.reverse_mode import backward, is_differentiable
+from symgrad.core.errors import TracingError
+from symgrad.core.graph import Graph
+from symgrad.core.interpreter import evaluate
+from symgrad.core.ops.elementwise import identity
+from symgrad.core.ops.shape import reshape
+from symgrad.core.tracing import (Tracer, add_argument_inputs, argument_names, constant, current_graph,
                              find_graph, is_array_leaf, set_outputs, tracing_into)
 
 
@@ -53,7 +53,7 @@ class Interpreted:
 
 
 def compile_numba(graph, device="cpu"):
-    from compiler import compile_graph
+    from symgrad.compiler import compile_graph
     return compile_graph(graph, device)
 
 
@@ -61,8 +61,8 @@ BACKENDS = {"numba": compile_numba, "reference": Interpreted}   # name -> (graph
 
 
 def check_device(device):
-    """``device`` if the compiler has a code generator for it (compiler.GRAPH_COMPILERS)."""
-    from compiler import GRAPH_COMPILERS
+    """``device`` if the compiler has a code generator for it (symgrad.compiler.GRAPH_COMPILERS)."""
+    from symgrad.compiler import GRAPH_COMPILERS
     if device not in GRAPH_COMPILERS:
         raise ValueError(f"unknown device {device!r}: symgrad compiles for "
                          f"{', '.join(map(repr, GRAPH_COMPILERS))}")
@@ -127,7 +127,7 @@ class Transformed:
 
     def _log_compile(self, args, key):
         """Say why this compiles (``SYMGRAD_LOG_COMPILES=1``); warn if it keeps compiling."""
-        from compiler.compile_log import history_for, log_compile
+        from symgrad.compiler.compile_log import history_for, log_compile
         history = history_for(self.kind, self.fn)
         reason = history.record(argument_names(self.fn, args), key[1], key[0],
                                 warn=self.backend != "reference")
@@ -180,7 +180,7 @@ def reused(transformation):
 @reused
 def jit(fn=None, *, backend="numba", device="cpu"):
     """Compile ``fn``'s forward computation (traced once per signature). ``device="cuda"``
-    compiles it into CUDA kernels instead (compiler.codegen.numba_cuda; so do ``grad``,
+    compiles it into CUDA kernels instead (symgrad.compiler.cuda.lowering; so do ``grad``,
     ``value_and_grad`` and ``vjp``): arrays in and out are numpy arrays.
 
     >>> import numpy as np, symgrad as sg

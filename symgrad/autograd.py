@@ -7,9 +7,9 @@
 """
 import numpy as np
 
-from symgrad.function import Function, FunctionCtx  # noqa: F401
-from symgrad.tape import gradients
-from symgrad.tensor import Tensor
+from symgrad.eager.custom_function import Function, FunctionCtx  # noqa: F401
+from symgrad.eager.tape import gradients
+from symgrad.eager.tensor import Tensor
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -7,7 +7,7 @@ milliseconds). The folder is ``$SYMGRAD_CACHE_DIR``, else the user cache folder 
 platform + ``symgrad`` (``~/.cache/symgrad`` on Linux); ``SYMGRAD_CACHE=0`` turns the disk
 cache off. An entry is keyed by the graph's structural hash, its input signature, the
 symgrad, numba, numpy and Python versions, the backend and the generated source; see
-:mod:`compiler.cache` for the layout and how corrupted entries are detected and rebuilt.
+:mod:`symgrad.compiler.disk_cache.store` for the layout and how corrupted entries are detected and rebuilt.
 ``SYMGRAD_LOG_COMPILES=1`` logs every compile and its reason.
 
 >>> import symgrad as sg
@@ -19,13 +19,13 @@ __all__ = ["folder", "enabled", "info", "clear", "format_info"]
 
 def folder():
     """The cache folder in use (``$SYMGRAD_CACHE_DIR`` or the platform default)."""
-    from compiler.cache import cache_dir
+    from symgrad.compiler.disk_cache.store import cache_dir
     return cache_dir()
 
 
 def enabled():
     """False when ``SYMGRAD_CACHE=0`` turns the disk cache off."""
-    from compiler.cache import enabled as cache_enabled
+    from symgrad.compiler.disk_cache.store import enabled as cache_enabled
     return cache_enabled()
 
 
@@ -33,14 +33,14 @@ def info():
     """``{"folder", "enabled", "entries", "bytes", "stale"}``: ``entries`` compiled
     functions taking ``bytes`` on disk, ``stale`` of them made by other symgrad / numba /
     numpy / Python versions (never used again; ``clear(stale_only=True)`` removes them)."""
-    from compiler.cache import info as cache_info
+    from symgrad.compiler.disk_cache.store import info as cache_info
     return cache_info()
 
 
 def clear(stale_only=False):
     """Remove every entry (or only stale ones) and return how many were removed. Functions
     compiled in this process keep working; new processes compile again."""
-    from compiler.cache import clear as cache_clear
+    from symgrad.compiler.disk_cache.store import clear as cache_clear
     return cache_clear(stale_only=stale_only)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symgrad import pytree
+import symgrad.core.pytree as pytree
 from symgrad.api import grad
 
 

@@ -14,8 +14,8 @@ import os
 
 import numpy as np
 
-from symgrad import pytree
-from symgrad.listing import type_of
+import symgrad.core.pytree as pytree
+from symgrad.core.listing import type_of
 from symgrad.viz.files import check_writable, write
 from symgrad.viz.target import ExportError
 

@@ -1,8 +1,8 @@
 """Top-level ``symgrad.<name>`` functions that serve both users: given a Tensor they act like
 ``torch.<name>`` (recording history); given arrays or tracers they act like ``np.<name>``."""
-from symgrad import ops
-from symgrad.tensor import Tensor
-from symgrad.tensor_ops import FUNCTIONS as TENSOR_FUNCTIONS
+import symgrad.core.ops as ops
+from symgrad.eager.tensor import Tensor
+from symgrad.eager.tensor_methods import FUNCTIONS as TENSOR_FUNCTIONS
 
 ARRAY_FUNCTIONS = {
     "exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt, "tanh": ops.tanh, "sin": ops.sin,

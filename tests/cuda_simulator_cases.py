@@ -19,7 +19,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import symgrad as sg  # noqa: E402
-from symgrad import progress as symgrad_progress, tape  # noqa: E402
+from symgrad.training import progress as symgrad_progress
+from symgrad.eager import tape  # noqa: E402
 
 RNG = np.random.default_rng(0)
 

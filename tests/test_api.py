@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.graph import Graph
+from symgrad.core.graph import Graph
 
 from conftest import assert_same
 
@@ -398,7 +398,7 @@ class WrongCubeRule:
 def wrong_cube(x):
     if not isinstance(x, sg.Tracer):
         return x ** 3
-    from symgrad.tracing import bind
+    from symgrad.core.tracing import bind
     return bind("custom_vjp", x ** 3, x, rule=WrongCubeRule())
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 import symgrad as sg
-from symgrad.autodiff import grad_graph, relevant_nodes
+from symgrad.core.reverse_mode import grad_graph, relevant_nodes
 
 
 def test_grad_graph_keeps_the_forward_and_tags_gradient_nodes():

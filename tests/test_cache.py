@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from compiler import cache as disk, cache_files
+from symgrad.compiler.disk_cache import store as disk
+from symgrad.compiler.disk_cache import files as cache_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,7 +27,8 @@ import json, sys
 import numpy as np
 import symgrad as sg
 if "--version" in sys.argv:
-    sg.__version__ = sys.argv[sys.argv.index("--version") + 1]
+    import symgrad.core.version
+    symgrad.core.version.__version__ = sys.argv[sys.argv.index("--version") + 1]
 def loss(w, x):
     return np.sum(np.tanh(x @ w) ** 2 + 0.5 * w[0])
 w = np.linspace(-1.0, 1.0, 6).reshape(3, 2)
@@ -223,7 +225,7 @@ def test_import_symgrad_imports_neither_numba_nor_scipy():
 
 
 def test_blas_is_loaded_without_scipy_linalg_which_still_imports_normally():
-    code = ("import sys, numpy, compiler.blas_threads as b; b.settle_blas_threads(); "
+    code = ("import sys, numpy, symgrad.compiler.cpu.blas_threads as b; b.settle_blas_threads(); "
             "print('scipy.linalg' in sys.modules); "
             "import scipy.linalg, scipy.linalg.cython_blas as m, scipy.linalg.blas; "
             "print(scipy.linalg.cython_blas is m is sys.modules['scipy.linalg.cython_blas'] and "
@@ -310,7 +312,7 @@ def test_the_reference_backend_compiles_nothing_and_never_warns():
 
 
 def test_eager_backward_runs_interpreted_first_and_compiles_on_second_use():
-    from symgrad import tape
+    from symgrad.eager import tape
     x = sg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     before = set(tape._COMPILED)
     (x.sin() * 1.75).sum().backward()

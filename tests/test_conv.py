@@ -140,8 +140,8 @@ def test_lenet_gradients_match_central_differences_in_float64():
 # -- the seed program -----------------------------------------------------------------------------
 def interpret_eager_backward(monkeypatch):
     """Eager backward passes run in the reference interpreter (no numba compile)."""
-    import symgrad.tape
-    monkeypatch.setattr(symgrad.tape, "COMPILE_ON_USE", 10 ** 9, raising=False)
+    import symgrad.eager.tape
+    monkeypatch.setattr(symgrad.eager.tape, "COMPILE_ON_USE", 10 ** 9, raising=False)
 
 
 def test_seed_program_prints_the_network_grad_fns_and_bias_gradient(capsys, monkeypatch):
@@ -216,8 +216,8 @@ def window_ops(x, w, b, g, h):
 @pytest.mark.numba
 def test_window_ops_on_a_batch_split_across_threads_match_the_reference():
     import numba
-    from compiler.codegen.sample_loop import PARALLEL_BATCH
-    from compiler.codegen.threads import PRANGE
+    from symgrad.compiler.cpu.sample_loop import PARALLEL_BATCH
+    from symgrad.compiler.cpu.threads import PRANGE
     rng = np.random.default_rng(5)
     n = PARALLEL_BATCH + 1           # chunks of unequal sizes
     args = (rng.permutation(n * 60).reshape(n, 2, 6, 5) / 10.0, rng.standard_normal((3, 2, 3, 2)),

@@ -24,8 +24,9 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from compiler import cuda
-from compiler.codegen import numba_cpu, numba_cuda
+from symgrad.compiler.cuda import host as cuda
+from symgrad.compiler.cpu import lowering as numba_cpu
+from symgrad.compiler.cuda import lowering as numba_cuda
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -97,7 +98,7 @@ def test_training_loop_kernels_compile_to_ptx():
     from numba.core import config
     if config.ENABLE_CUDASIM:
         pytest.skip("the simulator has no compiler (run without NUMBA_ENABLE_CUDASIM)")
-    from compiler.codegen import cuda_loop_kernels
+    from symgrad.compiler.cuda import loop_kernels as cuda_loop_kernels
     ptx = cuda.compile_ptx(cuda_loop_kernels.signatures(), cc=(9, 0))
     assert len(ptx) == 5
     for name, text in ptx.items():
@@ -105,7 +106,7 @@ def test_training_loop_kernels_compile_to_ptx():
 
 
 def test_cuda_lowers_every_op_the_cpu_lowers():
-    from symgrad.ops.registry import OPS
+    from symgrad.core.ops.registry import OPS
     assert set(OPS) - set(numba_cuda.LOWERINGS) == set()
     assert set(numba_cpu.LOWERINGS) <= set(numba_cuda.LOWERINGS)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from compiler.runtime.gemm import add_partials, gemm, gemm_columns, gemm_inner, gemm_rows, strided
+from symgrad.compiler.cpu.runtime.gemm import add_partials, gemm, gemm_columns, gemm_inner, gemm_rows, strided
 from test_train import mlp_data, mlp_loss, mlp_step
 
 

@@ -5,7 +5,7 @@ The functions are plain numpy code, so this also tests how numpy dispatches to t
 
 The op table ``CASES`` is plain numpy code; each case is one function that symgrad traces.
 ``test_every_op_is_covered`` traces them all and fails when a registered op appears in none,
-so adding an op to ``symgrad.ops`` without adding a case here fails the suite.
+so adding an op to ``symgrad.core.ops`` without adding a case here fails the suite.
 """
 from dataclasses import dataclass, field
 
@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import symgrad as sg
-from symgrad import pytree
+from symgrad.core import pytree
 
 from conftest import assert_same
 
@@ -48,7 +48,7 @@ def custom_cube(x):
     """x**3 whose derivative comes from CubeRule, not from differentiating the forward."""
     if not isinstance(x, sg.Tracer):
         return x ** 3
-    from symgrad.tracing import bind
+    from symgrad.core.tracing import bind
     return bind("custom_vjp", x ** 3, x, rule=CubeRule())
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as torch
-from symgrad import tape
+from symgrad.eager import tape
 
 from conftest import half_gradient_function, load_example
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from compiler.codegen.threads import PARALLEL_WORK, thread_count
+from symgrad.compiler.cpu.threads import PARALLEL_WORK, thread_count
 
 pytestmark = pytest.mark.skipif(thread_count() < 2, reason="numba has one thread here")
 

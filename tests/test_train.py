@@ -10,7 +10,7 @@ import pytest
 
 import symgrad as sg
 from symgrad import nn, optim
-from symgrad.batching import plan_batches
+from symgrad.training.minibatches import plan_batches
 
 from conftest import half_gradient_function
 

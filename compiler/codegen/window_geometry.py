@@ -1,7 +1,7 @@
 """Shared pieces of the window-op lowerings (convolution and pooling, numba CPU): a window
 op's sizes (``Geometry``), source snippets for index arithmetic, and small helpers that read
 a node's attributes or emit loop closings."""
-from compiler.codegen.source import literal
+from .source import literal
 
 
 def params_of(lowering, node):

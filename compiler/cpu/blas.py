@@ -1,11 +1,11 @@
-"""Matrix products on BLAS for the numba CPU code generator: ``gemm`` (compiler.runtime.gemm)
-into a buffer made once, and updates by a product (compiler.passes.gemm_update) as one GEMM
+"""Matrix products on BLAS for the numba CPU code generator: ``gemm`` (symgrad.compiler.cpu.runtime.gemm)
+into a buffer made once, and updates by a product (symgrad.compiler.passes.gemm_update) as one GEMM
 call with alpha and beta into the updated buffer. Float products call ``gemm`` rather than
 numba's ``np.dot``, whose overloads (shape checks, error messages) took 0.6 s of W1's cold
 compile; complex and integer products still use ``np.dot``."""
 import numpy as np
 
-from compiler.codegen.threads import emit_product
+from .threads import emit_product
 
 
 def lower_matmul(lowering, node):

@@ -12,7 +12,7 @@ only one pool has threads at a time:
   chooses another count); eager 2-D float products run on it too (``eager_matmul``). The W1
   eager step with its compiled backward: 609 -> 505 µs.
 - From the first call of a function on numba's threads on (``on_numba_threads``; see
-  compiler.codegen.threads), compiled code's BLAS has one thread too: numba's threads own
+  symgrad.compiler.cpu.threads), compiled code's BLAS has one thread too: numba's threads own
   the cores (LeNet's eager batch-64 step, whose backward runs on them: 17 ms with OpenBLAS's
   threads spinning beside them, 9.4 without).
 - A compiled training loop not on numba's threads gives every BLAS library every core for

@@ -11,10 +11,10 @@ folded back into image layout (col2im). Large batches split their samples across
 (compiler/codegen/sample_loop.py). Every buffer is made in the prologue; shapes and params
 are literals in the generated source.
 """
-from compiler.codegen.im2col import Unfolding, sample_local
-from compiler.codegen.sample_loop import SampleLoop
-from compiler.codegen.threads import emit_gemm
-from compiler.codegen.window_geometry import (Geometry, close_loops, conv_geometry, params_of,
+from .im2col import Unfolding, sample_local
+from .sample_loop import SampleLoop
+from .threads import emit_gemm
+from ..codegen.window_geometry import (Geometry, close_loops, conv_geometry, params_of,
                                               shape_of)
 
 

@@ -2,7 +2,7 @@
 buffers and generated loops that turn one sample of a convolution into matrix products."""
 import numpy as np
 
-from compiler.codegen.window_geometry import affine, close_loops, shared_buffers, zero
+from ..codegen.window_geometry import affine, close_loops, shared_buffers, zero
 
 
 # Unfolded inputs and expanded cotangents of a whole batch up to this size are kept and shared

@@ -1,23 +1,23 @@
 """Numba CPU code generator: an optimized Graph -> the source of ``@numba.njit`` functions.
 
-Fused loop nests come from :mod:`compiler.passes.fuse`; every other op is one entry of
+Fused loop nests come from :mod:`symgrad.compiler.passes.fuse`; every other op is one entry of
 ``LOWERINGS`` (op name -> function emitting its lines). 0-d values live in scalar locals;
 arrays carry a layout kind ("C", "F" or "A") so views (transposes, slices) reach BLAS and
 loops without copies. Constants and buffers are made once in a prologue and the body only
-writes into them, so a loop around the body (compiler.codegen.training_loop) allocates
+writes into them, so a loop around the body (symgrad.compiler.cpu.training_loop) allocates
 nothing.
 """
 import numpy as np
 
-from compiler.codegen.flat_nests import flatten, flattens
-from compiler.codegen.numba_cpu_blas import lower_gemm_update, lower_matmul
-from compiler.codegen.product_epilogues import plan_product_epilogues, row_blocks
-from compiler.codegen.source import SourceWriter, copy_lines, literal, shape_text
-from compiler.codegen.threads import NJIT_PARALLEL, loop_header, parallel_nests
-from compiler.passes.fuse import fused_ops
-from compiler.passes.gemm_update import plan_gemm_updates
-from compiler.runtime import runtime_source
-from symgrad.ops.registry import OPS
+from .flat_nests import flatten, flattens
+from .blas import lower_gemm_update, lower_matmul
+from .product_epilogues import plan_product_epilogues, row_blocks
+from ..codegen.source import SourceWriter, copy_lines, literal, shape_text
+from .threads import NJIT_PARALLEL, loop_header, parallel_nests
+from ..passes.fuse import fused_ops
+from ..passes.gemm_update import plan_gemm_updates
+from .runtime import runtime_source
+from symgrad.core.ops.registry import OPS
 
 # numpy's error model: a float division by zero gives inf or nan, as in numpy, instead of a
 # Python ZeroDivisionError check whose branch keeps LLVM from vectorizing any loop that divides
@@ -39,8 +39,8 @@ class Lowering:
     """State of one code generation: the graph, its fusion plan, the variables made so far.
 
     ``in_place`` maps an output node to the input node whose buffer it may overwrite (see
-    compiler.passes.memory); ``gemm_updates`` are the nests a GEMM call computes into such a
-    buffer (compiler.passes.gemm_update); ``runtime`` names the compiler.runtime modules the
+    symgrad.compiler.passes.memory); ``gemm_updates`` are the nests a GEMM call computes into such a
+    buffer (symgrad.compiler.passes.gemm_update); ``runtime`` names the symgrad.compiler.cpu.runtime modules the
     code calls."""
 
     def __init__(self, graph, plan, in_place=None):

@@ -7,10 +7,10 @@ the graph. Large batches split their samples across threads
 (compiler/codegen/sample_loop.py). Every buffer is made in the prologue; shapes and params
 are literals in the generated source.
 """
-from compiler.codegen.numba_cpu import numba_dtype
-from compiler.codegen.sample_loop import SampleLoop
-from compiler.codegen.source import literal
-from compiler.codegen.window_geometry import (Geometry, affine, close_loops, output_spatial,
+from .lowering import numba_dtype
+from .sample_loop import SampleLoop
+from ..codegen.source import literal
+from ..codegen.window_geometry import (Geometry, affine, close_loops, output_spatial,
                                               params_of, shape_of, shared_buffers, zero)
 
 

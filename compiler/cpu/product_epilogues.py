@@ -11,9 +11,9 @@ update between the two places, nor the nest itself, writes a buffer the product 
 """
 import contextlib
 
-from compiler.codegen.numba_cpu_blas import blas_operands
-from compiler.codegen.threads import prange_header, product_split, strided, thread_count
-from compiler.passes.memory import emission_positions, memory_source
+from .blas import blas_operands
+from .threads import prange_header, product_split, strided, thread_count
+from ..passes.memory import emission_positions, memory_source
 
 # A block of the product's rows: 32 KB of float32, an L1 cache. W2 written with nn.Linear
 # has a 100x1000 gradient: 8-row blocks took 190 µs per step, 4-row blocks 206, 25-row 242.

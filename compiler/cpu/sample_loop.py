@@ -3,12 +3,12 @@ sequential loop, or, for batches of ``PARALLEL_BATCH`` samples or more, one chun
 consecutive samples per thread under ``numba.prange``. Each chunk has its own scratch
 buffers (unfolded blocks, partial weight gradients), so results do not depend on thread
 timing. LeNet at batch 64 on 2 cores: 2.1 ms per step instead of 2.8. (What a function
-on numba's threads needs besides: compiler.codegen.threads.)"""
+on numba's threads needs besides: symgrad.compiler.cpu.threads.)"""
 import numba
 
-from compiler.codegen.source import literal
-from compiler.codegen.threads import prange_header
-from compiler.codegen.window_geometry import close_loops
+from ..codegen.source import literal
+from .threads import prange_header
+from ..codegen.window_geometry import close_loops
 
 PARALLEL_BATCH = 8
 

@@ -5,12 +5,12 @@ A training step whose elementwise work is large (Adam's update of a 1000x100 wei
 square root and a division per element, about 40 µs on one core) runs those loop nests
 under ``numba.prange``. Such a function keeps BLAS on one thread (idle OpenBLAS threads
 spin and starve numba's: below), so its large products are split into one one-thread GEMM
-per thread (compiler.runtime.gemm): by blocks of the result's rows or columns, or of the
+per thread (symgrad.compiler.cpu.runtime.gemm): by blocks of the result's rows or columns, or of the
 summed dimension (partial products added afterwards), so that each thread touches only its
 own block of the product's largest array (``product_split``). For W2's ``x @ w1``
 (64x1000 @ 1000x100) that is the summed dimension: each thread reads only the rows of ``w1``
 its part of the Adam update has just written, still in its core's cache (W2: 242 -> 200 µs
-per step). Window ops split their samples the same way (compiler.codegen.sample_loop).
+per step). Window ops split their samples the same way (symgrad.compiler.cpu.sample_loop).
 
 Such a function needs ``parallel=`` in its decorator (``NJIT_PARALLEL``); only explicit
 ``prange`` loops are parallelized (numba's other rewrites would parallelize small array
@@ -108,12 +108,12 @@ def _is_transpose(graph, node):
 
 def strided(operand):
     """A GEMM operand as the generated code passes it: typed by its strides (see
-    compiler.runtime.gemm.strided), so each runtime function compiles once per dtype."""
+    symgrad.compiler.cpu.runtime.gemm.strided), so each runtime function compiles once per dtype."""
     return f"strided({operand})"
 
 
 def emit_gemm(lowering, alpha, a, b, beta, out):
-    """One ``gemm`` call (compiler.runtime.gemm): ``out = alpha * a @ b + beta * out``."""
+    """One ``gemm`` call (symgrad.compiler.cpu.runtime.gemm): ``out = alpha * a @ b + beta * out``."""
     lowering.runtime.add("gemm")
     lowering.out.line(f"gemm({alpha}, {strided(a)}, {strided(b)}, {beta}, {out})")
 

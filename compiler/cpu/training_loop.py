@@ -11,13 +11,13 @@ Batching modes: ``"full"`` (the data arrays are the batch), ``"sample"`` (step `
 row ``order[k]``, without a batch axis) and ``"batch"`` (step ``k`` gathers rows
 ``order[k*B:(k+1)*B]`` into a buffer made once).
 """
-from compiler.codegen.numba_cpu import lower_graph, module_header, njit_options, signature
-from compiler.codegen.source import SourceWriter, copy_lines
+from .lowering import lower_graph, module_header, njit_options, signature
+from ..codegen.source import SourceWriter, copy_lines
 
 
 def _select_batch(function, batch_names, batch_shapes, batching):
     """Lines that make each batch input name refer to this step's rows of its data array
-    (gathered with explicit loops: see compiler.codegen.source.copy_lines for why)."""
+    (gathered with explicit loops: see symgrad.compiler.codegen.source.copy_lines for why)."""
     for k, (name, shape) in enumerate(zip(batch_names, batch_shapes)):
         data = f"data{k}"
         if batching == "sample":

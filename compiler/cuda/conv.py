@@ -1,22 +1,22 @@
-"""Convolution and pooling on the GPU (the ``conv`` family of symgrad.ops.conv): direct
+"""Convolution and pooling on the GPU (the ``conv`` family of symgrad.core.ops.conv): direct
 kernels, every output element computed by one thread of a grid-stride loop.
 
 - ``conv2d``: each output sums its window over input channels and kernel taps;
 - ``conv2d_input_grad`` and the pooling gradients gather: each input element sums the
   cotangents of the windows that read it (no atomics, so results are deterministic);
 - ``conv2d_weight_grad`` is a block reduction over batch and output positions per weight
-  (compiler.codegen.cuda_reduce, split across blocks when the batch is large);
+  (symgrad.compiler.cuda.reduce, split across blocks when the batch is large);
 - max pooling picks each window's first maximum in scan order, as PyTorch does (NaN wins).
 
-Operands are read through their :class:`~compiler.codegen.cuda_kernel.Value`, so views need
+Operands are read through their :class:`~symgrad.compiler.cuda.kernel.Value`, so views need
 no copies. Taps outside the input (padding) are skipped.
 """
 import math
 
-from compiler.codegen.cuda_kernel import Kernel, unflatten
-from compiler.codegen.cuda_reduce import reduce
-from compiler.codegen.source import literal
-from compiler.codegen.window_geometry import close_loops
+from .kernel import Kernel, unflatten
+from .reduce import reduce
+from ..codegen.source import literal
+from ..codegen.window_geometry import close_loops
 
 
 # -- window geometry: lines of generated code ----------------------------------------------------

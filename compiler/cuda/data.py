@@ -1,10 +1,10 @@
 """Graph inputs, constants and data movement on the GPU. Shapes are static, so a transpose,
-an index or a reshape of a buffer is a view (:class:`~compiler.codegen.cuda_kernel.Value`),
+an index or a reshape of a buffer is a view (:class:`~symgrad.compiler.cuda.kernel.Value`),
 not a copy; ``setitem`` and ``concatenate`` are copy kernels."""
 import numpy as np
 
-from compiler.codegen.cuda_kernel import Value, copy_into, device_shape, index_map
-from compiler.codegen.source import literal, shape_text
+from .kernel import Value, copy_into, device_shape, index_map
+from ..codegen.source import literal, shape_text
 
 
 def lower_input(lowering, node):

@@ -4,7 +4,7 @@
 Generated CUDA modules import this module *as* ``np``, so every template is inlined
 unchanged: numba-cuda lowers ``math`` functions to libdevice, while several numpy ufuncs on
 scalars (``np.exp``, ``np.sqrt``, ``np.log1p``, ``np.sign``) have no CUDA lowering. Only the
-names the templates and :func:`compiler.codegen.source.literal` use are defined here.
+names the templates and :func:`symgrad.compiler.codegen.source.literal` use are defined here.
 """
 import math
 

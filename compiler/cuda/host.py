@@ -1,11 +1,11 @@
 """The CUDA backend's host side: is CUDA usable here, compiling a graph into kernels
-(compiler.codegen.numba_cuda) and calling them with numpy arrays."""
+(symgrad.compiler.cuda.lowering) and calling them with numpy arrays."""
 import importlib.util
 
 import numpy as np
 
-from compiler.codegen.cuda_kernel import device_shape
-from compiler.codegen.numba_cuda import generate
+from .kernel import device_shape
+from .lowering import generate
 
 
 class CudaUnavailableError(RuntimeError):
@@ -103,9 +103,9 @@ def compile_graph(graph, require_device=True, kind="graph", state_count=0):
     compiles its kernels without one). A step graph carries its first ``state_count`` inputs
     to outputs 1, 2, ...: new state is computed into the old state's buffer where that is
     safe (``.in_place``)."""
-    from compiler import cache
-    from compiler.passes import optimize, plan_fusion
-    from compiler.passes.memory import plan_in_place
+    from ..disk_cache import store as cache
+    from ..passes import optimize, plan_fusion
+    from ..passes.memory import plan_in_place
     if require_device:
         require_cuda()
     optimized = optimize(graph.copy())

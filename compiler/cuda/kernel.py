@@ -1,12 +1,12 @@
-"""The building blocks of the CUDA code generator (compiler.codegen.numba_cuda): where a
+"""The building blocks of the CUDA code generator (symgrad.compiler.cuda.lowering): where a
 node's elements are (:class:`Value`: a device buffer read through an index map, or a
 literal), one kernel being written (:class:`Kernel`) and the state of one graph's lowering
 (:class:`Lowering`: values, device buffers, kernel sources, host code).
 """
 import math
 
-from compiler.codegen.numba_cpu import numba_dtype
-from compiler.codegen.source import SourceWriter, shape_text
+from ..cpu.lowering import numba_dtype
+from ..codegen.source import SourceWriter, shape_text
 
 
 def device_shape(shape):
@@ -172,7 +172,7 @@ class Lowering:
 
 def index_map(index):
     """The operand's index expressions for a primitive ``index`` (ints and (start, stop,
-    step) slices, see symgrad.ops.shape) at the result's index expressions."""
+    step) slices, see symgrad.core.ops.shape) at the result's index expressions."""
     def mapped(indices):
         result, position = [], 0
         for entry in index:

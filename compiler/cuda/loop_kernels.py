@@ -1,5 +1,5 @@
 """The kernels a training loop on the GPU runs around each step's own kernels
-(compiler.cuda_training): gathering a step's batch rows and recording its loss.
+(symgrad.compiler.cuda.training_loop): gathering a step's batch rows and recording its loss.
 
 Importing this module imports numba.cuda (which reads ``NUMBA_ENABLE_CUDASIM`` then).
 """

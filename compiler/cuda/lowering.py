@@ -1,17 +1,17 @@
 """Numba CUDA code generator: an optimized Graph -> CUDA kernels and the host code that runs them.
 
-The same IR, passes and fusion plan as the CPU generator (compiler.codegen.numba_cpu). Each
+The same IR, passes and fusion plan as the CPU generator (symgrad.compiler.cpu.lowering). Each
 op is one entry of ``LOWERINGS``, implemented by a module with one job:
 
-- compiler.codegen.cuda_nests: every fused loop nest becomes one ``@cuda.jit`` kernel with a
+- symgrad.compiler.cuda.nests: every fused loop nest becomes one ``@cuda.jit`` kernel with a
   grid-stride loop, each element computed by the op registry's scalar templates (kernels
-  import :mod:`compiler.codegen.cuda_math` as ``np`` so the templates compile for the device
+  import :mod:`symgrad.compiler.cuda.device_math` as ``np`` so the templates compile for the device
   unchanged); a reduction nest combines partial results in shared-memory trees;
-- compiler.codegen.cuda_matmul: tiled shared-memory matrix products;
-- compiler.codegen.cuda_conv: convolution and pooling, and their gradients;
-- compiler.codegen.cuda_data: inputs, constants, views and copies.
+- symgrad.compiler.cuda.matmul: tiled shared-memory matrix products;
+- symgrad.compiler.cuda.conv: convolution and pooling, and their gradients;
+- symgrad.compiler.cuda.data: inputs, constants, views and copies.
 
-The building blocks (values, kernels, the lowering state) are in compiler.codegen.cuda_kernel.
+The building blocks (values, kernels, the lowering state) are in symgrad.compiler.cuda.kernel.
 
 **Views.** Shapes are static, so a transpose, an index (``getitem``), a reshape of a
 contiguous array or a broadcast is not a copy but a ``Value``: a device buffer read through
@@ -21,18 +21,18 @@ a buffer is needed (a graph output, a reshape of a strided view).
 
 **Host code.** The generated module's ``setup(constants...)`` allocates every device buffer
 once, uploads the array constants and returns the input buffers, a ``launch()`` running the
-kernels in order, and the output buffers (compiler.cuda copies data in and out). 0-d values
+kernels in order, and the output buffers (symgrad.compiler.cuda.host copies data in and out). 0-d values
 live in one-element buffers.
 """
-from compiler.codegen import cuda_conv
-from compiler.codegen.cuda_data import (lower_concatenate, lower_constant, lower_custom_vjp,
+from . import conv as cuda_conv
+from .data import (lower_concatenate, lower_constant, lower_custom_vjp,
                                         lower_getitem, lower_input, lower_reshape, lower_setitem,
                                         lower_transpose)
-from compiler.codegen.cuda_kernel import Lowering
-from compiler.codegen.cuda_matmul import lower_matmul
-from compiler.codegen.cuda_nests import lower_fused
-from compiler.codegen.source import SourceWriter
-from compiler.passes.fuse import fused_ops
+from .kernel import Lowering
+from .matmul import lower_matmul
+from .nests import lower_fused
+from ..codegen.source import SourceWriter
+from ..passes.fuse import fused_ops
 
 LOWERINGS = {
     "input": lower_input,
@@ -69,7 +69,7 @@ import numpy
 from numba import cuda
 from numba.core import config
 
-from compiler.codegen import cuda_math as np   # the op templates' names, for the device
+from symgrad.compiler.cuda import device_math as np   # the op templates' names, for the device
 
 SIMULATOR = config.ENABLE_CUDASIM   # the simulator runs every thread as a Python thread:
 THREADS = 8 if SIMULATOR else 256   # threads per block (a power of two: reduction trees)
@@ -97,9 +97,9 @@ def tiles(extent):
 def generate(graph, plan, in_place=None):
     """Source of a module defining ``setup(constants...) -> (inputs, launch, outputs)``: the
     graph's input and output device buffers, and a function launching every kernel in order
-    (see compiler.cuda). Returns (source, array constant nodes). ``SIGNATURES`` in the module
+    (see symgrad.compiler.cuda.host). Returns (source, array constant nodes). ``SIGNATURES`` in the module
     gives every kernel's argument types. ``in_place`` ({output node: input node}, see
-    compiler.passes.memory.plan_in_place) names outputs computed straight into an input's
+    symgrad.compiler.passes.memory.plan_in_place) names outputs computed straight into an input's
     buffer (a training step's new parameters): such an output *is* that buffer."""
     lowering = lower_graph(graph, plan, in_place)
     outputs = [lowering.materialize(node, own=node not in lowering.in_place)

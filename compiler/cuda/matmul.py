@@ -10,9 +10,9 @@ walking its contiguous axis, so global reads stay coalesced either way. Batch ax
 """
 import math
 
-from compiler.codegen.cuda_kernel import Kernel, broadcast, unflatten
-from compiler.codegen.numba_cpu import numba_dtype
-from compiler.codegen.source import literal
+from .kernel import Kernel, broadcast, unflatten
+from ..cpu.lowering import numba_dtype
+from ..codegen.source import literal
 
 
 def lower_matmul(lowering, node):

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 
-from compiler.codegen.cuda_kernel import Kernel, broadcast, unflatten
-from compiler.codegen.cuda_reduce import reduce
-from compiler.codegen.numba_cpu import REDUCTIONS, scalar_expression
+from .kernel import Kernel, broadcast, unflatten
+from .reduce import reduce
+from ..cpu.lowering import REDUCTIONS, scalar_expression
 
 
 def compute_members(lowering, kernel, members, shape, indices):
@@ -48,7 +48,7 @@ def lower_nest(lowering, nest):
 
 
 def lower_reduction(lowering, nest):
-    """Blocks take output elements (or slices of one, see compiler.codegen.cuda_reduce);
+    """Blocks take output elements (or slices of one, see symgrad.compiler.cuda.reduce);
     their threads compute the nest's members at the reduced elements, store the members the
     nest stores and accumulate the reduced operand."""
     node, shape = nest.reduction, nest.shape

@@ -4,11 +4,11 @@ its reduced elements, and the block combines their partial results in a shared-m
 A task is one output element, or, when there are few outputs and many reduced elements,
 one slice of an output's reduced elements (:func:`slices`): the first kernel writes one
 partial result per slice, a second kernel reduces the slices. Used by reduction nests
-(compiler.codegen.cuda_nests) and the convolution weight gradient (compiler.codegen.cuda_conv).
+(symgrad.compiler.cuda.nests) and the convolution weight gradient (symgrad.compiler.cuda.conv).
 """
-from compiler.codegen.cuda_kernel import Kernel
-from compiler.codegen.numba_cpu import numba_dtype
-from compiler.codegen.source import literal
+from .kernel import Kernel
+from ..cpu.lowering import numba_dtype
+from ..codegen.source import literal
 
 SLICE = 2048         # reduced elements per block when an output's reduction is split
 MAX_SLICES = 512

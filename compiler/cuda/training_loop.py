@@ -1,10 +1,10 @@
-"""Training loops on the GPU: a step graph compiled into CUDA kernels (compiler.cuda), run
+"""Training loops on the GPU: a step graph compiled into CUDA kernels (symgrad.compiler.cuda.host), run
 step after step with the state, the data and the loss history resident on the device.
 
 Entering :meth:`CudaTrainingLoop.bound` copies the state and the data to the device once
 (:class:`ResidentRun`). Each step then launches the batch gathers
-(compiler.codegen.cuda_loop_kernels), the step's kernels and the loss record; new state is
-computed into the old state's buffers where that is safe (compiler.passes.memory.
+(symgrad.compiler.cuda.loop_kernels), the step's kernels and the loss record; new state is
+computed into the old state's buffers where that is safe (symgrad.compiler.passes.memory.
 plan_in_place), the rest is copied there (device to device). The loss history comes back one
 chunk of steps at a time; the state when the loop ends (or is interrupted: then the state of
 the last finished step).
@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from compiler.cuda import compile_graph
+from .host import compile_graph
 
 
 class CudaTrainingLoop:
@@ -48,7 +48,7 @@ class ResidentRun:
     history recorded on the device and fetched after each chunk of steps."""
 
     def __init__(self, loop, state, data, order, batch_size, history, progress):
-        from compiler.codegen import cuda_loop_kernels as kernels
+        from . import loop_kernels as kernels
         from numba import cuda
         self.program = loop.compiled.prepare()
         self.state_buffers = self.program.inputs[:loop.state_count]
@@ -109,7 +109,7 @@ class ResidentRun:
 def _batch_feeders(batching, buffers, data, order, batch_size):
     """Functions of the step that fill the batch inputs (none when the whole data is the
     batch: it is copied into them once)."""
-    from compiler.codegen.cuda_loop_kernels import THREADS, blocks, gather_rows
+    from .loop_kernels import THREADS, blocks, gather_rows
     from numba import cuda
     if batching == "full":
         for buffer, array in zip(buffers, data):

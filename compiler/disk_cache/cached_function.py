@@ -1,5 +1,5 @@
 """One cache entry's compiled function: numba's dispatcher, loaded from the entry's machine
-code when its manifest vouches for it, else compiled (see compiler.cache)."""
+code when its manifest vouches for it, else compiled (see symgrad.compiler.disk_cache.store)."""
 import glob
 import json
 import logging
@@ -7,7 +7,7 @@ import os
 import threading
 import time
 
-from compiler.cache_files import enabled, file_digest, file_lock, remove, write_atomically
+from .files import enabled, file_digest, file_lock, remove, write_atomically
 
 CACHE_FORMAT = 1
 NO_ENTRY = "no entry for this graph"

@@ -47,8 +47,9 @@ import types
 
 import numpy as np
 
-from compiler.cache_files import enabled, remove, write_atomically
-from compiler.cached_function import CACHE_FORMAT, LOG, NO_ENTRY, CachedFunction
+from symgrad.core import version
+from .files import enabled, remove, write_atomically
+from .cached_function import CACHE_FORMAT, LOG, NO_ENTRY, CachedFunction
 
 PREFIX = "symgrad_"
 _loaded = {}                  # entry name -> CachedFunction (this process)
@@ -75,8 +76,7 @@ def cache_dir():
 # -- the key ---------------------------------------------------------------------------------
 def versions():
     import numba
-    from symgrad import __version__
-    return {"format": CACHE_FORMAT, "symgrad": __version__, "numba": numba.__version__,
+    return {"format": CACHE_FORMAT, "symgrad": version.__version__, "numba": numba.__version__,
             "numpy": np.__version__, "python": "%d.%d" % sys.version_info[:2]}
 
 
@@ -189,7 +189,7 @@ def _load_in_memory(source, function_name, parts, why):
 def load(source, function_name, graph=None, backend="numba-cpu", kind="graph"):
     """The :class:`CachedFunction` for ``source``'s ``function_name`` (nothing compiled
     yet: ``prepare`` does that on the first call, when the argument types are known)."""
-    from compiler.compile_log import configure
+    from ..compile_log import configure
     configure()
     parts = key_parts(source, graph, backend, kind)
     if not enabled():

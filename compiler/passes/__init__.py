@@ -1,9 +1,9 @@
 """Graph-to-graph optimizations, run to a fixed point before code generation."""
-from compiler.passes.cse import eliminate_common_subexpressions
-from compiler.passes.dce import eliminate_dead_code
-from compiler.passes.fold import fold_constants
-from compiler.passes.fuse import FusionPlan, LoopNest, plan_fusion  # noqa: F401
-from compiler.passes.simplify import simplify
+from .cse import eliminate_common_subexpressions
+from .dce import eliminate_dead_code
+from .fold import fold_constants
+from .fuse import FusionPlan, LoopNest, plan_fusion  # noqa: F401
+from .simplify import simplify
 
 PIPELINE = (fold_constants, simplify, eliminate_common_subexpressions, eliminate_dead_code)
 

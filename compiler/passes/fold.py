@@ -2,7 +2,7 @@
 grow the data (folding a broadcast of a scalar would turn one number into an array)."""
 import numpy as np
 
-from symgrad.ops.registry import OPS
+from symgrad.core.ops.registry import OPS
 
 SOURCES = ("input", "constant")
 

@@ -10,7 +10,7 @@ group is emitted as one loop nest at the position of its last node.
 from dataclasses import dataclass, field
 from typing import Optional
 
-from symgrad.ops.registry import OPS
+from symgrad.core.ops.registry import OPS
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Optional
 
 import numpy as np
 
-from compiler.passes.memory import memory_source
+from .memory import memory_source
 
 SCALED = {"mul"}
 COMBINED = {"add": 1.0, "sub": -1.0}      # sign of the second operand

@@ -6,7 +6,7 @@ since elementwise loops broadcast their operands themselves.
 """
 import numpy as np
 
-from symgrad.ops.registry import OPS
+from symgrad.core.ops.registry import OPS
 
 
 def constant_value(graph, node):

@@ -139,7 +139,7 @@ class Graph:
 
     def listing(self, show_sources=False):
         """The graph as text, one equation per node (``show_sources`` adds file:line)."""
-        from symgrad.listing import format_graph
+        from symgrad.core.listing import format_graph
         return format_graph(self, show_sources)
 
     def __str__(self):

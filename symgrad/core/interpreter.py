@@ -7,7 +7,7 @@
 """
 import numpy as np
 
-from symgrad.ops.registry import OPS
+from symgrad.core.ops.registry import OPS
 
 
 def evaluate(graph, inputs):

@@ -2,8 +2,8 @@
 ``__array_ufunc__`` look here); anything missing raises a TracingError naming it."""
 import numpy as np
 
-from symgrad import ops
-from symgrad.tracing import NUMPY_FUNCTIONS
+import symgrad.core.ops as ops
+from symgrad.core.tracing import NUMPY_FUNCTIONS
 
 NUMPY_FUNCTIONS.update({
     # ufuncs

@@ -13,12 +13,12 @@ VJP produced it.
 """
 import numpy as np
 
-from symgrad.errors import TracingError
-from symgrad.ops.elementwise import astype
-from symgrad.ops.reduction import sum_to_shape
-from symgrad.ops.registry import OPS
-from symgrad.ops.shape import zeros_like
-from symgrad.tracing import Tracer, gradient_of
+from symgrad.core.errors import TracingError
+from symgrad.core.ops.elementwise import astype
+from symgrad.core.ops.shape import sum_to_shape
+from symgrad.core.ops.registry import OPS
+from symgrad.core.ops.shape import zeros_like
+from symgrad.core.tracing import Tracer, gradient_of
 
 
 def is_differentiable(dtype):

@@ -1,7 +1,7 @@
 """Tracer values and ``trace(fn, *args) -> Graph``.
 
 A :class:`Tracer` stands for an array while a function runs: every operation on it adds a
-node to a :class:`~symgrad.graph.Graph` instead of computing numbers. Tracers implement
+node to a :class:`~symgrad.core.graph.Graph` instead of computing numbers. Tracers implement
 ``__array_ufunc__`` and ``__array_function__`` so unmodified numpy code traces.
 
 >>> import numpy as np, symgrad as sg
@@ -12,13 +12,13 @@ import contextlib
 
 import numpy as np
 
-from symgrad import pytree
-from symgrad.errors import TracingError
-from symgrad.graph import Graph
-from symgrad.ops.registry import OPS, Aval
-from symgrad.source_info import describe_location, user_location
+import symgrad.core.pytree as pytree
+from symgrad.core.errors import TracingError
+from symgrad.core.graph import Graph
+from symgrad.core.ops.registry import OPS, Aval
+from symgrad.core.source_info import describe_location, user_location
 
-# Filled by symgrad.numpy_dispatch: numpy callable -> symgrad function.
+# Filled by symgrad.core.numpy_dispatch: numpy callable -> symgrad function.
 NUMPY_FUNCTIONS = {}
 _origin_stack = []
 _scope_stack = [{}]      # attributes every node built in the current scope gets
@@ -132,7 +132,7 @@ def check_arguments(func, function, args, kwargs):
 
 def unsupported(name):
     return error_here(f"{name} is not supported by symgrad (no such op); "
-                      "see symgrad.ops.OPS for the supported primitives")
+                      "see symgrad.core.ops.OPS for the supported primitives")
 
 
 @contextlib.contextmanager

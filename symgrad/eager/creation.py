@@ -6,7 +6,7 @@
 """
 import numpy as np
 
-from symgrad.tensor import Tensor, _value_of
+from symgrad.eager.tensor import Tensor, _value_of
 
 _rng = [np.random.default_rng(0)]
 

@@ -14,10 +14,10 @@ tensor([2.])
 """
 from dataclasses import dataclass
 
-from symgrad.graph import freeze
-from symgrad.grad_mode import is_grad_enabled, no_grad
-from symgrad.tape import BackwardNode
-from symgrad.tensor import Tensor
+from symgrad.core.graph import freeze
+from symgrad.eager.grad_mode import is_grad_enabled, no_grad
+from symgrad.eager.tape import BackwardNode
+from symgrad.eager.tensor import Tensor
 
 
 class FunctionCtx:
@@ -76,7 +76,7 @@ class CustomBackwardNode(BackwardNode):
         return (self._name, self.rule)
 
     def replay(self, values, output_value):
-        from symgrad.tracing import Tracer, bind, constant
+        from symgrad.core.tracing import Tracer, bind, constant
         graph = output_value.graph
         values = [v if isinstance(v, Tracer) else constant(graph, v) for v in values]
         return bind("custom_vjp", output_value, *values, rule=self.rule)

@@ -73,7 +73,7 @@ def to_cuda(value):
     stays as it is: a traced step runs where its compiled loop runs."""
     if isinstance(value, CudaArray) or hasattr(value, "aval"):
         return value
-    from compiler.cuda import require_cuda
+    from symgrad.compiler.cuda.host import require_cuda
     require_cuda()
     from numba import cuda
     host = np.asarray(value, order="C")

@@ -3,15 +3,15 @@
 A backward pass walks the recorded nodes from the output, computes a structural key (which
 functions, static params, shapes, dtypes, wiring), and looks up a compiled gradient function
 under it. On a miss it replays the tape with tracers into a Graph, differentiates it with
-:func:`symgrad.autodiff.backward`, feeds the eagerly computed intermediate values in as
+:func:`symgrad.core.reverse_mode.backward`, feeds the eagerly computed intermediate values in as
 inputs (so the forward is not recomputed) and compiles it.
 """
 import numpy as np
 
-from symgrad import autodiff
-from symgrad.graph import Graph, freeze
-from symgrad.grad_mode import no_grad
-from symgrad.tracing import Tracer, constant
+import symgrad.core.reverse_mode as autodiff
+from symgrad.core.graph import Graph, freeze
+from symgrad.eager.grad_mode import no_grad
+from symgrad.core.tracing import Tracer, constant
 
 _COMPILED = {}
 
@@ -34,7 +34,7 @@ class BackwardNode:
     """One recorded op: the symgrad function that computed ``output`` from ``args``."""
 
     def __init__(self, name, function, static, args, output):
-        from symgrad.tensor import Tensor
+        from symgrad.eager.tensor import Tensor
         self._name = name
         self.function = function
         self.static = static
@@ -131,7 +131,7 @@ def _topological(root):
 
 def build_gradient_graph(tape, root, wrt):
     """Replay the tape with tracers, differentiate, and read intermediates from inputs."""
-    from symgrad.tensor import Tensor
+    from symgrad.eager.tensor import Tensor
     graph = Graph("backward")
     inputs = [Tracer(graph, graph.add_input(t.shape, t.dtype, name=f"t{i}"))
               for i, t in enumerate(tape.tensors)]
@@ -178,10 +178,10 @@ class TieredBackward:
         if self.compiled is None:
             self.uses += 1
             if self.uses < COMPILE_ON_USE:
-                from symgrad.interpreter import evaluate
+                from symgrad.core.interpreter import evaluate
                 return tuple(evaluate(self.graph, inputs))
-            from compiler import compile_graph
-            from compiler.compile_log import log_compile
+            from symgrad.compiler import compile_graph
+            from symgrad.compiler.compile_log import log_compile
             log_compile("eager backward", f"{self.graph.name} ({len(self.graph)} nodes)",
                         f"a tape structure used {self.uses} times")
             self.compiled = compile_graph(self.graph)
@@ -237,13 +237,13 @@ def gradients(root, gradient, inputs=None, retain_graph=False):
 def traced_gradients(root, seed, wrt):
     """Inside a compiled training step the values are tracers of one graph: add the
     gradient nodes to it directly (no tape replay, no compilation)."""
-    from symgrad.errors import TracingError
+    from symgrad.core.errors import TracingError
     graph = root._value.graph
     for tensor in wrt:
         if not isinstance(tensor._value, Tracer) or tensor._value.graph is not graph:
             raise TracingError(
                 f"a tensor of shape {list(tensor.shape)} requires grad but is not state of the "
-                "compiled step: symgrad.train carries the parameters of the modules and "
+                "compiled step: symgrad.training.loop carries the parameters of the modules and "
                 "optimizers the step function refers to; reach this tensor through one of them")
     seed = constant(graph, seed)
     grads = autodiff.backward(graph, {root._value.node: seed}, [t._value.node for t in wrt])
@@ -252,7 +252,7 @@ def traced_gradients(root, seed, wrt):
 
 def run_backward(root, gradient=None, retain_graph=False, inputs=None):
     """``root.backward()``: add the gradients into each leaf's ``.grad``."""
-    from symgrad.tensor import Tensor
+    from symgrad.eager.tensor import Tensor
     wrt, grads = gradients(root, gradient, inputs, retain_graph)
     for tensor, grad in zip(wrt, grads):
         if tensor.grad is None:

@@ -1,9 +1,9 @@
 """PyTorch-style eager Tensor whose ``backward()`` runs a compiled gradient graph.
 
 Ops compute their value at once (numpy) and, when a gradient is wanted, record a
-:class:`~symgrad.tape.BackwardNode` naming the symgrad function that made them. ``backward``
+:class:`~symgrad.eager.tape.BackwardNode` naming the symgrad function that made them. ``backward``
 replays that tape with tracers into a Graph, derives the gradient graph with
-:mod:`symgrad.autodiff`, compiles it and caches it by the tape's structure, so a training
+:mod:`symgrad.core.reverse_mode`, compiles it and caches it by the tape's structure, so a training
 loop compiles its backward once.
 
 >>> import symgrad as torch
@@ -14,11 +14,11 @@ tensor([2., 4.])
 """
 import numpy as np
 
-from symgrad import ops
-from symgrad.device import CudaArray, device_of, to_host
-from symgrad.grad_mode import is_grad_enabled
-from symgrad.ops.common import result_dtype
-from symgrad.tape import BackwardNode, run_backward
+import symgrad.core.ops as ops
+from symgrad.eager.device import CudaArray, device_of, to_host
+from symgrad.eager.grad_mode import is_grad_enabled
+from symgrad.core.ops.common import result_dtype
+from symgrad.eager.tape import BackwardNode, run_backward
 
 float32, float64, int64, int32 = np.float32, np.float64, np.int64, np.int32
 bool_ = np.bool_
@@ -220,7 +220,7 @@ class Tensor:
     def __setitem__(self, index, value):
         index = _value_of(index)
         if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
-            from symgrad.tensor_ops import set_index
+            from symgrad.eager.tensor_methods import set_index
             before = Tensor(self._value, self.requires_grad, self.grad_fn)
             before._version = self._version
             if before.grad_fn is not None:
@@ -282,7 +282,7 @@ BACKWARD_NAMES = {
 
 def reset_grads(tensors, set_to_none=True):
     """``zero_grad`` of modules and optimizers: each ``.grad`` to None, or zeroed in place."""
-    from symgrad.grad_mode import no_grad
+    from symgrad.eager.grad_mode import no_grad
     for tensor in tensors:
         if tensor.grad is None:
             continue

@@ -1,14 +1,14 @@
 """Tensor operators, methods and ``symgrad.<op>`` functions with PyTorch's names.
 
-Each is one call of :func:`symgrad.tensor.apply` with a module-level symgrad function and
+Each is one call of :func:`symgrad.eager.tensor.apply` with a module-level symgrad function and
 hashable static params, so the tape's structural key (and the compiled backward) is reused
 from one training step to the next.
 """
 import numpy as np
 
-from symgrad import ops
-from symgrad.device import device as Device, place
-from symgrad.tensor import BACKWARD_NAMES, Tensor, _value_of, apply, function_apply
+import symgrad.core.ops as ops
+from symgrad.eager.device import device as Device, place
+from symgrad.eager.tensor import BACKWARD_NAMES, Tensor, _value_of, apply, function_apply
 
 
 # -- module-level functions the tape replays (their identity is part of the cache key) -------
@@ -121,7 +121,7 @@ def _astype(dtype):
 
 def _to(self, *args, dtype=None, device=None, **_kwargs):
     """``.to(dtype)``, ``.to(device)``, ``.to(device, dtype)``: a cast is recorded for
-    autograd; a move to another device (symgrad.device) gives a new leaf with the same
+    autograd; a move to another device (symgrad.eager.device) gives a new leaf with the same
     ``requires_grad``; ``self`` when nothing changes.
 
     >>> import symgrad as torch

@@ -19,7 +19,8 @@ from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigm
                                Tanh, Unflatten)
 from symgrad.nn.loss import CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
-from symgrad.nn import functional, init
+import symgrad.nn.functional as functional
+import symgrad.nn.init as init
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",

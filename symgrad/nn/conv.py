@@ -12,10 +12,10 @@ Conv2d(1, 6, kernel_size=(3, 3), stride=(1, 1))
 >>> nn.MaxPool2d(2)
 MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
 """
-from symgrad.nn import functional_conv as F
+import symgrad.nn.functional_conv as F
 from symgrad.nn.layers import _check_size, add_weight_and_bias, reset_weight_and_bias
 from symgrad.nn.module import Module
-from symgrad.ops.conv import pair
+from symgrad.core.ops.conv import pair
 
 
 class Conv2d(Module):

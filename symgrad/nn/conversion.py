@@ -2,8 +2,8 @@
 (PyTorch's ``Module.to``, ``.cuda()``, ``.cpu()``, ``.double()``, ``.float()``)."""
 import numpy as np
 
-from symgrad.device import device, place
-from symgrad.tensor import Tensor
+from symgrad.eager.device import device, place
+from symgrad.eager.tensor import Tensor
 
 
 class Conversions:

@@ -3,7 +3,7 @@
 Each works on eager Tensors and records a ``grad_fn`` with PyTorch's name
 (``AddmmBackward0``, ``MseLossBackward0``, ``NllLossBackward0``, ...). The losses are single
 recorded nodes whose value is computed by symgrad ops, so their gradient is derived by
-:mod:`symgrad.autodiff` like any other op's, also when the tape is replayed with tracers.
+:mod:`symgrad.core.reverse_mode` like any other op's, also when the tape is replayed with tracers.
 
 >>> import symgrad as torch
 >>> from symgrad.nn import functional as F
@@ -14,9 +14,10 @@ import warnings
 
 import numpy as np
 
-from symgrad import ops
-from symgrad.tensor import Tensor, apply
-from symgrad.tracing import Tracer
+import symgrad.core.ops as ops
+from symgrad.eager.tensor import Tensor, apply
+from symgrad.eager.tensor_methods import addmm_function
+from symgrad.core.tracing import Tracer
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -50,8 +51,7 @@ def linear(input, weight, bias=None):
                          f"(weight has shape {tuple(weight.shape)}), got shape "
                          f"{tuple(input.shape)}")
     if bias is not None and input.dim() == 2:
-        import symgrad
-        return symgrad.addmm(bias, input, weight.t())
+        return addmm_function(bias, input, weight.t())
     out = input.matmul(weight.t())
     return out if bias is None else out + bias
 

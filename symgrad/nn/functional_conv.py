@@ -12,9 +12,9 @@ bias is an operand of the convolution op, as in PyTorch.
 """
 import numpy as np
 
-from symgrad import ops
-from symgrad.ops.conv import output_size, pair
-from symgrad.tensor import Tensor, apply
+import symgrad.core.ops as ops
+from symgrad.core.ops.conv import output_size, pair
+from symgrad.eager.tensor import Tensor, apply
 
 
 # -- module-level functions the tape replays (their identity is part of the cache key) -------

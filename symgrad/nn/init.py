@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 
-from symgrad.grad_mode import no_grad
+import symgrad.eager.creation as creation
+from symgrad.eager.grad_mode import no_grad
 
 
 def _random(kind, shape, dtype):
-    import symgrad
-    draw = getattr(symgrad, kind)
+    draw = getattr(creation, kind)
     return draw(*shape, dtype=dtype)
 
 

@@ -13,11 +13,11 @@ import math
 
 import numpy as np
 
-from symgrad.nn import functional as F
-from symgrad.nn import init
+import symgrad.nn.functional as F
+import symgrad.nn.init as init
 from symgrad.nn.module import Module
 from symgrad.nn.parameter import Parameter
-from symgrad.tensor import Tensor
+from symgrad.eager.tensor import Tensor
 
 
 def _check_size(value, name, owner):

@@ -5,7 +5,7 @@
 >>> nn.MSELoss(reduction="sum")(torch.zeros(2), torch.ones(2)).item()
 2.0
 """
-from symgrad.nn import functional as F
+import symgrad.nn.functional as F
 from symgrad.nn.module import Module
 
 

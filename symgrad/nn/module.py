@@ -18,12 +18,12 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from symgrad.device import place, to_host
-from symgrad.grad_mode import no_grad
+from symgrad.eager.device import place, to_host
+from symgrad.eager.grad_mode import no_grad
 from symgrad.nn.conversion import Conversions
 from symgrad.nn.parameter import Parameter
-from symgrad.tensor import Tensor, reset_grads
-from symgrad.tracing import node_scope
+from symgrad.eager.tensor import Tensor, reset_grads
+from symgrad.core.tracing import node_scope
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 

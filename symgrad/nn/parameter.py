@@ -8,7 +8,7 @@
 """
 import numpy as np
 
-from symgrad.tensor import Tensor
+from symgrad.eager.tensor import Tensor
 
 
 def _as_value(data):

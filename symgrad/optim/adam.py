@@ -22,11 +22,11 @@ tensor([ 0.9, -0.9], requires_grad=True)
 """
 import numpy as np
 
-from symgrad.grad_mode import no_grad
-from symgrad.ops.elementwise import astype
-from symgrad.optim import _update
+from symgrad.eager.grad_mode import no_grad
+from symgrad.core.ops.elementwise import astype
+import symgrad.optim._update as _update
 from symgrad.optim.optimizer import Optimizer, _check_number
-from symgrad.tensor import Tensor
+from symgrad.eager.tensor import Tensor
 
 
 class Adam(Optimizer):

@@ -16,8 +16,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symgrad.grad_mode import enable_grad
-from symgrad.tensor import Tensor, reset_grads
+from symgrad.eager.grad_mode import enable_grad
+from symgrad.eager.tensor import Tensor, reset_grads
 
 
 class _Required:

@@ -18,10 +18,10 @@ tensor([0., 0.], requires_grad=True)
 """
 import numpy as np
 
-from symgrad.grad_mode import no_grad
+from symgrad.eager.grad_mode import no_grad
 from symgrad.optim.optimizer import Optimizer, _check_number
-from symgrad.optim import _update
-from symgrad.tensor import Tensor
+import symgrad.optim._update as _update
+from symgrad.eager.tensor import Tensor
 
 
 class SGD(Optimizer):

@@ -3,7 +3,7 @@
 A training step (forward, gradient, optimizer update) is traced once into one graph whose
 inputs are the carried state and a batch, and whose outputs are the loss and the new state.
 The compiler turns it into a loop over steps, epochs and minibatches with every buffer made
-once (compiler.codegen.training_loop). Two styles of step:
+once (symgrad.compiler.cpu.training_loop). Two styles of step:
 
 - functional: ``step(params, *batch) -> (new_params, loss)``, called as
   ``params, history = sg.train(step, params, data=(x, y), steps=500)``;
@@ -22,15 +22,15 @@ once (compiler.codegen.training_loop). Two styles of step:
 """
 import numpy as np
 
-from symgrad import pytree
-from symgrad.batching import plan_batches
-from symgrad.errors import TracingError
-from symgrad.graph import Graph
-from symgrad.ops.shape import reshape
-from symgrad.device import CudaArray, place, to_host
-from symgrad.state import (discover_slots, hyperparameters, leaked_tracers, snapshot,
+import symgrad.core.pytree as pytree
+from symgrad.training.minibatches import plan_batches
+from symgrad.core.errors import TracingError
+from symgrad.core.graph import Graph
+from symgrad.core.ops.shape import reshape
+from symgrad.eager.device import CudaArray, place, to_host
+from symgrad.training.state import (discover_slots, hyperparameters, leaked_tracers, snapshot,
                            state_on_host, traced_slots)
-from symgrad.tracing import Tracer, set_outputs
+from symgrad.core.tracing import Tracer, set_outputs
 
 
 def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuffle=False,
@@ -41,7 +41,7 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     feeds one sample (no batch axis) per step; with ``batch_size`` minibatches of that many
     rows (a last partial batch is dropped). ``shuffle`` permutes the rows every epoch
     (numpy generator seeded by ``seed``). ``device="cuda"`` runs the loop on the GPU with
-    the state and data resident there (compiler.cuda_training); by default the loop runs
+    the state and data resident there (symgrad.compiler.cuda.training_loop); by default the loop runs
     on "cuda" when the data or the step's modules and tensors are there (``model.cuda()``),
     else on "cpu", and a PyTorch-style step's state ends up on that device. Returns the
     per-step loss history (and, in the functional style, the new params)."""
@@ -135,7 +135,7 @@ def _loop_for(key, trace_graph, state_count, mode, device):
     """The compiled loop for ``key``: traced and compiled once, then reused on new data of
     the same shapes. As with jax.jit, values a step reads from its closure are captured
     when it is first traced."""
-    from compiler import compile_training_loop
+    from symgrad.compiler import compile_training_loop
     loop = _LOOPS.get(key)
     if loop is None:
         loop = _LOOPS[key] = compile_training_loop(trace_graph(), state_count, mode, device)
@@ -157,7 +157,7 @@ def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):
 def _first_step(step, arrays, plan, device):
     """Run the first step eagerly (on the host: optimizers create their state) and compile
     the loop; on failure the step's state is put back as it was."""
-    from symgrad.creation import tensor
+    from symgrad.eager.creation import tensor
     restore = snapshot(step)
     try:
         history = np.empty(plan.total_steps)
@@ -187,14 +187,14 @@ def _trace_stateful(step, slots, plan, arrays):
 
 
 def tensor_of(value):
-    from symgrad.tensor import Tensor
+    from symgrad.eager.tensor import Tensor
     return Tensor(value)
 
 
 def _run(loop, state, arrays, plan, progress, first_step, history):
     """Run the compiled loop in chunks; ``state`` is updated in place. Ctrl-C stops between
     chunks, with the state of the last finished step."""
-    from symgrad.progress import chunked
+    from symgrad.training.progress import chunked
     history = np.empty(plan.total_steps) if history is None else history
     arguments = [s.reshape(1) if s.shape == () else s for s in state]
     done = np.array([first_step], np.int64)

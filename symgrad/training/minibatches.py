@@ -12,7 +12,7 @@ import numpy as np
 
 @dataclass
 class BatchPlan:
-    mode: str            # "full", "sample" or "batch" (see compiler.codegen.training_loop)
+    mode: str            # "full", "sample" or "batch" (see symgrad.compiler.cpu.training_loop)
     total_steps: int
     batch_size: int      # rows per step (0 in "full" mode)
     order: np.ndarray    # row indices, step by step

@@ -9,9 +9,9 @@ import contextlib
 
 import numpy as np
 
-from symgrad.device import CudaArray, to_host
-from symgrad.errors import TracingError
-from symgrad.tracing import Tracer
+from symgrad.eager.device import CudaArray, to_host
+from symgrad.core.errors import TracingError
+from symgrad.core.tracing import Tracer
 
 
 class TensorSlot:
@@ -45,7 +45,7 @@ class GradSlot(TensorSlot):
         return self.tensor.grad._value
 
     def set(self, value):
-        from symgrad.tensor import Tensor
+        from symgrad.eager.tensor import Tensor
         if self.tensor.grad is None or isinstance(value, Tracer) != isinstance(self.get(), Tracer):
             self.tensor.grad = Tensor(value)
         else:
@@ -70,7 +70,7 @@ def _referenced_objects(function):
 def _kinds():
     from symgrad.nn import Module
     from symgrad.optim.optimizer import Optimizer
-    from symgrad.tensor import Tensor
+    from symgrad.eager.tensor import Tensor
     return Module, Optimizer, Tensor
 
 

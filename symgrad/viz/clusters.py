@@ -2,7 +2,7 @@
 
 A node with the attribute ``module`` (a dotted name such as ``"encoder.fc1"``) belongs to
 that module's cluster, nested inside ``encoder``'s. For a compiled graph, each loop nest of
-the fusion plan (:func:`compiler.passes.plan_fusion`) is a cluster; a node in a nest is
+the fusion plan (:func:`symgrad.compiler.passes.plan_fusion`) is a cluster; a node in a nest is
 drawn there rather than in its module.
 """
 from dataclasses import dataclass, field

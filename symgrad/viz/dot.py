@@ -5,7 +5,7 @@
 >>> text.startswith('digraph') and 'exp' in text
 True
 """
-from symgrad.viz import style
+import symgrad.viz.style as style
 from symgrad.viz.clusters import cluster_tree
 from symgrad.viz.target import resolve
 

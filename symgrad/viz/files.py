@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from symgrad.viz import style
+import symgrad.viz.style as style
 from symgrad.viz.dot import to_dot
 from symgrad.viz.layout import layout
 from symgrad.viz.target import ExportError, resolve

@@ -6,7 +6,7 @@ neighbours (one barycentre sweep), which keeps most edges short.
 """
 from dataclasses import dataclass
 
-from symgrad.viz import style
+import symgrad.viz.style as style
 from symgrad.viz.clusters import cluster_tree
 
 FONT_SIZE = 11

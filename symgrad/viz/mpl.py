@@ -5,7 +5,7 @@ It draws on its own Figure, never touching pyplot's global state.
 """
 import io
 
-from symgrad.viz import style
+import symgrad.viz.style as style
 from symgrad.viz.layout import FONT_SIZE, LINE_HEIGHT, MARGIN
 
 POINTS_PER_INCH = 72

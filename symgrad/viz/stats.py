@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symgrad.ops.registry import OPS
-from symgrad.viz import style
+from symgrad.core.ops.registry import OPS
+import symgrad.viz.style as style
 from symgrad.viz.target import resolve
 
 VIEW_OPS = frozenset({"reshape", "transpose", "getitem", "broadcast_to", "identity"})

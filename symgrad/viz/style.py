@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symgrad.listing import format_node, format_param, name_of, type_of
+from symgrad.core.listing import format_node, format_param, name_of, type_of
 
 
 @dataclass(frozen=True)

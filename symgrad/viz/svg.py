@@ -6,7 +6,7 @@ and for gradient nodes the forward node) and gradient nodes link to their forwar
 """
 from xml.sax.saxutils import escape
 
-from symgrad.viz import style
+import symgrad.viz.style as style
 from symgrad.viz.layout import FONT_SIZE, LINE_HEIGHT, MARGIN
 
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"

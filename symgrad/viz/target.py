@@ -1,8 +1,8 @@
 """What can be drawn: a Graph, a compiled graph, or a function traced on example arguments."""
 import inspect
 
-from symgrad.errors import TracingError
-from symgrad.graph import Graph
+from symgrad.core.errors import TracingError
+from symgrad.core.graph import Graph
 
 
 class ExportError(ValueError):
@@ -12,19 +12,19 @@ class ExportError(ValueError):
 
 
 def is_compiled(obj):
-    """A :class:`compiler.CompiledGraph` (checked by shape, so symgrad need not import it)."""
+    """A :class:`symgrad.compiler.CompiledGraph` (checked by shape, so symgrad need not import it)."""
     return isinstance(getattr(obj, "optimized", None), Graph) and hasattr(obj, "source")
 
 
 def fusion_plan(graph):
-    from compiler.passes import plan_fusion
+    from symgrad.compiler.passes import plan_fusion
     return plan_fusion(graph)
 
 
 def resolve(obj, args=(), fusion=None):
     """``(graph, fusion plan or None)`` for ``obj``.
 
-    ``obj`` is a :class:`~symgrad.graph.Graph`; a compiled graph (``sg.jit(f).compiled(*args)``,
+    ``obj`` is a :class:`~symgrad.core.graph.Graph`; a compiled graph (``sg.jit(f).compiled(*args)``,
     drawn as its optimized graph, with fused loop nests unless ``fusion=False``); a transformed
     function such as ``sg.grad(f)`` (its ``.trace(*args)``: the gradient graph); or a plain
     function (``sg.trace(f, *args)``: the forward graph). ``fusion=True`` plans fusion for a
@@ -38,7 +38,7 @@ def resolve(obj, args=(), fusion=None):
     elif callable(getattr(obj, "trace", None)) and hasattr(obj, "build"):
         graph = obj.trace(*args)
     elif callable(obj) and not inspect.isclass(obj):
-        from symgrad.tracing import trace
+        from symgrad.core.tracing import trace
         graph = trace(obj, *args)
     else:
         raise TracingError(f"cannot draw {type(obj).__name__}: expected a symgrad Graph, a "

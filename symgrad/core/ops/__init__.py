@@ -1,16 +1,16 @@
 """Every primitive, declared once per family module; ``OPS`` maps names to :class:`Op`."""
-from symgrad.ops.registry import OPS, Aval, Op, declare  # noqa: F401  (registry first)
-from symgrad.ops.elementwise import (  # noqa: F401
+from symgrad.core.ops.registry import OPS, Aval, Op, declare  # noqa: F401  (registry first)
+from symgrad.core.ops.elementwise import (  # noqa: F401
     absolute, add, astype, clip, cos, equal, exp, greater, greater_equal, identity, less,
     less_equal, log, log1p, maximum, minimum, multiply, negative, not_equal, power, sign, sin,
     sqrt, square, subtract, tanh, true_divide, where)
-from symgrad.ops.reduction import amax, amin, mean, prod, sum, sum_to_shape  # noqa: F401
-from symgrad.ops.shape import (  # noqa: F401
+from symgrad.core.ops.reduction import amax, amin, mean, prod, sum  # noqa: F401
+from symgrad.core.ops.shape import (  # noqa: F401
     broadcast_to, concatenate, expand_dims, getitem, ravel, reshape, setitem, squeeze, stack,
     swapaxes, transpose)
-from symgrad.ops.linalg import dot, matmul  # noqa: F401
-from symgrad.ops.conv import (  # noqa: F401
+from symgrad.core.ops.linalg import dot, matmul  # noqa: F401
+from symgrad.core.ops.conv import (  # noqa: F401
     avg_pool2d, avg_pool2d_grad, conv2d, conv2d_input_grad, conv2d_weight_grad, max_pool2d,
     max_pool2d_gather, max_pool2d_grad)
-from symgrad.ops import custom  # noqa: F401  (custom_vjp, for autograd.Function)
-from symgrad.ops import methods  # noqa: F401,E402  (gives Tracer its operators)
+import symgrad.core.ops.custom as custom  # noqa: F401  (custom_vjp, for autograd.Function)
+import symgrad.core.ops.methods as methods  # noqa: F401,E402  (gives Tracer its operators)

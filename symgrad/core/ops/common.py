@@ -1,7 +1,7 @@
 """Helpers shared by the op families: dtype promotion, lifting constants, eager fallback."""
 import numpy as np
 
-from symgrad.tracing import Tracer, bind, constant, find_graph
+from symgrad.core.tracing import Tracer, bind, constant, find_graph
 
 
 def _promotion_arg(value):
@@ -27,7 +27,7 @@ def lift(graph, value, dtype):
 
 def apply(name, values, dtype=None, **params):
     """Bind ``name`` on ``values`` promoted to one dtype; plain numpy when nothing is traced."""
-    from symgrad.ops.registry import OPS
+    from symgrad.core.ops.registry import OPS
     graph = find_graph(values)
     dtype = result_dtype(*values) if dtype is None else np.dtype(dtype)
     if graph is None:

@@ -27,9 +27,9 @@ array([[ 5.,  7.],
 """
 import numpy as np
 
-from symgrad.ops.common import apply, no_gradient
-from symgrad.ops.registry import OPS, Aval, declare
-from symgrad.tracing import find_graph
+from symgrad.core.ops.common import apply, no_gradient
+from symgrad.core.ops.registry import OPS, Aval, declare
+from symgrad.core.tracing import find_graph
 
 
 # -- geometry ----------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ declare("avg_pool2d_grad", _avg_grad_rule, avg_pool2d_grad_reference,
 def _apply(name, values, **params):
     """Bind ``name`` on tracers, or check shapes and run the reference on arrays; integer
     operands compute in float64 (as numpy's transcendental functions do)."""
-    from symgrad.ops.elementwise import floating
+    from symgrad.core.ops.elementwise import floating
     dtype = floating(*values)
     if find_graph(values) is None:
         arrays = [np.asarray(v, dtype=dtype) for v in values]
@@ -321,9 +321,9 @@ def channel_sums(g):
     matrix products with ones: BLAS reads the whole array at full speed, where a reduction
     over the outer and inner axes at once compiles to a loop that adds one element at a time
     (LeNet's conv1 at batch 64: 16 µs instead of 276)."""
-    from symgrad.ops.linalg import matmul
-    from symgrad.ops.shape import reshape
-    from symgrad.tracing import constant
+    from symgrad.core.ops.linalg import matmul
+    from symgrad.core.ops.shape import reshape
+    from symgrad.core.tracing import constant
     n, c, h, w = g.shape
     per_image = matmul(reshape(g, (n * c, h * w)), constant(g.graph, np.ones((h * w, 1), g.dtype)))
     if n > 1:

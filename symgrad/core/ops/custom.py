@@ -4,7 +4,7 @@ Operand 0 is the forward value (computed elsewhere); operands 1.. are the inputs
 flows into operand 0; the cotangent of input ``i`` is ``rule(i, g, out, *operands)``, where
 ``rule`` is a hashable param (it is part of the graph's structural hash).
 """
-from symgrad.ops.registry import declare
+from symgrad.core.ops.registry import declare
 
 
 def _custom_rule(position):

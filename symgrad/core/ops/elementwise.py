@@ -5,8 +5,8 @@ against each other with numpy's rules; the autodiff sums cotangents back to oper
 """
 import numpy as np
 
-from symgrad.ops.common import apply, no_gradient
-from symgrad.ops.registry import declare
+from symgrad.core.ops.common import apply, no_gradient
+from symgrad.core.ops.registry import declare
 
 
 def broadcast_rule(*avals, **_params):
@@ -31,7 +31,7 @@ def elementwise(name, reference, scalar, vjp=(), rule=broadcast_rule):
 
 def floating(*values):
     """The dtype transcendental functions compute in: ints become float64, as numpy does."""
-    from symgrad.ops.common import result_dtype
+    from symgrad.core.ops.common import result_dtype
     dtype = result_dtype(*values)
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
@@ -117,8 +117,8 @@ def where(condition, x, y):
     >>> sg.where(np.array([True, False]), 1.0, 2.0)
     array([1., 2.])
     """
-    from symgrad.ops.common import lift, result_dtype
-    from symgrad.tracing import find_graph, bind
+    from symgrad.core.ops.common import lift, result_dtype
+    from symgrad.core.tracing import find_graph, bind
     dtype = result_dtype(x, y)
     graph = find_graph([condition, x, y])
     if graph is None:
@@ -135,7 +135,7 @@ declare("cast", lambda x, dtype: (x.shape, np.dtype(dtype)),
 
 def astype(x, dtype):
     """``x.astype(dtype)``; a no-op when the dtype already matches."""
-    from symgrad.tracing import Tracer, bind
+    from symgrad.core.tracing import Tracer, bind
     dtype = np.dtype(dtype)
     if not isinstance(x, Tracer):
         return np.asarray(x).astype(dtype)

@@ -4,10 +4,10 @@ import sys
 
 import numpy as np
 
-from symgrad.ops.common import lift, result_dtype
-from symgrad.ops.registry import declare
-from symgrad.ops.shape import reshape, swapaxes
-from symgrad.tracing import Tracer, bind, find_graph
+from symgrad.core.ops.common import lift, result_dtype
+from symgrad.core.ops.registry import declare
+from symgrad.core.ops.shape import reshape, swapaxes
+from symgrad.core.tracing import Tracer, bind, find_graph
 
 
 def _matmul_rule(a, b):
@@ -29,8 +29,8 @@ declare("matmul", _matmul_rule, np.matmul,
 
 def _eager_matmul(a, b):
     """numpy's product, or (2-D floats, once compiled code has run) the same product on the
-    BLAS compiled code calls, which then has every core (compiler.blas_threads)."""
-    blas = sys.modules.get("compiler.blas_threads")
+    BLAS compiled code calls, which then has every core (symgrad.compiler.cpu.blas_threads)."""
+    blas = sys.modules.get("symgrad.compiler.cpu.blas_threads")
     product = blas.eager_matmul(a, b) if blas is not None else None
     return np.matmul(a, b) if product is None else product
 
@@ -43,7 +43,7 @@ def matmul(a, b):
     dtype = result_dtype(a, b)
     a, b = lift(graph, a, dtype), lift(graph, b, dtype)
     if a.ndim == 0 or b.ndim == 0:
-        from symgrad.tracing import error_here
+        from symgrad.core.tracing import error_here
         raise error_here("matmul: operands must not be scalars (0-d); use * instead")
     vector_a, vector_b = a.ndim == 1, b.ndim == 1
     if vector_a:
@@ -61,7 +61,7 @@ def dot(a, b):
     if 0 in ndims:
         return a * b
     if max(ndims) > 2:
-        from symgrad.tracing import error_here
+        from symgrad.core.tracing import error_here
         raise error_here(f"np.dot of arrays with {ndims} dimensions is not supported; "
                          "use np.matmul / @ (batched) or np.tensordot-free reshapes")
     return matmul(a, b)

@@ -1,6 +1,6 @@
-"""Python operators and ndarray methods of :class:`~symgrad.tracing.Tracer`, as op calls."""
-from symgrad import ops
-from symgrad.tracing import Tracer
+"""Python operators and ndarray methods of :class:`~symgrad.core.tracing.Tracer`, as op calls."""
+import symgrad.core.ops as ops
+from symgrad.core.tracing import Tracer
 
 
 def _flipped(function):
@@ -15,7 +15,7 @@ def _setitem(self, index, value):
 
 def _reshape(self, *shape, order="C"):
     if order != "C":
-        from symgrad.tracing import error_here
+        from symgrad.core.tracing import error_here
         raise error_here(f"reshape(order={order!r}) is not supported; only 'C'")
     return ops.reshape(self, *shape)
 

@@ -1,13 +1,15 @@
-"""Reductions over axes (sum, max, min, prod) and the helpers built on them (mean, sum_to_shape).
+"""Reductions over axes (sum, max, min, prod) and mean, built on sum.
 
 The primitives take ``axes`` (a sorted tuple) and ``keepdims``; their VJPs broadcast the
 cotangent back over the reduced axes.
 """
 import numpy as np
 
-from symgrad.ops.common import normalize_axes
-from symgrad.ops.registry import declare
-from symgrad.tracing import Tracer, bind
+from symgrad.core.ops.common import normalize_axes
+from symgrad.core.ops.elementwise import astype, equal, floating
+from symgrad.core.ops.registry import declare
+from symgrad.core.ops.shape import broadcast_to, reshape
+from symgrad.core.tracing import Tracer, bind
 
 
 def reduced_shape(shape, axes, keepdims):
@@ -29,7 +31,6 @@ def extremum_rule(x, axes, keepdims):
 
 def expand_back(g, x, axes, keepdims):
     """Broadcast a reduction's cotangent (or output) back to the operand's shape."""
-    from symgrad.ops.shape import broadcast_to, reshape
     if not keepdims:
         g = reshape(g, reduced_shape(x.shape, axes, True))
     return broadcast_to(g, x.shape)
@@ -37,7 +38,6 @@ def expand_back(g, x, axes, keepdims):
 
 def extremum_vjp(g, out, x, axes, keepdims):
     """Split the cotangent evenly among the positions that attain the extremum (as JAX does)."""
-    from symgrad.ops.elementwise import astype, equal
     hits = astype(equal(x, expand_back(out, x, axes, keepdims)), g.dtype)
     count = bind("sum", hits, axes=axes, keepdims=True)
     return expand_back(g, x, axes, keepdims) * hits / count
@@ -56,7 +56,6 @@ declare("prod", reduction_rule, lambda x, axes, keepdims: np.prod(x, axis=axes, 
 
 
 def _reduce(name, x, axis, keepdims, dtype=None):
-    from symgrad.ops.elementwise import astype
     if not isinstance(x, Tracer):
         extra = {} if dtype is None else {"dtype": dtype}
         return getattr(np, name)(x, axis=axis, keepdims=keepdims, **extra)
@@ -83,23 +82,9 @@ def prod(x, axis=None, keepdims=False, dtype=None):
 
 def mean(x, axis=None, keepdims=False, dtype=None):
     """Sum divided by the count; integers average in float64 as in numpy."""
-    from symgrad.ops.elementwise import astype, floating
     if not isinstance(x, Tracer):
         return np.mean(x, axis=axis, keepdims=keepdims, dtype=dtype)
     x = astype(x, dtype or floating(x))
     axes = normalize_axes(axis, x.ndim)
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     return sum(x, axes, keepdims) / count
-
-
-def sum_to_shape(g, shape):
-    """Sum a broadcast cotangent back down to ``shape`` (undoes numpy broadcasting)."""
-    from symgrad.ops.shape import reshape
-    shape = tuple(shape)
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape)
-                                      if d == 1 and g.shape[lead + i] != 1)
-    g = bind("sum", g, axes=axes, keepdims=True) if axes else g
-    return reshape(g, shape)

@@ -7,10 +7,9 @@ i.e. before index 0); ``None`` and ``...`` become reshapes.
 """
 import numpy as np
 
-from symgrad.ops.common import lift, normalize_axes
-from symgrad.ops.reduction import sum_to_shape
-from symgrad.ops.registry import declare
-from symgrad.tracing import Tracer, bind, find_graph
+from symgrad.core.ops.common import lift, normalize_axes
+from symgrad.core.ops.registry import declare
+from symgrad.core.tracing import Tracer, bind, find_graph
 
 
 def _reshape_rule(x, shape):
@@ -144,7 +143,7 @@ def squeeze(x, axis=None):
     axes = tuple(i for i, d in enumerate(x.shape) if d == 1) if axis is None \
         else normalize_axes(axis, x.ndim)
     if any(x.shape[a] != 1 for a in axes):
-        from symgrad.tracing import error_here
+        from symgrad.core.tracing import error_here
         raise error_here(f"squeeze: cannot squeeze axis {axis} of shape {list(x.shape)}")
     return reshape(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
 
@@ -157,7 +156,7 @@ def concatenate(arrays, axis=0):
     graph = find_graph(arrays)
     if graph is None:
         return np.concatenate(arrays, axis=axis)
-    from symgrad.ops.common import result_dtype
+    from symgrad.core.ops.common import result_dtype
     dtype = result_dtype(*arrays)
     tracers = [lift(graph, a, dtype) for a in arrays]
     return bind("concatenate", *tracers, axis=int(axis) % tracers[0].ndim)
@@ -182,7 +181,7 @@ def zeros_like(x):
 # -- indexing ---------------------------------------------------------------------------------
 def normalize_index(shape, index):
     """Split a basic index into (primitive index, result shape with None axes inserted)."""
-    from symgrad.tracing import error_here
+    from symgrad.core.tracing import error_here
     index = index if isinstance(index, tuple) else (index,)
     for entry in index:
         if not (entry is None or entry is Ellipsis or isinstance(entry, (slice, int, np.integer))):
@@ -243,3 +242,16 @@ def setitem(x, index, value):
     while value.ndim > len(region) and value.shape[0] == 1:
         value = reshape(value, value.shape[1:])
     return bind("setitem", x, broadcast_to(value, region), index=primitive)
+
+
+def sum_to_shape(g, shape):
+    """Sum a broadcast cotangent back down to ``shape`` (undoes numpy broadcasting: the VJP of
+    ``broadcast_to``, and of every broadcasting operand)."""
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape)
+                                      if d == 1 and g.shape[lead + i] != 1)
+    g = bind("sum", g, axes=axes, keepdims=True) if axes else g
+    return reshape(g, shape)

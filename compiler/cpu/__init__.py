@@ -1,0 +1,9 @@
+"""The CPU wing: graphs lowered to Python source compiled by ``numba.njit``.
+
+The wing's lowering table is ``lowering.LOWERINGS``; the op families with lowerings of
+their own module (convolution, pooling) add theirs here.
+"""
+from . import conv, lowering, pool
+
+lowering.LOWERINGS.update(conv.LOWERINGS)
+lowering.LOWERINGS.update(pool.LOWERINGS)

@@ -1,0 +1,1 @@
+"""The on-disk cache of generated modules and their machine code (see ``store``)."""

@@ -1,0 +1,1 @@
+"""Floor 4, compiled training loops in both styles (``sg.train``)."""
