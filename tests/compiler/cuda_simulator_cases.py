@@ -2,9 +2,9 @@
 interpreter (and, for W1, with the numba CPU backend).
 
 numba reads ``NUMBA_ENABLE_CUDASIM`` when ``numba.cuda`` is first imported, and other test
-modules import numba first, so tests/test_cuda.py runs this file in a subprocess:
+modules import numba first, so tests/compiler/test_cuda.py runs this file in a subprocess:
 
-    NUMBA_ENABLE_CUDASIM=1 python tests/cuda_simulator_cases.py [case ...]
+    NUMBA_ENABLE_CUDASIM=1 python tests/compiler/cuda_simulator_cases.py [case ...]
 
 It prints one ``PASS <case>`` or ``FAIL <case>: <error>`` line per case. Sizes are small:
 the simulator runs every GPU thread as a Python thread. Importing this module (to list the
@@ -16,7 +16,7 @@ import traceback
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import symgrad as sg  # noqa: E402
 from symgrad.training import progress as symgrad_progress
@@ -308,7 +308,7 @@ def lenet_step(device):
 
 def train_lenet():
     """W4's layers trained on minibatches by the GPU loop, against the same steps run
-    eagerly on the host (the CPU loop equals those: tests/test_train.py; compiling it here
+    eagerly on the host (the CPU loop equals those: tests/training/test_training_loop.py; compiling it here
     would cost most of this file's time)."""
     x, y = normal(4, 1, 10, 10, dtype=np.float32), normal(4, 2, dtype=np.float32)
     model, step = lenet_step("cuda")

@@ -133,7 +133,7 @@ def test_blas_threads_one_for_eager_numpy_every_core_for_compiled_code_until_num
     core, so only one pool of threads spins; from the first function on numba's threads on,
     compiled code's BLAS has one thread too (a new process: the policy is per process)."""
     out = subprocess.run([sys.executable, "-c", BLAS_POLICY], capture_output=True, text=True,
-                         check=True, cwd=os.path.dirname(os.path.dirname(__file__))).stdout
+                         check=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))).stdout
     settled, during, after = json.loads(out)
     eager = int(os.environ.get("SYMGRAD_BLAS_THREADS", "1"))
     every_core = int(os.environ.get("SYMGRAD_LOOP_BLAS_THREADS", str(os.cpu_count())))

@@ -4,7 +4,7 @@ cuda_data.py, the scalar math of cuda_math.py, the loop kernels of cuda_loop_ker
 the host side compiler/cuda.py and compiler/cuda_training.py, and tensors on the device
 (symgrad/device.py, symgrad/nn/conversion.py).
 
-- Results: tests/cuda_simulator_cases.py runs graphs and training loops
+- Results: tests/compiler/cuda_simulator_cases.py runs graphs and training loops
   (compiler/cuda_training.py) with ``device="cuda"`` under numba's CUDA simulator in a
   subprocess (numba reads ``NUMBA_ENABLE_CUDASIM`` when numba.cuda is first imported) and
   compares them with the reference interpreter and the CPU backend.
@@ -29,7 +29,7 @@ from symgrad.compiler.cpu import lowering as numba_cpu
 from symgrad.compiler.cuda import lowering as numba_cuda
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(HERE))
 
 needs_numba_cuda = pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
                                       reason="numba-cuda is not installed (pip install -e '.[cuda]')")

@@ -19,7 +19,7 @@ import symgrad as sg
 from symgrad.compiler.disk_cache import store as disk
 from symgrad.compiler.disk_cache import files as cache_files
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A child process: the gradient of a small loss, printed as JSON; options through argv.
 CHILD = r"""

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import symgrad as sg
+import symgrad.core.pytree as pytree
 from symgrad.compiler.cpu.runtime.gemm import add_partials, gemm, gemm_columns, gemm_inner, gemm_rows, strided
-from test_train import mlp_data, mlp_loss, mlp_step
+from workloads import mlp_data, mlp_loss, mlp_step
 
 
 @numba.njit
@@ -145,7 +146,7 @@ def test_updates_by_a_gradient_product_fold_into_gemm_and_match_the_eager_loop(s
     assert {target for _, _, target in updates} == updated, sg.train.last_loop.source
     expected_state, expected = eager_run(step, state_of(w1, w2), x, y, 20)
     np.testing.assert_allclose(history, expected, rtol=1e-10)
-    for ours, theirs in zip(sg.pytree.flatten(state)[0], sg.pytree.flatten(expected_state)[0]):
+    for ours, theirs in zip(pytree.flatten(state)[0], pytree.flatten(expected_state)[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10)
 
 

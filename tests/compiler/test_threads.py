@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
+import symgrad.core.pytree as pytree
 from symgrad.compiler.cpu.threads import PARALLEL_WORK, thread_count
 
 pytestmark = pytest.mark.skipif(thread_count() < 2, reason="numba has one thread here")
@@ -49,7 +50,7 @@ def test_adam_with_a_large_weight_runs_on_threads_and_matches_the_eager_loop():
         eager, value = adam_step(eager, x, y)
         expected.append(float(value))
     np.testing.assert_allclose(history, expected, rtol=1e-9)
-    for ours, theirs in zip(sg.pytree.flatten(trained)[0], sg.pytree.flatten(eager)[0]):
+    for ours, theirs in zip(pytree.flatten(trained)[0], pytree.flatten(eager)[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
 
 

@@ -220,7 +220,7 @@ def test_every_op_is_covered():
     for case in CASES:
         covered |= ops_in(sg.trace(case.fn, *case.arguments()))
     missing = set(sg.ops.OPS) - SOURCE_OPS - covered
-    assert not missing, f"ops without a case in tests/test_ops.py: {sorted(missing)}"
+    assert not missing, f"ops without a case in tests/core/test_ops.py: {sorted(missing)}"
 
 
 # -- gradients against central differences ---------------------------------------------------

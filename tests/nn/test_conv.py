@@ -4,7 +4,7 @@ sample_loop.py; flat_nests.py for the ReLU nests between them), the layers
 (symgrad/nn/conv.py, symgrad/nn/functional_conv.py) and the W4 LeNet example
 (examples/w4_lenet.py).
 
-The op table in tests/test_ops.py checks every op numerically (first and second order) and
+The op table in tests/core/test_ops.py checks every op numerically (first and second order) and
 compiled against the reference. Here: LeNet's gradients against central differences and
 against PyTorch from the same weights, the compiled training loop against eager steps, and
 the error messages. One training loop is compiled (numba time dominates this file).

@@ -1,4 +1,4 @@
-"""Run by tests/test_train.py with NUMBA_NRT_STATS=1: numba allocations of a short and a
+"""Run by tests/training/test_training_loop.py with NUMBA_NRT_STATS=1: numba allocations of a short and a
 long compiled training run (equal when the steady-state step allocates nothing)."""
 import numpy as np, symgrad as sg
 from numba.core.runtime import rtsys

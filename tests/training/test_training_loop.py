@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
+from workloads import mlp_data, mlp_loss, mlp_step
 from symgrad import nn, optim
 from symgrad.training.minibatches import plan_batches
 
@@ -34,21 +35,6 @@ def test_w3_per_sample_sgd_matches_the_python_loop():
     np.testing.assert_allclose(history, expected, rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(w, expected_w, rtol=1e-12)
     assert abs(float(w) * 4 - 8.0) < 1e-3
-
-
-def mlp_loss(params, x, y):
-    w1, w2 = params
-    return np.sum((np.maximum(x @ w1, 0) @ w2 - y) ** 2)
-
-
-def mlp_step(params, x, y):
-    loss, (g1, g2) = sg.value_and_grad(mlp_loss)(params, x, y)
-    return (params[0] - 1e-4 * g1, params[1] - 1e-4 * g2), loss
-
-
-def mlp_data(dtype=np.float64, n=16):
-    rng = np.random.default_rng(0)
-    return [rng.standard_normal(s).astype(dtype) for s in ((n, 20), (n, 3), (20, 8), (8, 3))]
 
 
 def test_full_batch_gradient_descent_matches_eager_steps():

@@ -314,7 +314,7 @@ def test_summary_of_a_compiled_graph_counts_fused_nests_once(loss_args):
 
 def test_w1_demo_writes_svg_pictures_and_names_the_renderer(tmp_path, capsys, monkeypatch):
     import importlib.util
-    path = os.path.join(os.path.dirname(__file__), "..", "examples", "w1_numpy_grad.py")
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "w1_numpy_grad.py")
     spec = importlib.util.spec_from_file_location("w1_numpy_grad_demo", path)
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
