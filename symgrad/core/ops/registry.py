@@ -2,8 +2,16 @@
 
 An :class:`Op` holds everything about a primitive: its shape/dtype rule, its numpy reference,
 one VJP rule per operand (written with other ops, so gradient graphs are differentiable
-again) and, for elementwise ops, a scalar template that the backends inline when fusing.
-Backends look ops up by name in their own lowering tables.
+again), for elementwise ops a scalar template that the backends inline when fusing, and
+whether it is a view of its first operand. Backends look ops up by name in their own
+lowering tables.
+
+A :class:`Front` is a function users call (a primitive's, or a composite of several) with
+its :class:`Faces`: the numpy functions, Tracer and Tensor methods, operators, ``symgrad.<name>``
+functions and ``grad_fn`` name through which users reach it. Every front door builds its
+table from ``FRONTS`` with one loop (``symgrad.core.numpy_dispatch``, ``tracer_methods``,
+``symgrad.eager.tensor_methods``, ``symgrad.public_functions``), so a new op is one
+declaration plus its faces.
 """
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -32,6 +40,7 @@ class Op:
     scalar: Optional[str] = None  # elementwise template, operands as {0}, {1}, ...
     family: str = ""
     params: tuple = field(default_factory=tuple)   # names of static params
+    view: bool = False            # the output may alias the first operand's buffer
 
     @property
     def elementwise(self):
@@ -45,12 +54,54 @@ class Op:
 OPS: dict = {}
 
 
-def declare(name, shape_rule, reference, vjp=(), scalar=None, family="", params=()):
+def declare(name, shape_rule, reference, vjp=(), scalar=None, family="", params=(), view=False):
     """Register a primitive; declaring a name twice is a bug."""
     if name in OPS:
         raise ValueError(f"op {name!r} declared twice")
-    OPS[name] = Op(name, shape_rule, reference, tuple(vjp), scalar, family, tuple(params))
+    OPS[name] = Op(name, shape_rule, reference, tuple(vjp), scalar, family, tuple(params), view)
     return OPS[name]
+
+
+def view_ops():
+    """Names of the ops whose output may be a view of their first operand."""
+    return frozenset(name for name, op in OPS.items() if op.view)
+
+
+@dataclass(frozen=True)
+class Faces:
+    """The names through which users reach a front function.
+
+    >>> Faces(numpy=(np.exp,), tensor=("exp",), torch=("exp",), grad_fn="ExpBackward0")
+    ... # doctest: +ELLIPSIS
+    Faces(numpy=(<ufunc 'exp'>,), ...)
+    """
+    numpy: tuple = ()       # numpy functions and ufuncs that trace as this function
+    method: tuple = ()      # Tracer methods, named as ndarray's
+    operator: str = ""      # a Python operator: "add" gives __add__ (Tracer and Tensor)
+    reflected: bool = False  # ... and __radd__, the operands swapped
+    tensor: tuple = ()      # Tensor methods, named as PyTorch's
+    torch: tuple = ()       # symgrad.<name>: torch.<name> on Tensors, np.<name> on arrays
+    grad_fn: str = ""       # the grad_fn a Tensor records ("" for ops without a gradient)
+
+
+@dataclass(frozen=True)
+class Front:
+    function: Callable
+    faces: Faces
+
+
+FRONTS: list = []
+
+
+def front(function, faces):
+    """Register ``function`` as reached through ``faces``; returns ``function``."""
+    FRONTS.append(Front(function, faces))
+    return function
+
+
+def faced(**faces):
+    """Decorator form of :func:`front` for composites defined with ``def``."""
+    return lambda function: front(function, Faces(**faces))
 
 
 def get(name):
