@@ -62,7 +62,7 @@ def _reduce(name, x, axis, keepdims, dtype=None):
         return getattr(np, name)(x, axis=axis, keepdims=keepdims, **extra)
     if dtype is not None:
         x = astype(x, dtype)
-    return bind(name, x, axes=normalize_axes(axis, x.ndim), keepdims=bool(keepdims))
+    return bind(name, x, axes=normalize_axes(axis, x.ndim, name), keepdims=bool(keepdims))
 
 
 def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001 - numpy's name
@@ -87,7 +87,7 @@ def mean(x, axis=None, keepdims=False, dtype=None):
     if not isinstance(x, Tracer):
         return np.mean(x, axis=axis, keepdims=keepdims, dtype=dtype)
     x = astype(x, dtype or floating(x))
-    axes = normalize_axes(axis, x.ndim)
+    axes = normalize_axes(axis, x.ndim, "mean")
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     return sum(x, axes, keepdims) / count
 
