@@ -2,8 +2,8 @@
 from symgrad.ops.registry import OPS, Aval, Op, declare  # noqa: F401  (registry first)
 from symgrad.ops.elementwise import (  # noqa: F401
     absolute, add, astype, clip, cos, equal, exp, greater, greater_equal, identity, less,
-    less_equal, log, log1p, maximum, minimum, multiply, negative, not_equal, power, sign, sin,
-    sqrt, square, subtract, tanh, true_divide, where)
+    less_equal, log, log1p, maximum, minimum, multiply, negative, not_equal, power, relu,
+    sigmoid, sign, sin, sqrt, square, subtract, tanh, true_divide, where)
 from symgrad.ops.reduction import amax, amin, mean, prod, sum, sum_to_shape  # noqa: F401
 from symgrad.ops.shape import (  # noqa: F401
     broadcast_to, concatenate, expand_dims, getitem, ravel, reshape, setitem, squeeze, stack,
