@@ -5,8 +5,9 @@ against each other with numpy's rules; the autodiff sums cotangents back to oper
 """
 import numpy as np
 
-from symgrad.ops.common import apply, no_gradient
+from symgrad.ops.common import apply, lift, no_gradient, result_dtype
 from symgrad.ops.registry import OPS, declare
+from symgrad.tracing import Tracer, bind, error_here, find_graph
 
 
 def broadcast_rule(*avals, **_params):
@@ -59,8 +60,6 @@ tanh = transcendental("tanh", np.tanh, "np.tanh({0})", lambda g, out, x: g * (1 
 # -- activations: templates that name their dtype for typed constants (np.float32(1)) ------
 def _typed(name, x, dtype):
     """Op ``name`` on ``x`` cast to ``dtype``, a param its template names as ``{dtype}``."""
-    from symgrad.ops.common import lift
-    from symgrad.tracing import bind, find_graph
     graph = find_graph([x])
     if graph is None:
         return OPS[name].reference(np.asarray(x, dtype), dtype=dtype.name)
@@ -83,7 +82,6 @@ declare("sigmoid", float_rule, _sigmoid, [lambda g, out, x, dtype: g * (out * (1
 def relu(x):
     """``max(x, 0)`` with PyTorch's gradient: 0 at ``x == 0`` (``np.maximum(x, 0)`` splits
     the tie, giving 1/2 there)."""
-    from symgrad.ops.common import result_dtype
     return _typed("relu", x, result_dtype(x))
 
 
@@ -91,6 +89,7 @@ def sigmoid(x):
     """``1 / (1 + exp(-x))`` without overflow; its VJP ``g * y * (1 - y)`` is finite
     everywhere (at x = -1000 in float32 as well)."""
     return _typed("sigmoid", x, floating(x))
+
 
 # -- binary -----------------------------------------------------------------------------
 add = elementwise("add", np.add, "{0} + {1}", [lambda g, out, x, y: g, lambda g, out, x, y: g])
@@ -109,12 +108,28 @@ def _selected(g, loses, tie):
 
 # The templates propagate NaN from either operand as numpy does (Python's max drops a NaN
 # second argument).
-maximum = elementwise("maximum", np.maximum, "({1} if {1} > {0} or {1} != {1} else {0})",
-                      [lambda g, out, x, y: _selected(g, x < y, x == y),
-                       lambda g, out, x, y: _selected(g, y < x, x == y)])
-minimum = elementwise("minimum", np.minimum, "({1} if {1} < {0} or {1} != {1} else {0})",
-                      [lambda g, out, x, y: _selected(g, x > y, x == y),
-                       lambda g, out, x, y: _selected(g, y > x, x == y)])
+declare("maximum", broadcast_rule, np.maximum,
+        [lambda g, out, x, y: _selected(g, x < y, x == y),
+         lambda g, out, x, y: _selected(g, y < x, x == y)],
+        "({1} if {1} > {0} or {1} != {1} else {0})", family="elementwise")
+declare("minimum", broadcast_rule, np.minimum,
+        [lambda g, out, x, y: _selected(g, x > y, x == y),
+         lambda g, out, x, y: _selected(g, y > x, x == y)],
+        "({1} if {1} < {0} or {1} != {1} else {0})", family="elementwise")
+
+
+def maximum(x, y):
+    """``np.maximum``. At a tie (``x == y``) each operand gets half of the gradient, as with
+    ``jax.numpy.maximum`` and ``torch.maximum``: ``np.maximum(x, 0)`` has gradient 1/2 at 0,
+    where :func:`relu` has PyTorch's 0."""
+    return apply("maximum", [x, y])
+
+
+def minimum(x, y):
+    """``np.minimum``; a tie splits the gradient in halves, as :func:`maximum`."""
+    return apply("minimum", [x, y])
+
+
 declare("div", float_rule, np.true_divide, [lambda g, out, x, y: g / y,
                                             lambda g, out, x, y: -g * out / y],
         "{0} / {1}", family="elementwise")
@@ -130,15 +145,12 @@ def true_divide(x, y):
 
 def power(x, y):
     """``x ** y``; an integer power with a negative exponent raises, as in numpy."""
-    from symgrad.ops.common import result_dtype
-    from symgrad.tracing import find_graph
     if result_dtype(x, y).kind in "iu" and find_graph([x, y]) is not None:
         _check_integer_exponent(x, y)
     return apply("pow", [x, y])
 
 
 def _check_integer_exponent(x, y):
-    from symgrad.tracing import Tracer, error_here
     if isinstance(y, Tracer):
         raise error_here(f"power: an integer power {x!r} ** {y!r} with a traced exponent: "
                          "numpy raises for a negative exponent, whose sign symgrad cannot see "
