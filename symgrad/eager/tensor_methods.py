@@ -13,11 +13,11 @@ from symgrad.eager.tensor import BACKWARD_NAMES, Tensor, _value_of, apply, funct
 
 # -- module-level functions the tape replays (their identity is part of the cache key) -------
 def relu(x):
-    return ops.maximum(x, 0)
+    return ops.relu(x)
 
 
 def sigmoid(x):
-    return 1 / (1 + ops.exp(-x))
+    return ops.sigmoid(x)
 
 
 def addmm(bias, a, b):
@@ -76,23 +76,35 @@ def _flipped(function):
 def _view(self, *shape):
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     size = self.numel()
-    if shape.count(-1) == 1:
-        known = int(np.prod([d for d in shape if d != -1]))
-        shape = tuple(size // known if d == -1 else d for d in shape)
-    if int(np.prod(shape)) != size:
+    known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"view {list(shape)}: only one dimension can be inferred")
+    if -1 in shape and known == 0 and size == 0:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} "
+                           "because the unspecified dimension size -1 can be any value and "
+                           "is ambiguous")
+    if (known == 0 or size % known != 0) if -1 in shape else known != size:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {size}")
-    return apply("ViewBackward0", reshape, self, shape=tuple(int(d) for d in shape))
+    shape = tuple(size // known if d == -1 else int(d) for d in shape)
+    return apply("ViewBackward0", reshape, self, shape=shape)
+
+
+def _torch_dims(self, dims, function):
+    from symgrad.nn.functional import normalize_dim
+    return tuple(normalize_dim(d, self.shape, function) for d in dims)
 
 
 def _flatten(self, start_dim=0, end_dim=-1):
-    end = end_dim % self.ndim if self.ndim else 0
-    middle = int(np.prod(self.shape[start_dim:end + 1], dtype=np.int64))
-    return _view(self, self.shape[:start_dim] + (middle,) + self.shape[end + 1:])
+    start, end = _torch_dims(self, (start_dim, end_dim), "flatten()")
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    middle = int(np.prod(self.shape[start:end + 1], dtype=np.int64))
+    return _view(self, self.shape[:start] + (middle,) + self.shape[end + 1:])
 
 
 def _permute(self, *dims):
     dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-    return apply("PermuteBackward0", permute, self, dims=tuple(int(d) % self.ndim for d in dims))
+    return apply("PermuteBackward0", permute, self, dims=_torch_dims(self, dims, "permute()"))
 
 
 def _t(self):

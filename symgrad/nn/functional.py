@@ -87,15 +87,26 @@ def _softmax(x, axis):
     return ops.true_divide(e, ops.sum(e, axis, keepdims=True))
 
 
+def normalize_dim(dim, shape, function):
+    """``dim`` of a tensor of ``shape`` as a non-negative index (a 0-d tensor has dims -1
+    and 0, as in PyTorch), or PyTorch's IndexError naming the range and the shape."""
+    ndim = max(len(shape), 1)
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{function}: dim must be an integer, got {dim!r}")
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{function}: Dimension out of range (expected to be in range of "
+                         f"[{-ndim}, {ndim - 1}], but got {dim}) for a tensor of shape "
+                         f"{tuple(shape)}")
+    return int(dim) % ndim
+
+
 def _dim(input, dim, function):
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1      # PyTorch's legacy implicit choice
         warnings.warn(f"Implicit dimension choice for {function} has been deprecated. "
                       f"Change the call to include dim=X as an argument.", stacklevel=3)
-    if not -max(input.dim(), 1) <= dim < max(input.dim(), 1):
-        raise IndexError(f"{function}(): dim {dim} out of range for a tensor of shape "
-                         f"{tuple(input.shape)}")
-    return dim % max(input.dim(), 1)
+    dim = normalize_dim(dim, input.shape, f"{function}()")
+    return dim if input.dim() else None         # a 0-d tensor is its one element
 
 
 def log_softmax(input, dim=None):
@@ -152,20 +163,24 @@ def l1_loss(input, target, reduction="mean"):
     return apply(name, _l1, input, target, reduction=reduction)
 
 
+def _gather_classes(values, target, axis, num_classes):
+    """``values[..., target, ...]`` along the class ``axis``: a selection, not a product with
+    a one-hot vector, so a -inf log-probability (a masked logit) of another class stays out
+    (0 * -inf would be nan)."""
+    classes = np.arange(num_classes).reshape((-1,) + (1,) * (values.ndim - axis - 1))
+    return ops.sum(ops.where(ops.equal(ops.expand_dims(target, axis), classes), values, 0), axis)
+
+
 def _nll_of_log_probs(logp, target, weight, axis, ignore_index, reduction, num_classes):
     """Negative log likelihood of class-index targets, from log-probabilities ``logp``."""
-    classes = np.arange(num_classes).reshape((-1,) + (1,) * (logp.ndim - axis - 1))
-    onehot = ops.astype(ops.equal(ops.expand_dims(target, axis), classes), logp.dtype)
-    if weight is not None:
-        onehot = ops.multiply(onehot, ops.reshape(weight, classes.shape))
-    # per-sample weight: weight[target], zero where target == ignore_index (onehot is zero
-    # there when ignore_index is outside [0, C); otherwise mask explicitly)
-    sample_weight = ops.sum(onehot, axis)
-    if 0 <= ignore_index < num_classes:
-        keep = ops.astype(ops.not_equal(target, ignore_index), logp.dtype)
-        sample_weight = ops.multiply(sample_weight, keep)
-        onehot = ops.multiply(onehot, ops.expand_dims(keep, axis))
-    losses = ops.negative(ops.sum(ops.multiply(logp, onehot), axis))
+    kept = ops.not_equal(target, ignore_index)
+    if weight is None:
+        sample_weight = ops.astype(kept, logp.dtype)
+    else:
+        weights = ops.reshape(weight, (1,) * axis + (-1,) + (1,) * (logp.ndim - axis - 1))
+        sample_weight = ops.where(kept, _gather_classes(weights, target, axis, num_classes), 0)
+    picked = _gather_classes(logp, target, axis, num_classes)
+    losses = ops.where(kept, ops.multiply(ops.negative(picked), sample_weight), 0)
     if reduction == "none":
         return losses
     if reduction == "sum":
@@ -187,7 +202,8 @@ def _nll_unweighted(logp, target, axis, ignore_index, reduction, num_classes):
 
 
 def _cross_entropy_probs(x, target, weight, axis, reduction, batch):
-    terms = ops.multiply(_log_softmax(x, axis), target)
+    # 0 * log p is 0, also where p's logit is -inf (masked)
+    terms = ops.multiply(ops.where(ops.equal(target, 0), 0, _log_softmax(x, axis)), target)
     if weight is not None:
         shape = (-1,) + (1,) * (x.ndim - axis - 1)
         terms = ops.multiply(terms, ops.reshape(weight, shape))

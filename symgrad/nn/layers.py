@@ -101,11 +101,7 @@ class Flatten(Module):
 
     def forward(self, input):
         shape = tuple(input.shape)
-        ndim = max(len(shape), 1)
-        start, end = self.start_dim, self.end_dim
-        if not (-ndim <= start < ndim and -ndim <= end < ndim):
-            raise IndexError(f"{self!r}: dimension out of range for input of shape {shape}")
-        start, end = start % ndim, end % ndim
+        start, end = (F.normalize_dim(d, shape, repr(self)) for d in (self.start_dim, self.end_dim))
         if start > end:
             raise ValueError(f"{self!r}: start_dim cannot come after end_dim for input of "
                              f"shape {shape}")
@@ -128,7 +124,7 @@ class Unflatten(Module):
 
     def forward(self, input):
         shape = tuple(input.shape)
-        dim = self.dim % len(shape)
+        dim = F.normalize_dim(self.dim, shape, repr(self))
         return input.reshape(*shape[:dim], *self.unflattened_size, *shape[dim + 1:])
 
     def extra_repr(self):

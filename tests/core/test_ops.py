@@ -113,6 +113,8 @@ CASES = [
     Case("maximum", np.maximum, (SIGNED, away_from(SIGNED[0] + 0.3, SIGNED.ravel()))),
     Case("minimum", np.minimum, (SIGNED, away_from(SIGNED[0] + 0.3, SIGNED.ravel()))),
     Case("relu", lambda x: np.maximum(x, 0), (SIGNED,), float32=True),
+    Case("activations", lambda x: (sg.ops.relu(x), sg.ops.sigmoid(4 * x)), (SIGNED,),
+         float32=True),
     Case("where", lambda x, y: np.where(x > y, x * y, y - x), (SIGNED, Y - 1), float32=True),
     Case("clip", lambda x: (np.clip(x, -0.5, 1.0), x.clip(0.0, None)),
          (away_from(SIGNED, [-0.5, 1.0]),)),
@@ -273,17 +275,19 @@ def test_max_splits_gradient_among_ties():
 
 def test_relu_gradient_is_a_step():
     x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
-    # at 0 the gradient passes, as in seed 002's backprop (grad_h[h < 0] = 0)
+    # np.maximum splits the tie at 0 (as jnp.maximum); ops.relu (nn.ReLU) gives 0 (PyTorch)
     assert_same(sg.grad(lambda x: np.sum(np.maximum(x, 0)), backend=REF)(x),
-                np.array([0.0, 0.0, 1.0, 1.0, 1.0]))
+                np.array([0.0, 0.0, 0.5, 1.0, 1.0]))
+    assert_same(sg.grad(lambda x: np.sum(sg.ops.relu(x)), backend=REF)(x),
+                np.array([0.0, 0.0, 0.0, 1.0, 1.0]))
 
 
 @pytest.mark.parametrize("select", [np.maximum, np.minimum])
-def test_maximum_and_minimum_give_ties_one_gradient_in_total(select):
+def test_maximum_and_minimum_split_a_tie_between_the_operands(select):
     x, y = np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0])
     dx, dy = sg.grad(lambda x, y: np.sum(select(x, y)), argnums=(0, 1), backend=REF)(x, y)
     assert_same(dx + dy, np.ones(3))          # moving x and y together moves the output 1:1
-    assert dx[1] * dy[1] == 0                  # the tie's gradient goes to one operand
+    assert dx[1] == dy[1] == 0.5               # as JAX and torch.maximum
 
 
 def test_comparisons_give_booleans_without_gradient():

@@ -2,8 +2,8 @@
 from symgrad.core.ops.registry import OPS, Aval, Op, declare  # noqa: F401  (registry first)
 from symgrad.core.ops.elementwise import (  # noqa: F401
     absolute, add, astype, clip, cos, equal, exp, greater, greater_equal, identity, less,
-    less_equal, log, log1p, maximum, minimum, multiply, negative, not_equal, power, sign, sin,
-    sqrt, square, subtract, tanh, true_divide, where)
+    less_equal, log, log1p, maximum, minimum, multiply, negative, not_equal, power, relu,
+    sigmoid, sign, sin, sqrt, square, subtract, tanh, true_divide, where)
 from symgrad.core.ops.reduction import amax, amin, mean, prod, sum  # noqa: F401
 from symgrad.core.ops.shape import (  # noqa: F401
     broadcast_to, concatenate, expand_dims, getitem, ravel, reshape, setitem, squeeze, stack,

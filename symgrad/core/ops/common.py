@@ -1,7 +1,9 @@
 """Helpers shared by the op families: dtype promotion, lifting constants, eager fallback."""
 import numpy as np
 
-from symgrad.core.tracing import Tracer, bind, constant, find_graph
+from symgrad.core.errors import TracingError
+from symgrad.core.source_info import describe_location, user_location
+from symgrad.core.tracing import Tracer, bind, constant, error_here, find_graph
 
 
 def _promotion_arg(value):
@@ -46,16 +48,48 @@ def no_gradient(*_args, **_params):
     return None
 
 
-def normalize_axes(axis, ndim):
-    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
+class AxisError(np.exceptions.AxisError, TracingError):
+    """numpy's ``AxisError`` (a ValueError and an IndexError) that is also a TracingError:
+    an axis out of range for a traced array, with the user's file:line.
+
+    >>> import numpy as np, symgrad as sg
+    >>> try:
+    ...     sg.jit(lambda a: a.sum(axis=2))(np.ones((2, 3)))
+    ... except np.exceptions.AxisError as error:
+    ...     print(str(error).splitlines()[0])
+    sum: axis 2 is out of bounds for array of dimension 2
+    """
+
+    def __init__(self, axis, ndim, what):
+        super().__init__(axis, ndim, what)
+        self.location = describe_location(user_location())
+
+    def __str__(self):
+        return super().__str__() + self.location
+
+
+def check_integer(value, what, role):
+    """A TracingError at the user's line unless ``value`` is a Python or numpy integer."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise error_here(f"{what}: {role} must be an integer, got {value!r} "
+                         f"({type(value).__name__})")
+
+
+def normalize_axis(axis, ndim, what):
+    """``axis`` (an integer, negatives from the end) as a non-negative axis of an array with
+    ``ndim`` dimensions; ``what`` (the function's name) starts the error message."""
+    check_integer(axis, what, "an axis")
+    if not -ndim <= axis < ndim:
+        raise AxisError(int(axis), ndim, what)
+    return int(axis) % ndim
+
+
+def normalize_axes(axis, ndim, what):
+    """``axis`` (None, an integer or a tuple of them) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    normalized = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
-        normalized.append(int(a) % ndim if ndim else 0)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    normalized = [normalize_axis(a, ndim, what) for a in axes]
     if len(set(normalized)) != len(normalized):
-        raise ValueError(f"repeated axis in {axis}")
+        raise error_here(f"{what}: repeated axis in {axis}")
     return tuple(sorted(normalized))

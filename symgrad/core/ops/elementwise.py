@@ -5,8 +5,9 @@ against each other with numpy's rules; the autodiff sums cotangents back to oper
 """
 import numpy as np
 
-from symgrad.core.ops.common import apply, no_gradient
-from symgrad.core.ops.registry import declare
+from symgrad.core.ops.common import apply, lift, no_gradient, result_dtype
+from symgrad.core.ops.registry import OPS, declare
+from symgrad.core.tracing import Tracer, bind, error_here, find_graph
 
 
 def broadcast_rule(*avals, **_params):
@@ -55,18 +56,80 @@ sin = transcendental("sin", np.sin, "np.sin({0})", lambda g, out, x: g * cos(x))
 cos = transcendental("cos", np.cos, "np.cos({0})", lambda g, out, x: -g * sin(x))
 tanh = transcendental("tanh", np.tanh, "np.tanh({0})", lambda g, out, x: g * (1 - out * out))
 
+
+# -- activations: templates that name their dtype for typed constants (np.float32(1)) ------
+def _typed(name, x, dtype):
+    """Op ``name`` on ``x`` cast to ``dtype``, a param its template names as ``{dtype}``."""
+    graph = find_graph([x])
+    if graph is None:
+        return OPS[name].reference(np.asarray(x, dtype), dtype=dtype.name)
+    return bind(name, lift(graph, x, dtype), dtype=dtype.name)
+
+
+def _sigmoid(x, dtype):
+    small = np.exp(-np.abs(x))            # never overflows
+    return np.where(x >= 0, 1 / (1 + small), small / (1 + small)).astype(dtype, copy=False)
+
+
+declare("relu", broadcast_rule, lambda x, dtype: np.maximum(x, x.dtype.type(0)),
+        [lambda g, out, x, dtype: where(x > 0, g, 0)],
+        "max({0}, np.{dtype}(0))", family="elementwise", params=("dtype",))
+declare("sigmoid", float_rule, _sigmoid, [lambda g, out, x, dtype: g * (out * (1 - out))],
+        "(np.{dtype}(1) / (np.{dtype}(1) + np.exp(-{0})) if {0} >= 0 else "
+        "np.exp({0}) / (np.{dtype}(1) + np.exp({0})))", family="elementwise", params=("dtype",))
+
+
+def relu(x):
+    """``max(x, 0)`` with PyTorch's gradient: 0 at ``x == 0`` (``np.maximum(x, 0)`` splits
+    the tie, giving 1/2 there)."""
+    return _typed("relu", x, result_dtype(x))
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))`` without overflow; its VJP ``g * y * (1 - y)`` is finite
+    everywhere (at x = -1000 in float32 as well)."""
+    return _typed("sigmoid", x, floating(x))
+
+
 # -- binary -----------------------------------------------------------------------------
 add = elementwise("add", np.add, "{0} + {1}", [lambda g, out, x, y: g, lambda g, out, x, y: g])
 subtract = elementwise("sub", np.subtract, "{0} - {1}",
                        [lambda g, out, x, y: g, lambda g, out, x, y: -g])
 multiply = elementwise("mul", np.multiply, "{0} * {1}",
                        [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x])
-maximum = elementwise("maximum", np.maximum, "max({0}, {1})",
-                      [lambda g, out, x, y: where(x >= y, g, 0),
-                       lambda g, out, x, y: where(x >= y, 0, g)])
-minimum = elementwise("minimum", np.minimum, "min({0}, {1})",
-                      [lambda g, out, x, y: where(x <= y, g, 0),
-                       lambda g, out, x, y: where(x <= y, 0, g)])
+
+
+def _selected(g, loses, tie):
+    """The cotangent of an operand of maximum/minimum: ``g``, 0 where the other operand is
+    selected, ``g / 2`` at a tie (as JAX and ``torch.maximum``: both operands move the
+    output there, so each gets half)."""
+    return where(loses, 0, where(tie, g * 0.5, g))
+
+
+# The templates propagate NaN from either operand as numpy does (Python's max drops a NaN
+# second argument).
+declare("maximum", broadcast_rule, np.maximum,
+        [lambda g, out, x, y: _selected(g, x < y, x == y),
+         lambda g, out, x, y: _selected(g, y < x, x == y)],
+        "({1} if {1} > {0} or {1} != {1} else {0})", family="elementwise")
+declare("minimum", broadcast_rule, np.minimum,
+        [lambda g, out, x, y: _selected(g, x > y, x == y),
+         lambda g, out, x, y: _selected(g, y > x, x == y)],
+        "({1} if {1} < {0} or {1} != {1} else {0})", family="elementwise")
+
+
+def maximum(x, y):
+    """``np.maximum``. At a tie (``x == y``) each operand gets half of the gradient, as with
+    ``jax.numpy.maximum`` and ``torch.maximum``: ``np.maximum(x, 0)`` has gradient 1/2 at 0,
+    where :func:`relu` has PyTorch's 0."""
+    return apply("maximum", [x, y])
+
+
+def minimum(x, y):
+    """``np.minimum``; a tie splits the gradient in halves, as :func:`maximum`."""
+    return apply("minimum", [x, y])
+
+
 declare("div", float_rule, np.true_divide, [lambda g, out, x, y: g / y,
                                             lambda g, out, x, y: -g * out / y],
         "{0} / {1}", family="elementwise")
@@ -81,7 +144,20 @@ def true_divide(x, y):
 
 
 def power(x, y):
+    """``x ** y``; an integer power with a negative exponent raises, as in numpy."""
+    if result_dtype(x, y).kind in "iu" and find_graph([x, y]) is not None:
+        _check_integer_exponent(x, y)
     return apply("pow", [x, y])
+
+
+def _check_integer_exponent(x, y):
+    if isinstance(y, Tracer):
+        raise error_here(f"power: an integer power {x!r} ** {y!r} with a traced exponent: "
+                         "numpy raises for a negative exponent, whose sign symgrad cannot see "
+                         "while tracing; make the base a float or the exponent a constant")
+    if np.any(np.asarray(y) < 0):
+        raise error_here(f"power: Integers to negative integer powers are not allowed "
+                         f"({x!r} ** {y!r})")
 
 
 # -- predicates and selection -------------------------------------------------------------
@@ -143,11 +219,12 @@ def astype(x, dtype):
 
 
 def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 - numpy's names
-    """``np.clip`` as maximum/minimum, so the gradient flows where x is inside the bounds."""
+    """``np.clip``; the gradient flows to ``x`` inside the bounds, the bounds included (as
+    ``torch.clamp``), and to a bound where ``x`` lies beyond it."""
     lower = a_min if min is None else min
     upper = a_max if max is None else max
     if lower is not None:
-        x = maximum(x, lower)
+        x = where(less(x, lower), lower, x)
     if upper is not None:
-        x = minimum(x, upper)
+        x = where(greater(x, upper), upper, x)
     return x

@@ -43,6 +43,25 @@ def extremum_vjp(g, out, x, axes, keepdims):
     return expand_back(g, x, axes, keepdims) * hits / count
 
 
+def prod_vjp(g, out, x, axes, keepdims):
+    """The product of the other elements of each reduced slice, exact at zeros as PyTorch's
+    ``prod_backward``: ``out / x`` where a slice has no zero; with one zero, the product of
+    the nonzero elements at the zero and 0 elsewhere; with more, 0. Zeros enter through
+    ``x`` itself (their product, their sum), never as constants, so that second derivatives
+    are right as well with up to two zeros in a slice (with more, all of them are 0)."""
+    from symgrad.core.ops.elementwise import astype, equal, where
+    is_zero = equal(x, 0)
+    zeros = bind("sum", astype(is_zero, x.dtype), axes=axes, keepdims=True)
+    nonzero = where(is_zero, 1, x)
+    product_of_nonzero = bind("prod", nonzero, axes=axes, keepdims=True)
+    product_of_zeros = bind("prod", where(is_zero, x, 1), axes=axes, keepdims=True)
+    sum_of_zeros = bind("sum", where(is_zero, x, 0), axes=axes, keepdims=True)
+    other_zeros = where(zeros == 1, 1, where(zeros == 2, sum_of_zeros - x, 0))
+    others = where(is_zero, product_of_nonzero * other_zeros,
+                   product_of_nonzero / nonzero * product_of_zeros)
+    return expand_back(g, x, axes, keepdims) * others
+
+
 declare("sum", reduction_rule, lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
         [lambda g, out, x, axes, keepdims: expand_back(g, x, axes, keepdims)],
         family="reduction", params=("axes", "keepdims"))
@@ -51,8 +70,7 @@ declare("max", extremum_rule, lambda x, axes, keepdims: np.max(x, axis=axes, kee
 declare("min", extremum_rule, lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims),
         [extremum_vjp], family="reduction", params=("axes", "keepdims"))
 declare("prod", reduction_rule, lambda x, axes, keepdims: np.prod(x, axis=axes, keepdims=keepdims),
-        [lambda g, out, x, axes, keepdims: expand_back(g * out, x, axes, keepdims) / x],
-        family="reduction", params=("axes", "keepdims"))
+        [prod_vjp], family="reduction", params=("axes", "keepdims"))
 
 
 def _reduce(name, x, axis, keepdims, dtype=None):
@@ -61,7 +79,7 @@ def _reduce(name, x, axis, keepdims, dtype=None):
         return getattr(np, name)(x, axis=axis, keepdims=keepdims, **extra)
     if dtype is not None:
         x = astype(x, dtype)
-    return bind(name, x, axes=normalize_axes(axis, x.ndim), keepdims=bool(keepdims))
+    return bind(name, x, axes=normalize_axes(axis, x.ndim, name), keepdims=bool(keepdims))
 
 
 def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001 - numpy's name
@@ -85,6 +103,6 @@ def mean(x, axis=None, keepdims=False, dtype=None):
     if not isinstance(x, Tracer):
         return np.mean(x, axis=axis, keepdims=keepdims, dtype=dtype)
     x = astype(x, dtype or floating(x))
-    axes = normalize_axes(axis, x.ndim)
+    axes = normalize_axes(axis, x.ndim, "mean")
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     return sum(x, axes, keepdims) / count

@@ -7,9 +7,9 @@ i.e. before index 0); ``None`` and ``...`` become reshapes.
 """
 import numpy as np
 
-from symgrad.core.ops.common import lift, normalize_axes
+from symgrad.core.ops.common import check_integer, lift, normalize_axes, normalize_axis
 from symgrad.core.ops.registry import declare
-from symgrad.core.tracing import Tracer, bind, find_graph
+from symgrad.core.tracing import Tracer, bind, error_here, find_graph
 
 
 def _reshape_rule(x, shape):
@@ -100,23 +100,42 @@ def reshape(x, *shape):
         shape = tuple(shape[0])
     if not isinstance(x, Tracer):
         return np.reshape(x, shape)
-    if shape.count(-1) == 1:
-        known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
-        shape = tuple(x.size // known if known and d == -1 else d for d in shape)
-    shape = tuple(int(d) for d in shape)
+    shape = resolved_shape(x.shape, shape)
     return x if shape == x.shape else bind("reshape", x, shape=shape)
+
+
+def resolved_shape(source, shape):
+    """``shape`` for an array of shape ``source`` with its one negative entry inferred, or
+    numpy's error (one unknown dimension at most; the sizes must agree)."""
+    size = int(np.prod(source, dtype=np.int64))
+    for d in shape:
+        check_integer(d, "reshape", f"each dimension of {tuple(shape)}")
+    unknown = [i for i, d in enumerate(shape) if d < 0]
+    if len(unknown) > 1:
+        raise error_here(f"reshape: can only specify one unknown dimension, got shape "
+                         f"{tuple(int(d) for d in shape)}")
+    known = int(np.prod([d for d in shape if d >= 0], dtype=np.int64))
+    fits = known != 0 and size % known == 0 if unknown else known == size
+    if not fits:
+        text = ",".join("newaxis" if d < 0 else str(int(d)) for d in shape)
+        raise error_here(f"reshape: cannot reshape array of size {size} into shape "
+                         f"({text}{',' if len(shape) == 1 else ''}): shape {list(source)} to "
+                         f"{[int(d) for d in shape]}")
+    return tuple(size // known if d < 0 else int(d) for d in shape)
 
 
 def transpose(x, axes=None):
     if not isinstance(x, Tracer):
         return np.transpose(x, axes)
-    axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(a) % x.ndim for a in axes)
+    axes = tuple(range(x.ndim))[::-1] if axes is None else \
+        tuple(normalize_axis(a, x.ndim, "transpose") for a in axes)
     return x if axes == tuple(range(x.ndim)) else bind("transpose", x, axes=axes)
 
 
 def swapaxes(x, axis1, axis2):
     if not isinstance(x, Tracer):
         return np.swapaxes(x, axis1, axis2)
+    axis1, axis2 = (normalize_axis(a, x.ndim, "swapaxes") for a in (axis1, axis2))
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
@@ -132,7 +151,8 @@ def broadcast_to(x, shape):
 def expand_dims(x, axis):
     if not isinstance(x, Tracer):
         return np.expand_dims(x, axis)
-    axes = normalize_axes(axis, x.ndim + (1 if isinstance(axis, int) else len(axis)))
+    added = len(axis) if isinstance(axis, (tuple, list)) else 1
+    axes = normalize_axes(axis, x.ndim + added, "expand_dims")
     shape = iter(x.shape)
     return reshape(x, tuple(1 if i in axes else next(shape) for i in range(x.ndim + len(axes))))
 
@@ -141,9 +161,8 @@ def squeeze(x, axis=None):
     if not isinstance(x, Tracer):
         return np.squeeze(x, axis)
     axes = tuple(i for i, d in enumerate(x.shape) if d == 1) if axis is None \
-        else normalize_axes(axis, x.ndim)
+        else normalize_axes(axis, x.ndim, "squeeze")
     if any(x.shape[a] != 1 for a in axes):
-        from symgrad.core.tracing import error_here
         raise error_here(f"squeeze: cannot squeeze axis {axis} of shape {list(x.shape)}")
     return reshape(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
 
@@ -157,17 +176,25 @@ def concatenate(arrays, axis=0):
     if graph is None:
         return np.concatenate(arrays, axis=axis)
     from symgrad.core.ops.common import result_dtype
+    if axis is None:
+        arrays, axis = [ravel(a) for a in arrays], 0
     dtype = result_dtype(*arrays)
     tracers = [lift(graph, a, dtype) for a in arrays]
-    return bind("concatenate", *tracers, axis=int(axis) % tracers[0].ndim)
+    if any(t.ndim == 0 for t in tracers):
+        raise error_here("concatenate: zero-dimensional arrays cannot be concatenated "
+                         f"(shapes {', '.join(str(t.shape) for t in tracers)})")
+    return bind("concatenate", *tracers, axis=normalize_axis(axis, tracers[0].ndim, "concatenate"))
 
 
 def stack(arrays, axis=0):
     graph = find_graph(arrays)
     if graph is None:
         return np.stack(arrays, axis=axis)
-    ndim = np.ndim(arrays[0]) if not isinstance(arrays[0], Tracer) else arrays[0].ndim
-    axis = int(axis) % (ndim + 1)
+    shapes = [a.shape if isinstance(a, Tracer) else np.shape(a) for a in arrays]
+    if len(set(shapes)) > 1:
+        raise error_here("stack: all input arrays must have the same shape, got shapes "
+                         f"{', '.join(map(str, shapes))}")
+    axis = normalize_axis(axis, len(shapes[0]) + 1, "stack")
     return concatenate([expand_dims(lift(graph, a, np.asarray(a).dtype)
                                     if not isinstance(a, Tracer) else a, axis)
                         for a in arrays], axis)
@@ -181,7 +208,6 @@ def zeros_like(x):
 # -- indexing ---------------------------------------------------------------------------------
 def normalize_index(shape, index):
     """Split a basic index into (primitive index, result shape with None axes inserted)."""
-    from symgrad.core.tracing import error_here
     index = index if isinstance(index, tuple) else (index,)
     for entry in index:
         if not (entry is None or entry is Ellipsis or isinstance(entry, (slice, int, np.integer))):
