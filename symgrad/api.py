@@ -31,10 +31,9 @@ def leaf_signature(leaf):
     the value of static (non-array) leaves."""
     if isinstance(leaf, (bool, int, float)) and not isinstance(leaf, np.generic):
         return ("scalar", type(leaf).__name__)
-    if isinstance(leaf, np.generic):     # immutable, unlike a 0-d array (symgrad.views)
-        return ("numpy scalar", leaf.dtype.str)
     if is_array_leaf(leaf):
-        return (leaf.shape, leaf.dtype.str)
+        array = leaf if isinstance(leaf, np.ndarray) else np.asarray(leaf)
+        return (array.shape, array.dtype.str)
     try:
         hash(leaf)
         return ("static", leaf)
@@ -133,10 +132,12 @@ class Staged:
         return pytree.unflatten(self.out_tree, list(outputs))
 
 
-def signature_key(args, kwargs):
-    """``(leaves, cache key)`` of a call: the pytree structure and each leaf's signature."""
-    leaves, treedef = pytree.flatten((args, kwargs))
-    return leaves, (treedef, tuple(leaf_signature(leaf) for leaf in leaves))
+def signature_key(leaves, treedef):
+    """The cache key of a call with concrete ``leaves``: the pytree structure and which
+    leaves are numpy scalars (immutable, unlike 0-d arrays: symgrad.views), then each
+    leaf's signature."""
+    scalars = tuple(i for i, leaf in enumerate(leaves) if isinstance(leaf, np.generic))
+    return (treedef, scalars), tuple(leaf_signature(leaf) for leaf in leaves)
 
 
 class Transformed:
@@ -154,7 +155,7 @@ class Transformed:
         self.cache = {}
 
     def __call__(self, *args, **kwargs):
-        leaves, key = signature_key(args, kwargs)
+        leaves, treedef = pytree.flatten((args, kwargs))
         traced = [leaf for leaf in leaves if isinstance(leaf, Tracer)]
         if traced:
             for leaf in traced:
@@ -165,8 +166,9 @@ class Transformed:
             # Called with concrete values while another function is traced (e.g. an inner
             # grad whose function closes over the outer variables): its nodes join the outer
             # graph, with the concrete arguments as constants.
-            args, kwargs = pytree.unflatten(key[0], [lift_leaf(outer, leaf) for leaf in leaves])
+            args, kwargs = pytree.unflatten(treedef, [lift_leaf(outer, leaf) for leaf in leaves])
             return self.build(*args, **kwargs)
+        key = signature_key(leaves, treedef)
         staged = self.cache.get(key)
         if staged is None:
             self._log_compile(args, kwargs, key)
@@ -199,7 +201,7 @@ class Transformed:
     def compiled(self, *args, **kwargs):
         """The compiled object for ``args`` (its ``.source`` is the generated code)."""
         self(*args, **kwargs)
-        return self.cache[signature_key(args, kwargs)[1]].compiled
+        return self.cache[signature_key(*pytree.flatten((args, kwargs)))].compiled
 
 
 def reused(transformation):

@@ -233,6 +233,19 @@ def test_a_python_number_argument_stays_a_number_under_in_place_operators():
     assert_same(sg.jit(halve, backend=REF)(3), np.asarray(1.5))
 
 
+def test_a_numpy_scalar_and_a_0d_array_argument_alias_as_in_numpy():
+    def f(x):
+        alias = x
+        alias += 1                       # changes a 0-d array, not a numpy scalar
+        return x
+
+    assert f(np.array(1.0)) == 2.0 and f(np.float64(1.0)) == 1.0
+    jitted = sg.jit(f, backend=REF)
+    assert_same(jitted(np.array(1.0)), np.asarray(2.0))
+    assert_same(jitted(np.float64(1.0)), np.asarray(1.0))
+    assert len(jitted.cache) == 2
+
+
 def test_views_compile_with_numba_and_differentiate():
     def loss(a):
         a.T[0] *= 3                      # column 0 of a, through a view
