@@ -32,12 +32,12 @@ def layout(x):
                                            writeable=False)
 
 
-def view_of(base, value, read, write, probe, readonly=False):
+def view_of(base, value, read, write_back, probe, readonly=False):
     """``value`` (computed from ``base``) as a view: ``read(base)`` recomputes it, and
-    ``write(base, new)`` is the base with the view's region replaced by ``new``."""
+    ``write_back(base, new)`` is the base with the view's region replaced by ``new``."""
     if base.immutable:      # a numpy scalar shares no memory: x[...] of it is a new array
         return copy_of(value, immutable=False)
-    view = View(base, base.node, read, write, probe, readonly or base.readonly)
+    view = View(base, base.node, read, write_back, probe, readonly or base.readonly)
     return Tracer(base.graph, value.node, view=view, immutable=False)
 
 

@@ -145,6 +145,13 @@ def overlapping_assignment(a):
     return a
 
 
+def augmented_assignment_to_subscripts(a):
+    a[0, 0] += 1                         # a scalar copy, written back by a[0, 0] = ...
+    a[1] *= 2
+    a[:, 1] -= 3
+    return a
+
+
 def name_alias_sees_in_place_add(a):
     b = a
     b += 1
@@ -167,6 +174,7 @@ def name_alias_sees_in_place_add(a):
     (fill_and_ufunc_out, SQUARE),
     (in_place_operators_on_a_view, SQUARE),
     (overlapping_assignment, np.arange(4.0)),
+    (augmented_assignment_to_subscripts, SQUARE),
     (name_alias_sees_in_place_add, np.ones(3)),
 ])
 def test_a_write_through_a_view_changes_the_base_as_in_numpy(fn, example):
