@@ -15,7 +15,7 @@ import numpy as np
 
 from symgrad import pytree
 from symgrad.autodiff import backward, is_differentiable
-from symgrad.errors import TracingError, TracingMemoryError, TracingTypeError, TracingValueError
+from symgrad.errors import TracingMemoryError, TracingTypeError, TracingValueError
 from symgrad.graph import Graph
 from symgrad.interpreter import evaluate
 from symgrad.ops.elementwise import identity
@@ -90,7 +90,9 @@ def _size_text(num_bytes):
     units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
     unit = min(max(num_bytes.bit_length() - 1, 1) // 10, len(units) - 1)
     value = num_bytes / (1 << (10 * unit))
-    return f"{num_bytes} bytes" if unit == 0 else f"{value:#.3g} {units[unit]}"
+    if round(value) == 1024 and unit + 1 < len(units):     # 1023.9 MiB reads 1.00 GiB
+        unit, value = unit + 1, value / 1024
+    return f"{value:#.3g} {units[unit]}" if round(value) < 1000 else f"{value:#.0f} {units[unit]}"
 
 
 def physical_memory():
@@ -106,7 +108,9 @@ def check_output_sizes(graph):
     """numpy's MemoryError, before compiling, for an output larger than this machine's
     memory (a broadcast to a huge shape): the compiled code would only fail allocating it."""
     memory = physical_memory()
-    for node in graph.outputs if memory else ():
+    if memory is None:
+        return
+    for node in graph.outputs:
         attrs = graph[node]
         itemsize = np.dtype(attrs["dtype"]).itemsize
         num_bytes = int(np.prod(attrs["shape"], dtype=object)) * itemsize

@@ -43,7 +43,8 @@ class TreeDef:
             return "None"
         children = [child._text() for child in self.children]
         if self.kind is dict:
-            return "{" + ", ".join(f"{key!r}: {child}" for key, child in zip(self.keys, children)) + "}"
+            pairs = (f"{key!r}: {child}" for key, child in zip(self.keys, children))
+            return "{" + ", ".join(pairs) + "}"
         if self.kind is list:
             return "[" + ", ".join(children) + "]"
         return "(" + ", ".join(children) + ("," if len(children) == 1 else "") + ")"

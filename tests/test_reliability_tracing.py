@@ -576,7 +576,8 @@ def test_none_in_a_pytree_is_an_empty_subtree_as_in_jax():
     assert_same(g, {"w": np.array([6.0, 12.0]), "b": None, "rest": [None, (np.asarray(5.0),)]})
     assert sg.jit(lambda p: p["b"], backend=REF)(params) is None
     assert sg.pytree.flatten(params)[0][1] is params["w"]
-    assert str(sg.pytree.flatten(params)[1]) == "PyTreeDef({'b': None, 'rest': [None, (*,)], 'w': *})"
+    structure = "PyTreeDef({'b': None, 'rest': [None, (*,)], 'w': *})"
+    assert str(sg.pytree.flatten(params)[1]) == structure
 
 
 def test_a_list_of_floats_is_a_pytree_of_scalars():
