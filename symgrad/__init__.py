@@ -9,6 +9,7 @@ on the first compile.
 """
 from symgrad.core.version import __version__
 
+import symgrad.core.errors as errors  # sg.errors.UnexpectedTracerError, as jax.errors
 from symgrad.core.errors import TracingError  # noqa: E402
 from symgrad.core.graph import Graph
 from symgrad.core import ops

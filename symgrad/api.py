@@ -15,13 +15,15 @@ import numpy as np
 
 import symgrad.core.pytree as pytree
 from symgrad.core.reverse_mode import backward, is_differentiable
-from symgrad.core.errors import TracingError
+from symgrad.core.errors import TracingMemoryError, TracingTypeError, TracingValueError
 from symgrad.core.graph import Graph
 from symgrad.core.interpreter import evaluate
 from symgrad.core.ops.elementwise import identity
 from symgrad.core.ops.shape import reshape
-from symgrad.core.tracing import (Tracer, add_argument_inputs, argument_names, constant, current_graph,
-                             find_graph, is_array_leaf, set_outputs, tracing_into)
+from symgrad.core.source_info import describe_location
+from symgrad.core.tracing import (Tracer, add_argument_inputs, argument_names, check_live, constant,
+                             current_graph, error_here, find_graph, flatten_outputs,
+                             is_array_leaf, is_immutable, set_outputs, tracing_into)
 
 
 def leaf_signature(leaf):
@@ -76,11 +78,48 @@ def lift_leaf(graph, leaf):
         return leaf
     if isinstance(leaf, (bool, int, float)) and not isinstance(leaf, np.generic):
         return Tracer(graph, graph.add_constant(leaf, weak=True))
-    return constant(graph, leaf)
+    return Tracer(graph, constant(graph, leaf).node, immutable=is_immutable(leaf))
 
 
 def array_inputs(leaves):
     return [leaf for leaf in leaves if is_array_leaf(leaf)]
+
+
+def _size_text(num_bytes):
+    """``7.00 TiB``: a size as numpy's MemoryError writes it (binary units, 3 digits)."""
+    units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+    unit = min(max(num_bytes.bit_length() - 1, 1) // 10, len(units) - 1)
+    value = num_bytes / (1 << (10 * unit))
+    if round(value) == 1024 and unit + 1 < len(units):     # 1023.9 MiB reads 1.00 GiB
+        unit, value = unit + 1, value / 1024
+    return f"{value:#.3g} {units[unit]}" if round(value) < 1000 else f"{value:#.0f} {units[unit]}"
+
+
+def physical_memory():
+    """Bytes of memory on this machine (None where the OS does not say)."""
+    import os
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_output_sizes(graph):
+    """numpy's MemoryError, before compiling, for an output larger than this machine's
+    memory (a broadcast to a huge shape): the compiled code would only fail allocating it."""
+    memory = physical_memory()
+    if memory is None:
+        return
+    for node in graph.outputs:
+        attrs = graph[node]
+        itemsize = np.dtype(attrs["dtype"]).itemsize
+        num_bytes = int(np.prod(attrs["shape"], dtype=object)) * itemsize
+        if num_bytes > memory:
+            raise TracingMemoryError(
+                f"Unable to allocate {_size_text(num_bytes)} for an array with shape "
+                f"{attrs['shape']} and data type {attrs['dtype']}: an output of "
+                f"{graph.name!r} is larger than this machine's memory "
+                f"({_size_text(memory)})" + describe_location(attrs.get("source", "")))
 
 
 class Staged:
@@ -89,6 +128,7 @@ class Staged:
     def __init__(self, graph, out_tree, backend, device="cpu"):
         self.graph = graph
         self.out_tree = out_tree
+        check_output_sizes(graph)
         self.compiled = BACKENDS[backend](graph, device)
 
     def __call__(self, leaves):
@@ -96,64 +136,76 @@ class Staged:
         return pytree.unflatten(self.out_tree, list(outputs))
 
 
+def signature_key(leaves, treedef):
+    """The cache key of a call with concrete ``leaves``: the pytree structure and which
+    leaves are numpy scalars (immutable, unlike 0-d arrays: symgrad.core.views), then each
+    leaf's signature."""
+    scalars = tuple(i for i, leaf in enumerate(leaves) if isinstance(leaf, np.generic))
+    return (treedef, scalars), tuple(leaf_signature(leaf) for leaf in leaves)
+
+
 class Transformed:
-    """A user function wrapped by a transformation; callable like the original."""
+    """A user function wrapped by a transformation; callable like the original. Keyword
+    arguments are traced like positional ones (never differentiated: argnums counts
+    positional arguments), as in JAX."""
 
     def __init__(self, fn, build, backend="numba", kind="jit", device="cpu"):
         functools.update_wrapper(self, fn, updated=())
         self.fn = fn
-        self.build = build          # (graph, args as tracers) -> output pytree of tracers
+        self.build = build          # (*args as tracers, **kwargs) -> output pytree of tracers
         self.backend = backend
         self.device = check_device(device)   # "cpu" or "cuda": where the compiled code runs
         self.kind = kind            # the transformation's name, for compile logs
         self.cache = {}
 
-    def __call__(self, *args):
-        leaves, treedef = pytree.flatten(args)
-        if find_graph(leaves) is not None:
-            return self.build(*args)
+    def __call__(self, *args, **kwargs):
+        leaves, treedef = pytree.flatten((args, kwargs))
+        traced = [leaf for leaf in leaves if isinstance(leaf, Tracer)]
+        if traced:
+            for leaf in traced:
+                check_live(leaf)
+            return self.build(*args, **kwargs)
         outer = current_graph()
         if outer is not None:
             # Called with concrete values while another function is traced (e.g. an inner
             # grad whose function closes over the outer variables): its nodes join the outer
             # graph, with the concrete arguments as constants.
-            return self.build(*pytree.unflatten(treedef, [lift_leaf(outer, leaf) for leaf in leaves]))
-        key = (treedef, tuple(leaf_signature(leaf) for leaf in leaves))
+            args, kwargs = pytree.unflatten(treedef, [lift_leaf(outer, leaf) for leaf in leaves])
+            return self.build(*args, **kwargs)
+        key = signature_key(leaves, treedef)
         staged = self.cache.get(key)
         if staged is None:
-            self._log_compile(args, key)
-            staged = self.cache[key] = self.stage(args)
+            self._log_compile(args, kwargs, key)
+            staged = self.cache[key] = self.stage(args, kwargs)
         return staged(leaves)
 
-    def _log_compile(self, args, key):
+    def _log_compile(self, args, kwargs, key):
         """Say why this compiles (``SYMGRAD_LOG_COMPILES=1``); warn if it keeps compiling."""
         from symgrad.compiler.compile_log import history_for, log_compile
         history = history_for(self.kind, self.fn)
-        reason = history.record(argument_names(self.fn, args), key[1], key[0],
+        reason = history.record(argument_names(self.fn, args, kwargs), key[1], key[0],
                                 warn=self.backend != "reference")
         log_compile(self.kind, getattr(self.fn, "__name__", "fn"), reason)
 
-    def trace(self, *args):
+    def trace(self, *args, **kwargs):
         """The graph this transformation compiles for ``args`` (forward, or with gradients)."""
         graph = Graph(getattr(self.fn, "__name__", "fn"))
-        leaves, treedef = pytree.flatten(args)
-        tracers = add_argument_inputs(graph, leaves, argument_names(self.fn, args))
+        leaves, treedef = pytree.flatten((args, kwargs))
+        tracers = add_argument_inputs(graph, leaves, argument_names(self.fn, args, kwargs))
         with tracing_into(graph):
-            out = self.build(*pytree.unflatten(treedef, tracers))
-        out_leaves, out_tree = pytree.flatten(out)
-        set_outputs(graph, out_leaves)
-        graph.out_tree = out_tree
+            args, kwargs = pytree.unflatten(treedef, tracers)
+            out_leaves, graph.out_tree = flatten_outputs(self.build(*args, **kwargs))
+            set_outputs(graph, out_leaves)
         return graph
 
-    def stage(self, args):
-        graph = self.trace(*args)
+    def stage(self, args, kwargs):
+        graph = self.trace(*args, **kwargs)
         return Staged(graph, graph.out_tree, self.backend, self.device)
 
-    def compiled(self, *args):
+    def compiled(self, *args, **kwargs):
         """The compiled object for ``args`` (its ``.source`` is the generated code)."""
-        leaves, treedef = pytree.flatten(args)
-        self(*args)
-        return self.cache[(treedef, tuple(leaf_signature(leaf) for leaf in leaves))].compiled
+        self(*args, **kwargs)
+        return self.cache[signature_key(*pytree.flatten((args, kwargs)))].compiled
 
 
 def reused(transformation):
@@ -192,15 +244,32 @@ def jit(fn=None, *, backend="numba", device="cpu"):
     return Transformed(fn, fn, backend, kind="jit", device=device)
 
 
+def _check_argnums(argnums):
+    """A TypeError at the user's line unless ``argnums`` is an int or a tuple of ints."""
+    positions = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
+    for position in positions:
+        if isinstance(position, bool) or not isinstance(position, (int, np.integer)):
+            raise error_here(f"argnums must be an int or a tuple of ints (positions of the "
+                             f"arguments to differentiate), got argnums={argnums!r} of type "
+                             f"{type(argnums).__name__}", TracingTypeError)
+
+
 def _normalize_argnums(fn, argnums, args):
-    many = not isinstance(argnums, int)
+    many = isinstance(argnums, (tuple, list))
     positions = tuple(argnums) if many else (argnums,)
     for position in positions:
         if not -len(args) <= position < len(args):
-            raise TracingError(f"argnums={argnums!r} is out of range: "
-                               f"{getattr(fn, '__name__', 'the function')} was called with "
-                               f"{len(args)} positional argument(s)")
-    return tuple(p % len(args) for p in positions), many
+            raise error_here(f"argnums={argnums!r} is out of range: "
+                             f"{getattr(fn, '__name__', 'the function')} was called with "
+                             f"{len(args)} positional argument(s)", TracingValueError)
+    return tuple(int(p) % len(args) for p in positions), many
+
+
+def _variable(graph, leaf):
+    """``leaf`` in a fresh node, a variable of its own to differentiate with respect to
+    (mutable like the leaf: symgrad.core.views)."""
+    value = identity(leaf if isinstance(leaf, Tracer) else constant(graph, leaf))
+    return Tracer(graph, value.node, immutable=is_immutable(leaf))
 
 
 def _fresh_differentiable(fn, graph, args, positions):
@@ -212,55 +281,65 @@ def _fresh_differentiable(fn, graph, args, positions):
         for path, leaf in zip(pytree.leaf_paths(args[position]), leaves):
             dtype = leaf.dtype if isinstance(leaf, Tracer) else np.asarray(leaf).dtype
             if not is_differentiable(dtype) or isinstance(leaf, bool):
-                raise TracingError(
+                raise error_here(
                     f"cannot differentiate {getattr(fn, '__name__', 'the function')} with respect "
                     f"to argument {position}{path} of dtype {dtype.name}: only floating-point "
                     "arguments have gradients (convert with .astype(np.float64) or leave it "
                     "out of argnums)")
-            fresh.append(identity(leaf if isinstance(leaf, Tracer) else constant(graph, leaf)))
+            fresh.append(_variable(graph, leaf))
         args[position] = pytree.unflatten(treedef, fresh)
     return args
 
 
 def _scalar_output(fn, out):
     if not isinstance(out, Tracer):
-        raise TracingError(f"grad: {getattr(fn, '__name__', 'the function')} must return a "
-                           f"scalar array, got {type(out).__name__}")
+        raise error_here(f"grad: {getattr(fn, '__name__', 'the function')} must return a "
+                         f"scalar array, got {type(out).__name__}")
     if out.shape != () and out.size != 1 or not is_differentiable(out.dtype):
-        raise TracingError(
+        raise error_here(
             f"grad: {getattr(fn, '__name__', 'the function')} must return a scalar float, got "
             f"an output of shape {list(out.shape)} and dtype {out.dtype.name}; use sg.vjp(f, "
             "*args) and pull back a seed of that shape for non-scalar outputs")
     return reshape(out, ()) if out.shape != () else out
 
 
+def _split_aux(fn, out):
+    """``(output, aux)`` of a has_aux function; aux is any pytree (strings stay as they are)."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        got = f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) \
+            else type(out).__name__
+        raise error_here(f"has_aux=True: {getattr(fn, '__name__', 'the function')} must return a "
+                         f"pair (output, aux), got {got}")
+    return out
+
+
 @reused
 def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
     """Like JAX: ``(value, gradient)``; the gradient has the structure of ``args[argnums]``.
+    Keyword arguments pass through to ``fn`` and are not differentiated.
 
     >>> import numpy as np, symgrad as sg
     >>> value, gradient = sg.value_and_grad(lambda x: (x * x).sum())(np.array([3.0]))
     >>> float(value), gradient
     (9.0, array([6.]))
     """
+    _check_argnums(argnums)
     if fn is None:
         return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, backend=backend,
                                  device=device)
 
-    def build(*args):
+    def build(*args, **kwargs):
         positions, many = _normalize_argnums(fn, argnums, args)
-        graph = find_graph(pytree.flatten(args)[0])
+        graph = find_graph(pytree.flatten((args, kwargs))[0]) or current_graph()
         since = graph._next_id
         args = _fresh_differentiable(fn, graph, args, positions)
         # The variables, taken before fn runs: `a[:2] = v` inside fn rebinds the tracer `a`
         # to the set-item node, but the gradient is with respect to the argument as passed.
         trees = [pytree.flatten(args[position]) for position in positions]
         wrt = [leaf.node for leaves, _ in trees for leaf in leaves]
-        out = fn(*args)
+        out = fn(*args, **kwargs)
         if has_aux:
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TracingError("has_aux=True: the function must return a pair (output, aux)")
-            out, aux = out
+            out, aux = _split_aux(fn, out)
         out = _scalar_output(fn, out)
         seed = constant(graph, np.ones((), out.dtype))
         flat_grads = iter(backward(graph, {out.node: seed}, wrt, since))
@@ -280,45 +359,64 @@ def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
     >>> sg.grad(lambda w, x: np.sum(x @ w), argnums=0)(np.ones(2), np.ones((3, 2)))
     array([3., 3.])
     """
+    _check_argnums(argnums)
     if fn is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux, backend=backend,
                                  device=device)
     with_value = value_and_grad(fn, argnums, has_aux, backend=backend, device=device)
 
-    def build(*args):
-        value, grads = with_value.build(*args)
+    def build(*args, **kwargs):
+        value, grads = with_value.build(*args, **kwargs)
         return (grads, value[1]) if has_aux else grads
 
     return Transformed(fn, build, backend, kind="grad", device=device)
 
 
-def _check_cotangents(out_leaves, cotangents):
-    leaves, _ = pytree.flatten(cotangents)
-    if len(leaves) != len(out_leaves):
-        raise TracingError(f"vjp: the function has {len(out_leaves)} output(s), the pullback "
-                           f"got {len(leaves)} cotangent(s)")
-    for out, cotangent in zip(out_leaves, leaves):
-        shape = cotangent.shape if isinstance(cotangent, Tracer) else np.shape(cotangent)
-        if tuple(shape) != out.shape:
-            raise TracingError(f"vjp: cotangent of shape {list(shape)} does not match the "
-                               f"output of shape {list(out.shape)}")
-    return leaves
+def _leaf_type(leaf):
+    """``(shape, dtype)`` of a primal output or cotangent leaf; None for a Python number's."""
+    if isinstance(leaf, (bool, int, float)) and not isinstance(leaf, np.generic):
+        return (), None
+    return tuple(np.shape(leaf)), np.dtype(leaf.dtype if isinstance(leaf, Tracer) else
+                                           np.asarray(leaf).dtype)
+
+
+def _check_cotangents(out, cotangents):
+    """A TracingError at the pullback's call unless ``cotangents`` has the structure of the
+    outputs, with a float leaf of each output's shape (JAX's rules; a float cotangent of
+    another precision is cast)."""
+    out_leaves, out_tree = pytree.flatten(out)
+    leaves, tree = pytree.flatten(cotangents)
+    if tree != out_tree:
+        raise error_here(f"vjp: the pullback got cotangents of tree structure {tree}, which "
+                         f"does not match the structure of the function's output {out_tree}",
+                         TracingTypeError)
+    for path, primal, cotangent in zip(pytree.leaf_paths(out), out_leaves, leaves):
+        (shape, dtype), (out_shape, out_dtype) = _leaf_type(cotangent), _leaf_type(primal)
+        where = f" for output {path}" if path else ""
+        dtype_name, out_dtype_name = (d.name if d else "Python scalar" for d in (dtype, out_dtype))
+        if shape != out_shape:
+            raise error_here(f"vjp: cotangent{where} of shape {list(shape)} does not match the "
+                             f"output of shape {list(out_shape)} (cotangent dtype {dtype_name}, "
+                             f"output dtype {out_dtype_name})", TracingValueError)
+        if (out_dtype is None or out_dtype.kind == "f") and dtype is not None and dtype.kind != "f":
+            raise error_here(f"vjp: cotangent{where} of dtype {dtype_name} does not match the "
+                             f"output of dtype {out_dtype_name} (shape {list(shape)}): pass a "
+                             "float cotangent", TracingTypeError)
 
 
 def _pullback_builder(fn, has_aux):
     def build(primals, cotangents):
-        graph = find_graph(pytree.flatten((primals, cotangents))[0])
+        graph = find_graph(pytree.flatten((primals, cotangents))[0]) or current_graph()
         since = graph._next_id
         leaves, treedef = pytree.flatten(primals)
-        fresh = [identity(leaf if isinstance(leaf, Tracer) else constant(graph, leaf))
-                 for leaf in leaves]
+        fresh = [_variable(graph, leaf) for leaf in leaves]
         # Taken before fn runs, which may rebind a tracer by `a[:2] = v`.
         wrt = [leaf.node for leaf in fresh if is_differentiable(leaf.dtype)]
         out = fn(*pytree.unflatten(treedef, fresh))
-        out_leaves, _ = pytree.flatten(out[0] if has_aux else out)
+        out_leaves, _ = pytree.flatten(_split_aux(fn, out)[0] if has_aux else out)
         out_leaves = [leaf if isinstance(leaf, Tracer) else constant(graph, leaf) for leaf in out_leaves]
         seeds = {}
-        for out_leaf, cotangent in zip(out_leaves, _check_cotangents(out_leaves, cotangents)):
+        for out_leaf, cotangent in zip(out_leaves, pytree.flatten(cotangents)[0]):
             seed = cotangent if isinstance(cotangent, Tracer) else constant(graph, cotangent)
             seed = seed.astype(out_leaf.dtype)
             seeds[out_leaf.node] = seeds[out_leaf.node] + seed if out_leaf.node in seeds else seed
@@ -347,8 +445,11 @@ def vjp(fn, *primals, has_aux=False, backend="numba", device="cpu"):
                            device=device)
         _VJP_CACHE[(fn, has_aux, backend, device)] = (forward, pull)
     out = forward(*primals)
+    if has_aux:
+        out, aux = _split_aux(fn, out)
 
     def pullback(cotangents):
+        _check_cotangents(out, cotangents)
         return pull(primals, cotangents)
 
-    return (out[0], pullback, out[1]) if has_aux else (out, pullback)
+    return (out, pullback, aux) if has_aux else (out, pullback)

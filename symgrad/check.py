@@ -11,6 +11,8 @@ import numpy as np
 
 import symgrad.core.pytree as pytree
 from symgrad.api import grad
+from symgrad.core.errors import TracingTypeError
+from symgrad.core.tracing import error_here
 
 
 @dataclass
@@ -71,14 +73,25 @@ def _compare(analytic_fn, numeric_fn, args, positions, eps, order):
     return worst
 
 
+def _as_float64(position, value):
+    """A float64 copy of argument ``position``; complex and non-numeric values are refused
+    (a cast would drop the imaginary part)."""
+    dtype = np.asarray(value).dtype
+    if dtype.kind not in "biuf":
+        raise error_here(f"check_grad: argument {position} has dtype {dtype.name}; it checks "
+                         "real arguments, at float64", TracingTypeError)
+    return np.asarray(value, dtype=np.float64)
+
+
 def check_grad(fn, *args, order=2, eps=1e-6, tolerance=1e-5, argnums=None, backend="numba"):
     """Check first (and with ``order=2`` second) derivatives of ``fn`` at float64 ``args``.
 
     Non-scalar outputs are projected on a fixed random direction. Raises AssertionError
     with the report when the largest relative error exceeds ``tolerance``; returns the
     report of the highest order checked otherwise."""
-    args = [np.asarray(a, dtype=np.float64) for a in args]
-    positions = tuple(range(len(args))) if argnums is None else tuple(argnums)
+    args = [_as_float64(position, a) for position, a in enumerate(args)]
+    positions = (tuple(range(len(args))) if argnums is None else
+                 tuple(argnums) if isinstance(argnums, (tuple, list)) else (argnums,))
     rng = np.random.default_rng(0)
     scalar = _projected(fn, rng, args)
     gradient = grad(scalar, argnums=positions, backend=backend)

@@ -7,6 +7,7 @@ True
 >>> "import symgrad" in open(path).read()
 False
 """
+import ast
 import base64
 import io
 import keyword
@@ -85,12 +86,31 @@ def tree_expression(treedef, counter=None):
     counter = counter if counter is not None else iter(range(treedef.num_leaves))
     if treedef.kind is None:
         return f"out[{next(counter)}]"
+    if treedef.kind is type(None):
+        return "None"
+    if treedef.kind is pytree.Static:
+        return static_literal(treedef.keys[0])
     children = [tree_expression(child, counter) for child in treedef.children]
     if treedef.kind is dict:
         return "{" + ", ".join(f"{k!r}: {c}" for k, c in zip(treedef.keys, children)) + "}"
     if treedef.kind is list:
         return "[" + ", ".join(children) + "]"
     return "(" + "".join(c + ", " for c in children) + ")"
+
+
+def static_literal(value):
+    """Source for a static output (a string in an aux pytree): its repr, when that reads
+    back as the same value."""
+    text = repr(value)
+    try:
+        same = ast.literal_eval(text) == value
+    except (ValueError, SyntaxError):
+        same = False
+    if not same:
+        raise ExportError(f"export_source cannot write the output {text} (a "
+                          f"{type(value).__name__}, returned as it is, not computed) as source; "
+                          "return strings, numbers or arrays")
+    return text
 
 
 def types_literal(types):

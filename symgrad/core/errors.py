@@ -1,4 +1,10 @@
-"""The one exception class for user mistakes found while tracing, differentiating or compiling."""
+"""The exception classes for user mistakes found while tracing, differentiating or compiling.
+
+Every one is a :class:`TracingError`. Where numpy raises a built-in exception for the same
+mistake (``len()`` of a 0-d array is a TypeError, a write into a read-only view a
+ValueError), symgrad's error is also that built-in, so ``except TypeError`` code written
+for numpy keeps working.
+"""
 
 
 class TracingError(Exception):
@@ -8,6 +14,27 @@ class TracingError(Exception):
     >>> try:
     ...     sg.grad(lambda x: np.ones(3) * x)(np.ones(2))
     ... except sg.TracingError as error:
-    ...     print("could not broadcast" in str(error))
+    ...     print("cannot be broadcast" in str(error))
     True
     """
+
+
+class TracingTypeError(TracingError, TypeError):
+    """A value of the wrong type or dtype (where numpy raises TypeError)."""
+
+
+class TracingValueError(TracingError, ValueError):
+    """A value of the wrong shape, or a write numpy refuses (where numpy raises ValueError)."""
+
+
+class TracingAttributeError(TracingError, AttributeError):
+    """An ndarray attribute or method that traced arrays do not have (``hasattr`` is False)."""
+
+
+class TracingMemoryError(TracingError, MemoryError):
+    """An output too large for this machine's memory, found before compiling."""
+
+
+class UnexpectedTracerError(TracingError):
+    """A traced value used after its trace ended (kept in a global, a list, an attribute),
+    as JAX's ``UnexpectedTracerError``."""

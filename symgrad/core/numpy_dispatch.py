@@ -3,6 +3,7 @@
 import numpy as np
 
 import symgrad.core.ops as ops
+import symgrad.core.views as views
 from symgrad.core.tracing import NUMPY_FUNCTIONS
 
 NUMPY_FUNCTIONS.update({
@@ -18,9 +19,10 @@ NUMPY_FUNCTIONS.update({
     # functions
     np.where: ops.where, np.clip: ops.clip, np.sum: ops.sum, np.mean: ops.mean,
     np.max: ops.amax, np.amax: ops.amax, np.min: ops.amin, np.amin: ops.amin, np.prod: ops.prod,
-    np.dot: ops.dot, np.transpose: ops.transpose, np.swapaxes: ops.swapaxes,
-    np.reshape: ops.reshape, np.expand_dims: ops.expand_dims, np.squeeze: ops.squeeze,
-    np.broadcast_to: ops.broadcast_to, np.concatenate: ops.concatenate, np.stack: ops.stack,
-    np.ravel: ops.ravel, np.copy: ops.identity,
+    np.dot: ops.dot, np.concatenate: ops.concatenate, np.stack: ops.stack,
+    # views of their argument (symgrad.core.views), and a copy
+    np.transpose: views.transpose, np.swapaxes: views.swapaxes, np.reshape: views.reshape,
+    np.expand_dims: views.expand_dims, np.squeeze: views.squeeze, np.ravel: views.ravel,
+    np.broadcast_to: views.broadcast_to, np.copy: views.array_copy,
     np.shape: lambda x: x.shape, np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
 })

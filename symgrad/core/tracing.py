@@ -9,11 +9,13 @@ node to a :class:`~symgrad.core.graph.Graph` instead of computing numbers. Trace
 { lambda ...
 """
 import contextlib
+from dataclasses import dataclass
 
 import numpy as np
 
 import symgrad.core.pytree as pytree
-from symgrad.core.errors import TracingError
+from symgrad.core.errors import (TracingAttributeError, TracingError, TracingTypeError,
+                            TracingValueError, UnexpectedTracerError)
 from symgrad.core.graph import Graph
 from symgrad.core.ops.registry import OPS, Aval
 from symgrad.core.source_info import describe_location, user_location
@@ -25,32 +27,92 @@ _scope_stack = [{}]      # attributes every node built in the current scope gets
 _active_graphs = []     # graphs being traced right now, innermost last
 
 
+@dataclass
+class View:
+    """How a view tracer (``a[1]``, ``a.T``, ``a.reshape(-1)``) reads its base array and how
+    a write into it goes back (symgrad.core.views makes them)."""
+    base: "Tracer"
+    base_node: int      # the base's node this view was last read from
+    read: object        # base -> this view's value
+    write_back: object  # (base, new value of the view) -> the base's new value
+    layout: np.ndarray  # a stand-in with the view's strides in its base (symgrad.core.views.layout)
+    readonly: bool = False
+
+
 class Tracer:
-    """A symbolic array: a node of a graph under construction."""
+    """A symbolic array: a node of a graph under construction.
+
+    A tracer is mutable like an ndarray: ``a[1:] = v``, ``a += 1`` and writes into a view of
+    ``a`` give it a new node. A view tracer re-reads its base when the base was written since
+    (symgrad.core.views). ``immutable`` tracers stand for numpy scalars and Python numbers (0-d
+    results of arithmetic and reductions): in-place operators give the name a new value."""
     __array_priority__ = 1000
     __hash__ = object.__hash__
 
-    def __init__(self, graph, node):
+    def __init__(self, graph, node, view=None, immutable=None):
         self.graph = graph
-        self.node = node
+        self._node = node
+        self.view = view
         attrs = graph[node]
         self.aval = Aval(attrs["shape"], np.dtype(attrs["dtype"]), attrs.get("weak", False))
+        if immutable is None:       # numpy's default: 0-d results are scalars, views arrays
+            immutable = not attrs["shape"] and view is None
+        self.immutable = immutable
 
     shape = property(lambda self: self.aval.shape)
     dtype = property(lambda self: self.aval.dtype)
     ndim = property(lambda self: len(self.aval.shape))
     size = property(lambda self: int(np.prod(self.aval.shape, dtype=np.int64)))
+    readonly = property(lambda self: self.view is not None and self.view.readonly)
+
+    @property
+    def node(self):
+        view = self.view
+        if view is not None and view.base.node != view.base_node:
+            self._node = view.read(view.base).node     # the base was written since
+            view.base_node = view.base.node
+        return self._node
+
+    def write(self, value):
+        """Make this array hold ``value`` (a tracer of its shape and dtype); a view writes
+        its region of the base too. Nothing changes when the write fails."""
+        view = self.view
+        if view is not None:
+            if view.readonly:
+                raise error_here(f"assignment destination is read-only: {self!r} is a view made "
+                                 "by np.broadcast_to (or a view of one); copy it first "
+                                 "(np.broadcast_to(...).copy())", TracingValueError)
+            view.base.write(view.write_back(view.base, value))
+            view.base_node = view.base.node
+        self._node = value.node
 
     def __len__(self):
         if not self.shape:
-            raise TracingError("len() of a 0-d traced array")
+            raise error_here(f"len() of unsized object: {self!r} is a 0-d traced array",
+                             TracingTypeError)
         return self.shape[0]
 
     def __iter__(self):
-        return (self[i] for i in range(len(self)))
+        if not self.shape:
+            raise error_here(f"iteration over a 0-d array ({self!r})", TracingTypeError)
+        return (self[i] for i in range(self.shape[0]))
 
     def __repr__(self):
         return f"Tracer<{self.dtype.name}{list(self.shape)}>"
+
+    def __format__(self, spec):
+        if not spec:
+            return repr(self)
+        self._concrete(f"Formatting with {spec!r} (f'{{value:{spec}}}')")
+
+    def __getattr__(self, name):
+        # Only for names the class lacks: ndarray's other methods and attributes.
+        if name.startswith("_") or not hasattr(np.ndarray, name):
+            raise AttributeError(f"'Tracer' object has no attribute {name!r}")
+        hint = IN_PLACE_METHODS.get(name)
+        what = (f"x.{name}() changes the array in place: {hint}" if hint else
+                f"the ndarray attribute x.{name} is not supported on traced arrays by symgrad")
+        raise error_here(f"{what} (x is {self!r})", TracingAttributeError)
 
     # numpy protocols --------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -58,36 +120,53 @@ class Tracer:
         if function is None:
             name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
             raise unsupported(name)
+        out = kwargs.pop("out", None)
         if kwargs:
             raise error_here(f"np.{ufunc.__name__} with keyword arguments {sorted(kwargs)} is "
                              f"not supported by symgrad; call np.{ufunc.__name__}(a, b) "
                              "without them")
-        return function(*inputs)
+        result = function(*inputs)
+        if out is None:
+            return copy_of(result) if any(result is value for value in inputs) else result
+        return write_out(ufunc, result, out)
 
     def __array_function__(self, func, types, args, kwargs):
         function = NUMPY_FUNCTIONS.get(func)
         if function is None:
             raise unsupported(numpy_name(func))
         check_arguments(func, function, args, kwargs)
-        return function(*args, **kwargs)
+        result = function(*args, **kwargs)
+        # numpy functions that do not make views return new arrays, never an argument
+        if any(result is value for value in (*args, *kwargs.values())):
+            return copy_of(result)
+        return result
 
     def __array__(self, dtype=None, copy=None):
+        check_live(self)
         raise error_here(
-            f"numpy tried to turn the traced value {self!r} into a concrete array. This happens "
-            "when a method of a plain numpy array (e.g. data.dot(traced)) receives a traced "
-            "value, or with np.array/np.asarray of one; write np.dot(a, b) or a @ b instead")
+            f"numpy tried to turn the traced value {self!r} into a concrete array, but "
+            "symgrad traces the function once for all values. This happens with "
+            "np.array/np.asarray of it, storing it in a numpy array (array[i:j] = traced), "
+            ".item()/.tolist()/float() of a Tensor that holds it, a method of a plain numpy "
+            "array given it (data.dot(traced): write np.dot(a, b) or a @ b instead), or a "
+            "numpy function given a list of traced values (a list argument is a pytree of "
+            "scalars: np.stack it first)")
 
     def _concrete(self, what):
+        check_live(self)
         raise error_here(
             f"{what} needs the concrete value of a traced array {self!r}, but symgrad traces "
             "the function once for all values. Use symgrad.where(condition, a, b) (or "
-            "np.where) instead of Python control flow on traced values")
+            "np.where) instead of Python control flow on traced values, and return values "
+            "to print or log them from the function")
 
     def __bool__(self):
         self._concrete("Python control flow (if/while/and/or/bool())")
 
     def __float__(self):
-        self._concrete("float()")
+        self._concrete("float() (or storing it in a numpy array: array[i] = traced, which "
+                       "numpy arrays cannot hold; build arrays from traced values with "
+                       "np.stack or x[i] = v on a traced array)")
 
     def __int__(self):
         self._concrete("int()")
@@ -98,6 +177,9 @@ class Tracer:
     def __complex__(self):
         self._concrete("complex()")
 
+    def __round__(self, ndigits=None):
+        self._concrete("round()")
+
     def item(self, *args):
         self._concrete(".item()")
 
@@ -105,9 +187,85 @@ class Tracer:
         self._concrete(".tolist()")
 
 
-def error_here(message):
-    """A TracingError pointing at the user's current line."""
-    return TracingError(message + describe_location(user_location()))
+# ndarray methods that change the array in place (see Tracer.__getattr__), with what to
+# write instead; fill and the in-place operators are supported (symgrad.core.views).
+IN_PLACE_METHODS = {
+    "sort": "symgrad has no sort op",
+    "partition": "symgrad has no partition op",
+    "resize": "write a new array (np.reshape, np.concatenate) instead",
+    "put": "write x[index] = value with basic indices instead",
+}
+
+
+def copy_of(tracer, immutable=None):
+    """A new array holding ``tracer``'s value: writes into either leave the other alone."""
+    return Tracer(tracer.graph, tracer.node, immutable=immutable)
+
+
+def conformed(target, value, what):
+    """``value`` as the new value of ``target`` in ``target op= value``: numpy's rules for
+    an in-place result (the target's shape; a 'same_kind' cast to its dtype)."""
+    if value.shape != target.shape:
+        raise error_here(f"{what}: non-broadcastable output operand with shape "
+                         f"{target.shape} doesn't match the broadcast shape {value.shape}",
+                         TracingValueError)
+    if not np.can_cast(value.dtype, target.dtype, "same_kind"):
+        raise error_here(f"Cannot cast ufunc {what!r} output from {value.dtype!r} to "
+                         f"{target.dtype!r} with casting rule 'same_kind'", TracingTypeError)
+    return value if value.dtype == target.dtype else bind("cast", value, dtype=target.dtype.name)
+
+
+def write_out(ufunc, result, out):
+    """``np.<ufunc>(..., out=target)``: write ``result`` into a traced target."""
+    (target,) = out
+    if not isinstance(target, Tracer):
+        raise error_here(
+            f"np.{ufunc.__name__}(..., out=...) would write a traced value into a numpy "
+            f"array of shape {list(np.shape(target))} in place (as `array += traced` does), "
+            "and numpy arrays cannot hold traced values; write array = array + traced, or "
+            "start from a traced value", TracingTypeError)
+    if target.immutable:
+        raise error_here(f"np.{ufunc.__name__}(..., out=...) needs an array to write into; "
+                         f"{target!r} is a scalar", TracingTypeError)
+    target.write(conformed(target, result, ufunc.__name__))
+    return target
+
+
+def error_here(message, kind=TracingError):
+    """A TracingError (or one of its subclasses) pointing at the user's current line."""
+    return kind(message + describe_location(user_location()))
+
+
+def check_live(tracer):
+    """An UnexpectedTracerError when ``tracer``'s trace has ended: it was kept past the end
+    of its function (in a global, a list, an attribute) and is used now."""
+    graph = tracer.graph
+    if not getattr(graph, "closed", False):
+        return
+    created = graph[tracer._node].get("source")
+    origin = (f"created at {created}" if created else
+              f"the input {graph[tracer._node].get('name')!r} of that trace")
+    raise error_here(
+        f"a traced value {tracer!r} of the finished trace of {graph.name!r} ({origin}) is used "
+        "here, after that trace ended: a traced value exists only while its function is "
+        "traced, and values from different traces cannot be mixed. It escaped the function "
+        "through a global, a list or object outside it, or an attribute; return it from the "
+        "function (or pass it in as an argument) instead", UnexpectedTracerError)
+
+
+# What compiled code computes with: float32/float64, and integer and bool arrays as data.
+SUPPORTED_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype, what):
+    """A TracingTypeError naming ``what`` unless symgrad computes with ``dtype``."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "biu" or dtype in SUPPORTED_FLOATS:
+        return
+    raise error_here(f"{what} has dtype {dtype.name}: symgrad computes with float32 and "
+                     "float64 (integer and bool arrays are accepted as data, not "
+                     f"differentiated); convert it, e.g. with .astype(np.float64)",
+                     TracingTypeError)
 
 
 def numpy_name(func):
@@ -157,12 +315,14 @@ def gradient_of(forward_node):
 
 @contextlib.contextmanager
 def tracing_into(graph):
-    """Mark ``graph`` as the one being traced while the user's function runs."""
+    """Mark ``graph`` as the one being traced while the user's function runs; once it
+    returns (or fails), the graph's tracers are dead (check_live)."""
     _active_graphs.append(graph)
     try:
         yield graph
     finally:
         _active_graphs.pop()
+        graph.closed = True
 
 
 def current_graph():
@@ -174,6 +334,8 @@ def bind(name, *operands, **params):
     """Apply primitive ``name`` to tracers (all from one graph): add a node, return its tracer."""
     op = OPS[name]
     graph = operands[0].graph
+    for operand in operands:
+        check_live(operand)
     if any(o.graph is not graph for o in operands):
         raise error_here(
             f"{name}: its operands come from different traces ({', '.join(map(repr, operands))}). "
@@ -184,6 +346,7 @@ def bind(name, *operands, **params):
     except (ValueError, TypeError, IndexError) as problem:
         shapes = ", ".join(f"{o.dtype.name}{list(o.shape)}" for o in operands)
         raise error_here(f"{name}: {problem} (operands: {shapes})") from None
+    check_dtype(dtype, f"{name}'s result")
     attrs = {"source": user_location(), **_scope_stack[-1]}
     if _origin_stack:
         attrs["grad_of"] = _origin_stack[-1]
@@ -195,8 +358,9 @@ def bind(name, *operands, **params):
 
 def constant(graph, value, dtype=None):
     """A constant node holding ``value``."""
-    node = graph.add_constant(value, dtype, source=user_location())
-    return Tracer(graph, node)
+    value = np.asarray(value, dtype=dtype)
+    check_dtype(value.dtype, f"the constant {np.array2string(value, threshold=4)}")
+    return Tracer(graph, graph.add_constant(value, source=user_location()))
 
 
 def find_graph(values):
@@ -210,6 +374,18 @@ def is_array_leaf(value):
     return isinstance(value, (np.ndarray, np.generic, bool, int, float, Tracer))
 
 
+def is_immutable(leaf):
+    """Whether ``leaf`` stands for a value that in-place operators replace rather than
+    change: Python numbers, numpy scalars, immutable tracers."""
+    return leaf.immutable if isinstance(leaf, Tracer) else not isinstance(leaf, np.ndarray)
+
+
+def is_static_output(leaf):
+    """Output leaves returned as they are, not computed (a string or other object in an
+    aux pytree, as JAX allows); objects with __array__ (a Tensor) are arrays."""
+    return not is_array_leaf(leaf) and not hasattr(leaf, "__array__")
+
+
 def add_argument_inputs(graph, leaves, names):
     """Graph inputs for every array-like leaf; other leaves are static and pass through."""
     traced = []
@@ -219,36 +395,50 @@ def add_argument_inputs(graph, leaves, names):
             node = graph.add_input((), kind, name=name, weak=True)
         elif is_array_leaf(leaf):
             array = np.asarray(leaf)
+            check_dtype(array.dtype, f"argument {name} (shape {list(array.shape)})")
             node = graph.add_input(array.shape, array.dtype, name=name)
         else:
             traced.append(leaf)
             continue
-        traced.append(Tracer(graph, node))
+        traced.append(Tracer(graph, node, immutable=is_immutable(leaf)))
     return traced
 
 
-def argument_names(fn, args):
-    """Input names like ``w1`` or ``params[0]`` from the function's parameter names."""
+def argument_names(fn, args, kwargs=None):
+    """Input names like ``w1`` or ``params[0]`` from the function's parameter names, in the
+    order pytree.flatten((args, kwargs)) gives the leaves."""
     import inspect
     try:
         parameters = list(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
         parameters = []
-    names = []
-    for position, arg in enumerate(args):
-        base = parameters[position] if position < len(parameters) else f"arg{position}"
-        paths = pytree.leaf_paths(arg)
-        names.extend(base + path for path in paths)
-    return names
+    bases = [parameters[position] if position < len(parameters) else f"arg{position}"
+             for position in range(len(args))]
+    named = sorted((kwargs or {}).items())
+    return [base + path for base, arg in [*zip(bases, args), *named]
+            for path in pytree.leaf_paths(arg)]
 
 
 def set_outputs(graph, out_leaves):
+    """Make ``out_leaves`` (tracers of ``graph`` or concrete arrays) the graph's outputs;
+    the trace is complete, so its tracers are dead from now on."""
     outputs = []
     for leaf in out_leaves:
         if not isinstance(leaf, Tracer):
             leaf = constant(graph, leaf)
+        elif leaf.graph is not graph:
+            check_live(leaf)
+            raise error_here(f"the function returned {leaf!r}, a traced value of another "
+                             f"trace ({leaf.graph.name!r}, still running) than its own "
+                             f"({graph.name!r}); pass it to the function as an argument instead")
         outputs.append(leaf.node)
     graph.outputs = outputs
+    graph.closed = True
+
+
+def flatten_outputs(out):
+    """``(array leaves, tree)`` of a traced function's output; static leaves stay in the tree."""
+    return pytree.flatten(out, is_static=is_static_output)
 
 
 def trace(fn, *args, name=None):
@@ -264,7 +454,6 @@ def trace(fn, *args, name=None):
     tracers = add_argument_inputs(graph, leaves, argument_names(fn, args))
     with tracing_into(graph):
         out = fn(*pytree.unflatten(treedef, tracers))
-    out_leaves, out_tree = pytree.flatten(out)
-    set_outputs(graph, out_leaves)
-    graph.out_tree = out_tree
+        out_leaves, graph.out_tree = flatten_outputs(out)
+        set_outputs(graph, out_leaves)
     return graph
