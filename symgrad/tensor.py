@@ -40,7 +40,7 @@ class Tensor:
     def __init__(self, value, requires_grad=False, grad_fn=None):
         self._value = value
         self.requires_grad = bool(requires_grad)
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self._version = 0
 
@@ -73,6 +73,18 @@ class Tensor:
 
     def retain_grad(self):
         self._retains_grad = True
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad):
+        """Checked as PyTorch does, so that a wrong gradient fails here and not halfway
+        through an optimizer's step."""
+        if grad is not None:
+            check_assigned_grad(self, grad)
+        self._grad = grad
 
     # -- devices and conversion ---------------------------------------------------------------
     def numpy(self):
@@ -235,6 +247,32 @@ class Tensor:
         else:
             self._value[index] = _value_of(value)
         self._version += 1
+
+
+def check_assigned_grad(tensor, grad):
+    """``tensor.grad = grad`` needs a Tensor of the tensor's shape, dtype and device
+    (PyTorch's checks and messages; symgrad has no ``grad_dtype``)."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{_type_name(grad)}")
+    if grad.shape != tensor.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a "
+                           f"tensor of size '{list(tensor.shape)}'. Please ensure that the "
+                           f"gradient and the tensor are the same size")
+    if grad.dtype != tensor.dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a "
+                           f"tensor with dtype '{tensor.dtype.name}'. The gradient must match "
+                           f"the tensor's dtype")
+    if grad.is_cuda != tensor.is_cuda:
+        raise RuntimeError(f"attempting to assign a gradient with device type "
+                           f"'{grad.device.type}' to a tensor with device type "
+                           f"'{tensor.device.type}'. Please ensure that the gradient and the "
+                           f"tensor are on the same device")
+
+
+def _type_name(value):
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 IN_PLACE_UFUNCS = {ops.add: np.add, ops.subtract: np.subtract, ops.multiply: np.multiply,
