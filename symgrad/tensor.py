@@ -231,22 +231,55 @@ class Tensor:
 
     def __setitem__(self, index, value):
         index = _value_of(index)
+        is_mask = getattr(index, "dtype", None) == np.bool_
         if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
-            from symgrad.tensor_ops import set_index
-            before = Tensor(self._value, self.requires_grad, self.grad_fn)
-            before._version = self._version
-            if before.grad_fn is not None:
-                before.grad_fn.output = before
-            updated = apply("CopySlices", set_index, before, value, key=index)
-            self._value, self.grad_fn, self.requires_grad = updated._value, updated.grad_fn, True
-            self.grad_fn.output = self
-            self._version += 1
+            self._record_assignment(index, value, is_mask)
             return
-        if getattr(index, "dtype", None) == np.bool_:
-            self._value = ops.astype(ops.where(index, _value_of(value), self._value), self.dtype)
+        value = _value_of(value)
+        if is_mask and any(hasattr(v, "aval") for v in (self._value, value, index)):
+            from symgrad.tensor_ops import masked_assign
+            check_assignment(self.shape, index, value, is_mask)
+            self._value = masked_assign(self._value, value, index)
         else:
-            self._value[index] = _value_of(value)
+            self._value[index] = value          # numpy's semantics, masks included
         self._version += 1
+
+    def _record_assignment(self, index, value, is_mask):
+        """``self[index] = value`` on the tape: self becomes the output of a node reading its
+        old value (``before``). Checked first: a refused assignment changes nothing."""
+        from symgrad.tensor_ops import masked_assign, set_index
+        check_assignment(self.shape, index, value, is_mask)
+        before = Tensor(self._value, self.requires_grad, self.grad_fn)
+        before._version = self._version
+        if before.grad_fn is not None:
+            before.grad_fn.output = before
+        if is_mask:
+            updated = apply("IndexPutBackward0", masked_assign, before, value, index)
+        else:
+            updated = apply("CopySlices", set_index, before, value, key=index)
+        self._value, self.grad_fn, self.requires_grad = updated._value, updated.grad_fn, True
+        self.grad_fn.output = self
+        self._version += 1
+
+
+def check_assignment(shape, index, value, is_mask):
+    """What symgrad can trace or record of ``x[index] = value``: basic indexing, or one value
+    through a boolean mask of x's shape (numpy gives several values to the selected
+    elements in order, which a ``where`` cannot: refused, not silently different)."""
+    value = _value_of(value)
+    if is_mask and tuple(np.shape(index)) != tuple(shape):
+        raise IndexError(f"x[mask] = value: the boolean mask has shape {list(np.shape(index))}, "
+                         f"the tensor {list(shape)}; symgrad records assignments through a mask "
+                         f"of the tensor's own shape")
+    if is_mask and np.size(value) != 1:
+        raise IndexError(f"x[mask] = value with {np.size(value)} values: symgrad records a "
+                         f"boolean-mask assignment of one value (x[mask] = 0.0); for a value "
+                         f"per element use symgrad.where(mask, values, x)")
+    entries = index if isinstance(index, tuple) else (index,)
+    if not is_mask and any(isinstance(e, (np.ndarray, list)) or hasattr(e, "aval") for e in entries):
+        raise IndexError("x[index] = value with an index array: symgrad records basic indexing "
+                         "(integers, slices, None, ...) and boolean masks of the tensor's shape; "
+                         "use symgrad.where(mask, values, x) for other selections")
 
 
 def check_assigned_grad(tensor, grad):

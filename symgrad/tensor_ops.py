@@ -40,6 +40,12 @@ def set_index(x, value, key):
     return ops.setitem(x, key, value)
 
 
+def masked_assign(x, value, mask):
+    """``x[mask] = value`` for a boolean mask of x's shape and one value, as a ``where``
+    (which traces and replays, the mask an operand of the tape)."""
+    return ops.astype(ops.where(mask, value, x), np.dtype(x.dtype).name)
+
+
 def logsumexp(x, axis, keepdims=False):
     peak = ops.amax(x, axis, keepdims=True)
     total = ops.log(ops.sum(ops.exp(x - peak), axis, keepdims=True)) + peak

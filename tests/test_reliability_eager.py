@@ -156,3 +156,129 @@ def test_module_load_state_dict_with_a_value_that_cannot_be_cast_changes_nothing
     with pytest.raises(ValueError):
         model.load_state_dict(state)
     assert_all_equal(model.parameters(), before)
+
+
+# -- item 16: Python scalars and arrays in a tape are keyed by type, fed as inputs -------------
+@pytest.fixture
+def compile_count(monkeypatch):
+    """How many graphs the compiler compiles while the test runs."""
+    import compiler
+    count = [0]
+    real = compiler.compile_graph
+
+    def counting(*args, **kwargs):
+        count[0] += 1
+        return real(*args, **kwargs)
+    monkeypatch.setattr(compiler, "compile_graph", counting)
+    return count
+
+
+def linear_and_data():
+    rng = np.random.default_rng(0)
+    w, b = rng.standard_normal((1, 3)).astype(np.float32), np.float32(0.5)
+    x, y = rng.standard_normal((8, 3)).astype(np.float32), rng.standard_normal((8, 1)).astype(np.float32)
+    return w, b, x, y
+
+
+def test_loss_scaled_by_a_changing_python_scalar_compiles_its_backward_once(compile_count):
+    torch = pytest.importorskip("torch")
+    from symgrad import tape
+    w, b, x, y = linear_and_data()
+    model, reference = nn.Linear(3, 1), torch.nn.Linear(3, 1)
+    model.load_state_dict({"weight": w, "bias": np.array([b])})
+    reference.load_state_dict({"weight": torch.from_numpy(w), "bias": torch.tensor([b])})
+    structures = len(tape._COMPILED)
+    for step in range(12):
+        for m, X, Y in ((model, sg.tensor(x), sg.tensor(y)),
+                        (reference, torch.from_numpy(x), torch.from_numpy(y))):
+            m.zero_grad()
+            loss = ((m(X) - Y) ** 2).sum() * (1.0 / (step + 1)) + step
+            loss.backward()
+        for ours, theirs in zip(model.parameters(), reference.parameters()):
+            np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert compile_count[0] == 1
+    assert len(tape._COMPILED) == structures + 1
+
+
+def test_python_scalars_keep_numpys_weak_typing_and_numpy_scalars_their_dtype():
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    for k in range(3):
+        x.grad = None
+        out = x * (k + 0.5) + np.float64(k) * x + (k + 1) * x
+        assert out.dtype == np.float64                     # np.float64 is not weak
+        out.sum().backward()
+        assert x.grad.dtype == np.float32
+        np.testing.assert_allclose(x.grad.numpy(), [3 * k + 1.5] * 2)
+
+
+def test_tensor_times_ndarray_backward_matches_torch_with_the_array_as_a_tensor():
+    torch = pytest.importorskip("torch")
+    a = np.array([1.0, -2.0, 3.0])
+    ours = sg.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    theirs = torch.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    for shift in range(3):
+        ours.grad = theirs.grad = None
+        out = ours * (a + shift) + (a - shift) / ours - np.ones(3) @ (ours * a)
+        expected = (theirs * torch.from_numpy(a + shift) + torch.from_numpy(a - shift) / theirs
+                    - torch.ones(3, dtype=torch.float64) @ (theirs * torch.from_numpy(a)))
+        assert out.dtype == np.float64 and expected.dtype == torch.float64
+        out.sum().backward()
+        expected.sum().backward()
+        np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
+
+
+def test_tape_cache_is_bounded_and_logs_its_evictions(monkeypatch):
+    import logging
+    from compiler.compile_log import LOG
+    from symgrad import tape
+    monkeypatch.setattr(tape, "TAPE_CACHE_SIZE", 3)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    LOG.addHandler(handler)
+    level = LOG.level
+    LOG.setLevel(logging.INFO)
+    try:
+        for n in range(2, 8):                               # a new structure (shape) each time
+            x = sg.ones(n, requires_grad=True)
+            (x * x).sum().backward()
+            assert x.grad.tolist() == [2.0] * n
+            assert len(tape._COMPILED) <= 3
+    finally:
+        LOG.removeHandler(handler)
+        LOG.setLevel(level)
+    evictions = [r.getMessage() for r in records if "evicting" in r.getMessage()]
+    assert evictions and "TAPE_CACHE_SIZE" in evictions[-1]
+
+
+def test_assignment_through_a_boolean_mask_records_and_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    theirs = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for mask in ([True, False, True], [False, True, False]):
+        ours.grad = theirs.grad = None
+        y, expected = ours * 2, theirs * 2
+        y[np.array(mask)] = 0.5
+        expected[torch.tensor(mask)] = 0.5
+        assert y.grad_fn.name() == expected.grad_fn.name() == "IndexPutBackward0"
+        (y * y).sum().backward()
+        (expected * expected).sum().backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_assignments_symgrad_cannot_record_are_refused_and_change_nothing():
+    x = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(IndexError, match="with an index array"):
+        y[np.array([0, 2])] = 0.0
+    with pytest.raises(IndexError, match="with 2 values"):
+        y[np.array([True, False, True])] = sg.tensor([7.0, 8.0])
+    with pytest.raises(IndexError, match=r"mask has shape \[2\], the tensor \[3\]"):
+        y[np.array([True, False])] = 0.0
+    assert y.tolist() == [2.0, 4.0, 6.0] and y.grad_fn.name() == "MulBackward0"
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    plain = sg.tensor([1.0, 2.0, 3.0])                     # no gradient: numpy's semantics
+    plain[np.array([True, False, True])] = np.array([7.0, 8.0])
+    assert plain.tolist() == [7.0, 2.0, 8.0]
