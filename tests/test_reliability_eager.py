@@ -282,3 +282,143 @@ def test_assignments_symgrad_cannot_record_are_refused_and_change_nothing():
     plain = sg.tensor([1.0, 2.0, 3.0])                     # no gradient: numpy's semantics
     plain[np.array([True, False, True])] = np.array([7.0, 8.0])
     assert plain.tolist() == [7.0, 2.0, 8.0]
+
+
+# -- item 6: state found through self, closures, defaults and containers; restored on failure --
+def regression_data():
+    rng = np.random.default_rng(1)
+    return rng.standard_normal((16, 3)).astype(np.float32), rng.standard_normal((16, 2)).astype(np.float32)
+
+
+class Trainer:
+    """The common shape of a PyTorch training script: state held by a plain object."""
+
+    def __init__(self, fail_after=None):
+        sg.manual_seed(0)
+        self.model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        self.opt = optim.Adam(self.model.parameters(), lr=0.05)
+        self.criterion = nn.MSELoss()
+        self.calls, self.fail_after = 0, fail_after
+
+    def step(self, x, y):
+        self.calls += 1
+        self.opt.zero_grad()
+        loss = self.criterion(self.model(x), y)
+        loss.backward()
+        self.opt.step()
+        if self.calls == self.fail_after:
+            raise RuntimeError("the step failed")
+        return loss
+
+
+def eager_losses(step, x, y, steps):
+    return [step(sg.tensor(x), sg.tensor(y)).item() for _ in range(steps)]
+
+
+def assert_same_training_state(model, opt, other_model, other_opt):
+    for ours, theirs in zip(model.parameters(), other_model.parameters()):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=2e-5, atol=1e-6)
+    for ours, theirs in zip(opt.state.values(), other_opt.state.values()):
+        for key in theirs:
+            np.testing.assert_allclose(np.asarray(ours[key]._value), np.asarray(theirs[key]._value),
+                                       rtol=1e-4, atol=1e-6)
+
+
+def test_a_trainer_method_step_trains_as_the_eager_loop_does():
+    x, y = regression_data()
+    eager, compiled = Trainer(), Trainer()
+    expected = eager_losses(eager.step, x, y, 20)
+    history = sg.train(compiled.step, data=(x, y), steps=20, progress=False)
+    np.testing.assert_allclose(history, expected, rtol=2e-5)
+    assert_same_training_state(compiled.model, compiled.opt, eager.model, eager.opt)
+
+
+@pytest.mark.parametrize("warm", [0, 2], ids=["fresh", "with-optimizer-state"])
+def test_a_trainer_step_that_fails_after_its_eager_first_step_leaves_everything_as_before(warm):
+    x, y = regression_data()
+    trainer = Trainer()
+    eager_losses(trainer.step, x, y, warm)
+    params, grads = values_of(trainer.model.parameters()), [p.grad for p in trainer.model.parameters()]
+    state, groups = state_values(trainer.opt), [dict(g) for g in trainer.opt.param_groups]
+    trainer.fail_after = trainer.calls + 2               # the eager first step runs, the trace fails
+    with pytest.raises(RuntimeError, match="the step failed"):
+        sg.train(trainer.step, data=(x, y), steps=5, progress=False)
+    assert trainer.calls == warm + 2
+    assert_all_equal(trainer.model.parameters(), params)
+    assert all(p.grad is grad for p, grad in zip(trainer.model.parameters(), grads))
+    assert_state_equal(trainer.opt, state)
+    assert trainer.opt.param_groups == groups
+
+
+def closure_over_a_dict(models, optimizers):
+    def step(x, y):
+        optimizers["main"].zero_grad()
+        loss = ((models["net"](x) - y) ** 2).mean()
+        loss.backward()
+        optimizers["main"].step()
+        return loss
+    return step
+
+
+def default_arguments(model, optimizer):
+    def step(x, y, model=model, optimizer=optimizer):
+        optimizer.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step
+
+
+def partial_of_a_function(model, optimizer):
+    import functools
+
+    def step(model, optimizer, x, y):
+        optimizer.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        return loss
+    return functools.partial(step, model, optimizer)
+
+
+class SelfTrainingNet(nn.Module):
+    """A module that holds its own optimizer as a plain attribute."""
+
+    def __init__(self, model, optimizer):
+        super().__init__()
+        self.net = model
+        self.optimizer = optimizer
+
+    def training_step(self, x, y):
+        self.optimizer.zero_grad()
+        loss = ((self.net(x) - y) ** 2).mean()
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+
+STEP_SHAPES = {
+    "dict-of-modules": lambda m, o: closure_over_a_dict({"net": m}, {"main": o}),
+    "default-arguments": default_arguments,
+    "functools-partial": partial_of_a_function,
+    "module-method": lambda m, o: SelfTrainingNet(m, o).training_step,
+}
+
+
+def model_and_optimizer():
+    sg.manual_seed(2)
+    model = nn.Linear(3, 2)
+    return model, optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+
+@pytest.mark.parametrize("shape", list(STEP_SHAPES))
+def test_state_reached_through_containers_defaults_and_partials_trains_as_eager(shape):
+    x, y = regression_data()
+    eager_model, eager_opt = model_and_optimizer()
+    expected = eager_losses(STEP_SHAPES[shape](eager_model, eager_opt), x, y, 10)
+    model, opt = model_and_optimizer()
+    step = STEP_SHAPES[shape](model, opt)
+    history = sg.train(step, data=(x, y), steps=10, progress=False)
+    np.testing.assert_allclose(history, expected, rtol=2e-5)
+    assert_same_training_state(model, opt, eager_model, eager_opt)
