@@ -422,3 +422,62 @@ def test_state_reached_through_containers_defaults_and_partials_trains_as_eager(
     history = sg.train(step, data=(x, y), steps=10, progress=False)
     np.testing.assert_allclose(history, expected, rtol=2e-5)
     assert_same_training_state(model, opt, eager_model, eager_opt)
+
+
+# -- item 15: the compiled loop runs in short chunks whatever `progress` says ------------------
+@pytest.fixture
+def compiled_chunks(monkeypatch):
+    """The step counts of the compiled loop's calls, each chunk a single step (a clock that
+    says every chunk took CHUNK_SECONDS); ``interrupt_at`` raises KeyboardInterrupt before
+    that call, as a Ctrl-C that arrived while the chunk before it ran would."""
+    import contextlib
+
+    import compiler
+    from symgrad import progress
+    ticks = iter(range(10 ** 6))
+    monkeypatch.setattr(progress, "_clock", lambda: next(ticks) * progress.CHUNK_SECONDS)
+    counts, interrupt_at = [], []
+    real = compiler.CompiledLoop.bound
+
+    @contextlib.contextmanager
+    def counted(self, *args):
+        with real(self, *args) as run_steps:
+            def run(start, count):
+                if len(counts) in interrupt_at:
+                    raise KeyboardInterrupt
+                counts.append(count)
+                run_steps(start, count)
+            yield run
+    monkeypatch.setattr(compiler.CompiledLoop, "bound", counted)
+    return counts, interrupt_at
+
+
+def test_chunk_size_follows_the_pace_of_the_chunk_before():
+    from symgrad.progress import CHUNK_SECONDS, GROWTH, _next_count
+    assert _next_count(1, CHUNK_SECONDS / 1000) == GROWTH            # grows at most 4x
+    assert _next_count(1000, CHUNK_SECONDS) == 1000
+    assert _next_count(1000, 4 * CHUNK_SECONDS) == 250
+    assert _next_count(1, 10.0) == 1
+
+
+def test_loop_without_a_progress_bar_runs_in_chunks(compiled_chunks):
+    counts, _ = compiled_chunks
+    x, y = regression_data()
+    trainer = Trainer()
+    history = sg.train(trainer.step, data=(x, y), steps=6, progress=False)
+    assert counts == [1] * 5                        # the first step runs eagerly
+    expected = eager_losses(Trainer().step, x, y, 6)
+    np.testing.assert_allclose(history, expected, rtol=2e-5)
+
+
+def test_ctrl_c_between_chunks_keeps_the_state_of_the_last_whole_step(compiled_chunks, capsys):
+    counts, interrupt_at = compiled_chunks
+    interrupt_at.append(3)
+    x, y = regression_data()
+    trainer = Trainer()
+    history = sg.train(trainer.step, data=(x, y), steps=10, progress=False)
+    assert len(history) == 4 and counts == [1, 1, 1]
+    assert "training interrupted: 4 of 10 steps done" in capsys.readouterr().out
+    eager = Trainer()
+    np.testing.assert_allclose(history, eager_losses(eager.step, x, y, 4), rtol=2e-5)
+    assert_same_training_state(trainer.model, trainer.opt, eager.model, eager.opt)
