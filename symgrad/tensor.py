@@ -19,6 +19,7 @@ from symgrad.device import CudaArray, device_of, to_host
 from symgrad.grad_mode import is_grad_enabled
 from symgrad.ops.common import result_dtype
 from symgrad.tape import BackwardNode, run_backward
+from symgrad.tracing import Tracer, error_here
 
 float32, float64, int64, int32 = np.float32, np.float64, np.int64, np.int32
 bool_ = np.bool_
@@ -88,6 +89,7 @@ class Tensor:
 
     # -- devices and conversion ---------------------------------------------------------------
     def numpy(self):
+        _check_concrete(self, ".numpy()")
         if self.is_cuda:
             raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() "
                             "to copy the tensor to host memory first.")
@@ -97,20 +99,26 @@ class Tensor:
         return self._value
 
     def item(self):
+        _check_concrete(self, ".item()")
         if self.numel() != 1:
             raise ValueError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         return np.asarray(to_host(self._value)).item()
 
     def tolist(self):
+        _check_concrete(self, ".tolist()")
         return np.asarray(to_host(self._value)).tolist()
 
     def __float__(self):
+        _check_concrete(self, "float()")
         return float(self.item())
 
     def __int__(self):
+        _check_concrete(self, "int()")
         return int(self.item())
 
     def __bool__(self):
+        if isinstance(self._value, Tracer):
+            return bool(self._value)        # the tracer's error: control flow on a traced value
         return bool(self.item())
 
     def __array__(self, dtype=None, copy=None):
@@ -280,6 +288,16 @@ def check_assignment(shape, index, value, is_mask):
         raise IndexError("x[index] = value with an index array: symgrad records basic indexing "
                          "(integers, slices, None, ...) and boolean masks of the tensor's shape; "
                          "use symgrad.where(mask, values, x) for other selections")
+
+
+def _check_concrete(tensor, what):
+    """A clear error, at the user's line, for reading the value of a traced tensor."""
+    if isinstance(tensor._value, Tracer):
+        raise error_here(
+            f"{what} reads the value of a tensor, but inside a compiled training step "
+            f"(symgrad.train) tensors are traced: the step is traced once and runs compiled, "
+            f"so no value is known there. Return the loss from the step (train returns every "
+            f"step's loss) and read values after the loop")
 
 
 def check_assigned_grad(tensor, grad):

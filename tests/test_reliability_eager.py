@@ -2,6 +2,8 @@
 dict loading, failed ``sg.train`` runs), ``sg.train`` interruptible between chunks whatever
 ``progress`` says, eager tapes keyed by the types of their Python scalars and arrays (not
 their values), and clear errors for the mistakes listed there."""
+import re
+
 import numpy as np
 import pytest
 
@@ -481,3 +483,84 @@ def test_ctrl_c_between_chunks_keeps_the_state_of_the_last_whole_step(compiled_c
     eager = Trainer()
     np.testing.assert_allclose(history, eager_losses(eager.step, x, y, 4), rtol=2e-5)
     assert_same_training_state(trainer.model, trainer.opt, eager.model, eager.opt)
+
+
+# -- item 10: clear errors for sg.train's arguments and for reading values inside a step ------
+def functional_step(w, x):
+    loss, g = sg.value_and_grad(lambda w: np.sum((x * w) ** 2))(w)
+    return w - 0.01 * g, loss
+
+
+@pytest.mark.parametrize("counts, message", [
+    (dict(steps=2.5), r"steps must be a positive int, got 2.5 \(float\)"),
+    (dict(steps=True), r"steps must be a positive int, got True \(bool\)"),
+    (dict(epochs=1.5), r"epochs must be a positive int, got 1.5 \(float\)"),
+    (dict(epochs=1, batch_size=2.0), r"batch_size must be a positive int, got 2.0 \(float\)"),
+])
+def test_non_integer_step_counts_are_refused(counts, message):
+    with pytest.raises(TypeError, match=message):
+        sg.train(functional_step, np.ones(3), data=(np.ones((4, 3)),), progress=False, **counts)
+
+
+@pytest.mark.parametrize("counts", [dict(steps=0), dict(epochs=-1), dict(epochs=1, batch_size=0)])
+def test_step_counts_below_one_are_refused(counts):
+    with pytest.raises(ValueError, match="must be a positive int, got"):
+        sg.train(functional_step, np.ones(3), data=(np.ones((4, 3)),), progress=False, **counts)
+
+
+def test_numpy_integer_step_counts_are_accepted():
+    _, history = sg.train(functional_step, np.ones(3), data=(np.ones((4, 3)),),
+                          steps=np.int64(3), progress=False)
+    assert len(history) == 3
+
+
+@pytest.mark.parametrize("wrap", [lambda a: a, sg.tensor], ids=["ndarray", "Tensor"])
+def test_a_single_data_array_is_the_steps_one_batch_argument(wrap):
+    x = np.arange(12.0).reshape(4, 3)
+    for counts in (dict(steps=3), dict(epochs=2, batch_size=2)):
+        single = sg.train(functional_step, np.ones(3), data=wrap(x), progress=False, **counts)
+        one_tuple = sg.train(functional_step, np.ones(3), data=(x,), progress=False, **counts)
+        np.testing.assert_array_equal(single[1], one_tuple[1])
+        np.testing.assert_array_equal(single[0], one_tuple[0])
+
+
+def test_data_that_is_neither_a_tuple_nor_an_array_is_refused():
+    with pytest.raises(TypeError, match="data= must be a tuple of arrays .* got dict"):
+        sg.train(functional_step, np.ones(3), data={"x": np.ones((4, 3))}, steps=2)
+
+
+@pytest.mark.parametrize("counts", [dict(steps=2), dict(epochs=1), dict(epochs=1, batch_size=2)])
+def test_data_without_samples_is_refused_naming_its_shape(counts):
+    with pytest.raises(ValueError, match=r"data\[1\] has shape \[0, 3\]: no samples"):
+        sg.train(functional_step, np.ones(3), data=(np.ones((4, 3)), np.zeros((0, 3))), **counts)
+
+
+def test_data_passed_positionally_is_refused_with_a_hint():
+    with pytest.raises(TypeError, match="got 2 arguments after the step.*data="):
+        sg.train(functional_step, np.ones(3), np.ones((4, 3)), steps=2)
+
+
+VALUE_READS = {
+    "float()": lambda loss: float(loss), ".item()": lambda loss: loss.item(),
+    "int()": lambda loss: int(loss), ".tolist()": lambda loss: loss.tolist(),
+    ".numpy()": lambda loss: loss.detach().numpy(),
+}
+
+
+@pytest.mark.parametrize("read", list(VALUE_READS))
+def test_reading_a_value_inside_a_compiled_step_names_the_line_and_restores_state(read):
+    x, y = regression_data()
+    model, opt = model_and_optimizer()
+    before = values_of(model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        VALUE_READS[read](loss)
+        return loss
+    with pytest.raises(sg.TracingError, match=re.escape(read) + r" reads the value of a tensor, "
+                       r"but inside a compiled training step(.|\n)*at .*test_reliability_eager.py:\d+"):
+        sg.train(step, data=(x, y), steps=3, progress=False)
+    assert_all_equal(model.parameters(), before)
