@@ -15,7 +15,7 @@ tensor([2., 4.])
 import numpy as np
 
 from symgrad import ops
-from symgrad.device import CudaArray, device_of, to_host
+from symgrad.device import CudaArray, device_of, place, to_host
 from symgrad.grad_mode import is_grad_enabled
 from symgrad.ops.common import result_dtype
 from symgrad.tape import BackwardNode, run_backward
@@ -170,9 +170,11 @@ class Tensor:
             np.copyto(self._value, value, casting="unsafe")   # one pass: broadcast, cast, copy
             self._version += 1
             return self
-        # the rest is replaced: tracers (inside a compiled training step), read-only arrays
+        # the rest is replaced: tracers (inside a compiled training step), read-only arrays,
+        # GPU data (from host values: zero_grad(set_to_none=False) keeps grads on the GPU)
         value = ops.astype(ops.broadcast_to(value, self.shape), self.dtype)
-        self._value = value if hasattr(value, "aval") else np.array(value)
+        self._value = value if hasattr(value, "aval") else \
+            place(np.array(value), "cuda") if self.is_cuda else np.array(value)
         owner = getattr(self, "_data_of", None)
         if owner is not None:       # `t.data -= ...`: the update is t's
             owner._value = self._value

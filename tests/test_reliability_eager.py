@@ -564,3 +564,25 @@ def test_reading_a_value_inside_a_compiled_step_names_the_line_and_restores_stat
                        r"but inside a compiled training step(.|\n)*at .*test_reliability_eager.py:\d+"):
         sg.train(step, data=(x, y), steps=3, progress=False)
     assert_all_equal(model.parameters(), before)
+
+
+# -- siblings: in-place resets of GPU tensors stay on the GPU -----------------------------------
+def test_zero_grad_without_set_to_none_keeps_gpu_gradients_on_the_gpu():
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    if importlib.util.find_spec("numba_cuda") is None:
+        pytest.skip("numba-cuda is not installed (pip install -e '.[cuda]')")
+    script = (
+        "import symgrad as sg\n"
+        "model = sg.nn.Linear(2, 1)\n"
+        "for p in model.parameters(): p.grad = sg.ones(*p.shape)\n"
+        "model.cuda(); model.zero_grad(set_to_none=False)\n"
+        "print([str(p.grad.device) for p in model.parameters()], model.weight.grad.cpu().tolist())\n"
+        "t = sg.ones(3).cuda(); t.fill_(2.0); print(str(t.device), t.cpu().tolist())\n")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                         check=True).stdout.split("\n")
+    assert out[0] == "['cuda:0', 'cuda:0'] [[0.0, 0.0]]"
+    assert out[1] == "cuda:0 [2.0, 2.0, 2.0]"
