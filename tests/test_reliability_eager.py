@@ -230,6 +230,19 @@ def test_tensor_times_ndarray_backward_matches_torch_with_the_array_as_a_tensor(
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
 
 
+def test_clamp_with_array_and_tensor_bounds_backpropagates_as_torch():
+    torch = pytest.importorskip("torch")
+    values, upper = [-1.0, 0.5, 2.0], np.full(3, 1.5, np.float32)
+    ours, theirs = sg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    our_min, their_min = sg.zeros(3, requires_grad=True), torch.zeros(3, requires_grad=True)
+    for step in range(2):
+        our_min.grad = their_min.grad = ours.grad = theirs.grad = None
+        (ours.clamp(min=our_min, max=upper + step) * 3).sum().backward()
+        (theirs.clamp(min=their_min, max=torch.from_numpy(upper + step)) * 3).sum().backward()
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+        np.testing.assert_array_equal(our_min.grad.numpy(), their_min.grad.numpy())
+
+
 def test_tape_cache_is_bounded_and_logs_its_evictions(monkeypatch):
     import logging
     from compiler.compile_log import LOG
