@@ -81,7 +81,7 @@ def plan_batches(arrays, steps, epochs, batch_size, shuffle, seed):
     if not arrays:
         raise ValueError("train: epochs= and batch_size= need data=(arrays...) to draw from")
     rows = _check_rows(arrays)
-    if batch_size is not None and not batch_size <= rows:
+    if batch_size is not None and batch_size > rows:
         raise ValueError(f"train: batch_size={batch_size} must be between 1 and the number of "
                          f"samples ({rows})")
     per_step = batch_size or 1

@@ -1,9 +1,10 @@
 """The state a PyTorch-style training step carries from one step to the next.
 
 ``discover_slots`` finds the modules, optimizers and tensors a step function refers to
-(through its closure, globals, defaults and ``self``, and the objects they hold) and lists every array they hold: parameters, their
-gradients, optimizer state. ``traced_slots`` swaps those arrays for graph inputs while the
-step is traced, and puts the arrays back afterwards whatever happens.
+(through its closure, globals, defaults and ``self``, and the objects these hold) and lists
+every array they hold: parameters, their gradients, optimizer state. ``traced_slots`` swaps
+those arrays for graph inputs while the step is traced, and puts the arrays back afterwards
+whatever happens.
 """
 import contextlib
 import functools

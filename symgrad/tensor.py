@@ -286,7 +286,8 @@ def check_assignment(shape, index, value, is_mask):
                          f"boolean-mask assignment of one value (x[mask] = 0.0); for a value "
                          f"per element use symgrad.where(mask, values, x)")
     entries = index if isinstance(index, tuple) else (index,)
-    if not is_mask and any(isinstance(e, (np.ndarray, list)) or hasattr(e, "aval") for e in entries):
+    if not is_mask and any(isinstance(e, (np.ndarray, list)) or hasattr(e, "aval")
+                           for e in entries):
         raise IndexError("x[index] = value with an index array: symgrad records basic indexing "
                          "(integers, slices, None, ...) and boolean masks of the tensor's shape; "
                          "use symgrad.where(mask, values, x) for other selections")
@@ -325,7 +326,9 @@ def check_assigned_grad(tensor, grad):
 
 def _type_name(value):
     kind = type(value)
-    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 IN_PLACE_UFUNCS = {ops.add: np.add, ops.subtract: np.subtract, ops.multiply: np.multiply,

@@ -38,14 +38,15 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
 
     ``data`` is a tuple of arrays (or Tensors), one per batch argument of the step; a
-    single array is one argument. ``steps`` alone feeds the whole data every step; ``epochs`` without ``batch_size``
-    feeds one sample (no batch axis) per step; with ``batch_size`` minibatches of that many
-    rows (a last partial batch is dropped). ``shuffle`` permutes the rows every epoch
-    (numpy generator seeded by ``seed``). ``device="cuda"`` runs the loop on the GPU with
-    the state and data resident there (compiler.cuda_training); by default the loop runs
-    on "cuda" when the data or the step's modules and tensors are there (``model.cuda()``),
-    else on "cpu", and a PyTorch-style step's state ends up on that device. Returns the
-    per-step loss history (and, in the functional style, the new params)."""
+    single array is one argument. ``steps`` alone feeds the whole data every step;
+    ``epochs`` without ``batch_size`` feeds one sample (no batch axis) per step; with
+    ``batch_size`` minibatches of that many rows (a last partial batch is dropped).
+    ``shuffle`` permutes the rows every epoch (numpy generator seeded by ``seed``).
+    ``device="cuda"`` runs the loop on the GPU with the state and data resident there
+    (compiler.cuda_training); by default the loop runs on "cuda" when the data or the step's
+    modules and tensors are there (``model.cuda()``), else on "cpu", and a PyTorch-style
+    step's state ends up on that device. Returns the per-step loss history (and, in the
+    functional style, the new params)."""
     if len(state) > 1:
         raise TypeError(f"train(step, params, data=...): got {len(state)} arguments after the "
                         f"step; pass the params as one pytree and the arrays as data=(...)")

@@ -178,7 +178,7 @@ def compile_count(monkeypatch):
 def linear_and_data():
     rng = np.random.default_rng(0)
     w, b = rng.standard_normal((1, 3)).astype(np.float32), np.float32(0.5)
-    x, y = rng.standard_normal((8, 3)).astype(np.float32), rng.standard_normal((8, 1)).astype(np.float32)
+    x, y = (rng.standard_normal(shape).astype(np.float32) for shape in ((8, 3), (8, 1)))
     return w, b, x, y
 
 
@@ -302,7 +302,7 @@ def test_assignments_symgrad_cannot_record_are_refused_and_change_nothing():
 # -- item 6: state found through self, closures, defaults and containers; restored on failure --
 def regression_data():
     rng = np.random.default_rng(1)
-    return rng.standard_normal((16, 3)).astype(np.float32), rng.standard_normal((16, 2)).astype(np.float32)
+    return tuple(rng.standard_normal(shape).astype(np.float32) for shape in ((16, 3), (16, 2)))
 
 
 class Trainer:
@@ -332,7 +332,8 @@ def eager_losses(step, x, y, steps):
 
 def assert_same_training_state(model, opt, other_model, other_opt):
     for ours, theirs in zip(model.parameters(), other_model.parameters()):
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=2e-5, atol=1e-6)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(),
+                                   rtol=2e-5, atol=1e-6)
     for ours, theirs in zip(opt.state.values(), other_opt.state.values()):
         for key in theirs:
             np.testing.assert_allclose(np.asarray(ours[key]._value), np.asarray(theirs[key]._value),
@@ -353,9 +354,10 @@ def test_a_trainer_step_that_fails_after_its_eager_first_step_leaves_everything_
     x, y = regression_data()
     trainer = Trainer()
     eager_losses(trainer.step, x, y, warm)
-    params, grads = values_of(trainer.model.parameters()), [p.grad for p in trainer.model.parameters()]
+    params = values_of(trainer.model.parameters())
+    grads = [p.grad for p in trainer.model.parameters()]
     state, groups = state_values(trainer.opt), [dict(g) for g in trainer.opt.param_groups]
-    trainer.fail_after = trainer.calls + 2               # the eager first step runs, the trace fails
+    trainer.fail_after = trainer.calls + 2          # the eager first step runs, the trace fails
     with pytest.raises(RuntimeError, match="the step failed"):
         sg.train(trainer.step, data=(x, y), steps=5, progress=False)
     assert trainer.calls == warm + 2
@@ -573,8 +575,9 @@ def test_reading_a_value_inside_a_compiled_step_names_the_line_and_restores_stat
         opt.step()
         VALUE_READS[read](loss)
         return loss
-    with pytest.raises(sg.TracingError, match=re.escape(read) + r" reads the value of a tensor, "
-                       r"but inside a compiled training step(.|\n)*at .*test_reliability_eager.py:\d+"):
+    message = (re.escape(read) + r" reads the value of a tensor, but inside a compiled "
+               r"training step(.|\n)*at .*test_reliability_eager.py:\d+")
+    with pytest.raises(sg.TracingError, match=message):
         sg.train(step, data=(x, y), steps=3, progress=False)
     assert_all_equal(model.parameters(), before)
 
@@ -592,7 +595,8 @@ def test_zero_grad_without_set_to_none_keeps_gpu_gradients_on_the_gpu():
         "model = sg.nn.Linear(2, 1)\n"
         "for p in model.parameters(): p.grad = sg.ones(*p.shape)\n"
         "model.cuda(); model.zero_grad(set_to_none=False)\n"
-        "print([str(p.grad.device) for p in model.parameters()], model.weight.grad.cpu().tolist())\n"
+        "grads = [p.grad for p in model.parameters()]\n"
+        "print([str(g.device) for g in grads], model.weight.grad.cpu().tolist())\n"
         "t = sg.ones(3).cuda(); t.fill_(2.0); print(str(t.device), t.cpu().tolist())\n")
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
