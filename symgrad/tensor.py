@@ -309,15 +309,16 @@ def check_assigned_grad(tensor, grad):
     if not isinstance(grad, Tensor):
         raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                         f"{_type_name(grad)}")
-    if grad.shape != tensor.shape:
+    value, mine = grad._value, tensor._value      # the arrays' own attributes: cheap
+    if value.shape != mine.shape:
         raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a "
                            f"tensor of size '{list(tensor.shape)}'. Please ensure that the "
                            f"gradient and the tensor are the same size")
-    if grad.dtype != tensor.dtype:
+    if value.dtype != mine.dtype:
         raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a "
                            f"tensor with dtype '{tensor.dtype.name}'. The gradient must match "
                            f"the tensor's dtype")
-    if grad.is_cuda != tensor.is_cuda:
+    if isinstance(value, CudaArray) != isinstance(mine, CudaArray):
         raise RuntimeError(f"attempting to assign a gradient with device type "
                            f"'{grad.device.type}' to a tensor with device type "
                            f"'{tensor.device.type}'. Please ensure that the gradient and the "

@@ -17,6 +17,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from symgrad.device import CudaArray
 from symgrad.grad_mode import enable_grad
 from symgrad.tensor import Tensor, reset_grads
 
@@ -213,21 +214,24 @@ class Optimizer:
         for index, group in enumerate(self.param_groups):
             self._validate_group(group)
             for position, param in enumerate(group["params"]):
-                if param.grad is None:
+                grad = param.grad
+                if grad is None:
                     continue
-                where = f"{type(self).__name__}.step(): param_groups[{index}]['params'][{position}]"
-                if (param.grad.shape, param.grad.dtype, param.grad.is_cuda) != \
-                        (param.shape, param.dtype, param.is_cuda):
-                    raise RuntimeError(f"{where} is {_describe(param)} but its gradient is "
-                                       f"{_describe(param.grad)}; no parameter was updated")
-                self._check_state(where, param)
+                value, own = grad._value, param._value        # the arrays' own attributes
+                if value.shape != own.shape or value.dtype != own.dtype or \
+                        isinstance(value, CudaArray) != isinstance(own, CudaArray):
+                    raise RuntimeError(f"{self._where(index, position)} is {_describe(param)} "
+                                       f"but its gradient is {_describe(grad)}; no parameter "
+                                       f"was updated")
+                for key, state in self.state.get(param, {}).items():
+                    shape = getattr(state, "shape", ())
+                    if shape and shape != own.shape:
+                        raise RuntimeError(f"{self._where(index, position)} has shape "
+                                           f"{list(own.shape)} but its optimizer state {key!r} "
+                                           f"has shape {list(shape)}; no parameter was updated")
 
-    def _check_state(self, where, param):
-        for key, value in self.state.get(param, {}).items():
-            if isinstance(value, Tensor) and value.ndim and value.shape != param.shape:
-                raise RuntimeError(f"{where} has shape {list(param.shape)} but its optimizer "
-                                   f"state {key!r} has shape {list(value.shape)}; no parameter "
-                                   f"was updated")
+    def _where(self, index, position):
+        return f"{type(self).__name__}.step(): param_groups[{index}]['params'][{position}]"
 
     def _closure_loss(self, closure):
         if closure is None:
