@@ -1,10 +1,11 @@
 """The eager autograd tape: backward nodes, and ``backward`` as a compiled gradient graph.
 
 A backward pass walks the recorded nodes from the output, computes a structural key (which
-functions, static params, shapes, dtypes, wiring), and looks up a compiled gradient function
-under it. On a miss it replays the tape with tracers into a Graph, differentiates it with
-:func:`symgrad.autodiff.backward`, feeds the eagerly computed intermediate values in as
-inputs (so the forward is not recomputed) and compiles it.
+functions, static params, shapes, dtypes, wiring, and the types of constant operands, not
+their values), and looks up a compiled gradient function under it. On a miss it replays the
+tape with tracers into a Graph, differentiates it with :func:`symgrad.autodiff.backward`,
+feeds the eagerly computed intermediate values and the constant operands in as inputs (so
+the forward is not recomputed, and a changing Python scalar compiles once) and compiles it.
 """
 import collections
 
