@@ -1,19 +1,26 @@
 """The eager autograd tape: backward nodes, and ``backward`` as a compiled gradient graph.
 
 A backward pass walks the recorded nodes from the output, computes a structural key (which
-functions, static params, shapes, dtypes, wiring), and looks up a compiled gradient function
-under it. On a miss it replays the tape with tracers into a Graph, differentiates it with
-:func:`symgrad.core.reverse_mode.backward`, feeds the eagerly computed intermediate values in as
-inputs (so the forward is not recomputed) and compiles it.
+functions, static params, shapes, dtypes, wiring, and the types of constant operands, not
+their values), and looks up a compiled gradient function under it. On a miss it replays the
+tape with tracers into a Graph, differentiates it with :func:`symgrad.core.reverse_mode.backward`,
+feeds the eagerly computed intermediate values and the constant operands in as inputs (so
+the forward is not recomputed, and a changing Python scalar compiles once) and compiles it.
 """
+import collections
+
 import numpy as np
 
 import symgrad.core.reverse_mode as autodiff
+import symgrad.core.ops as ops
 from symgrad.core.graph import Graph, freeze
 from symgrad.eager.grad_mode import no_grad
 from symgrad.core.tracing import Tracer, constant
 
-_COMPILED = {}
+# The backward functions of the last TAPE_CACHE_SIZE tape structures used, least recently
+# used first: a program whose tapes keep changing (a shape per step) holds a bounded number.
+TAPE_CACHE_SIZE = 256
+_COMPILED = collections.OrderedDict()
 
 
 class AccumulateGrad:
@@ -69,27 +76,41 @@ class BackwardNode:
 
 
 class Tape:
-    """The recorded computation behind ``root``: its nodes and a table of every tensor."""
+    """The recorded computation behind ``root``: its nodes, a table of every tensor, and the
+    constants fed to the gradient graph as inputs."""
 
     def __init__(self, root):
         self.nodes = _topological(root)
         self.tensors = []            # every tensor read or produced, in first-seen order
         self.index = {}
+        self.fed = []                # constant operands the gradient graph takes as inputs
+        self.refs = []               # per node, where each of its args comes from
         for node in self.nodes:
             for tensor in node.tensors():
                 self._add(tensor)
             self._add(node.output)
+            self.refs.append(tuple(self._ref(node, position, arg)
+                                   for position, arg in enumerate(node.args)))
 
     def _add(self, tensor):
         if id(tensor) not in self.index:
             self.index[id(tensor)] = len(self.tensors)
             self.tensors.append(tensor)
 
+    def _ref(self, node, position, arg):
+        """("t", tensor index), ("f", fed index, type) or ("c", type, value): how the key
+        and the replay see one arg."""
+        if id(arg) in self.index and hasattr(arg, "_version"):
+            return ("t", self.index[id(arg)])
+        signature = fed_signature(node.function, position, arg)
+        if signature is None:
+            return ("c", type(arg).__name__, freeze(arg))
+        self.fed.append(arg)
+        return ("f", len(self.fed) - 1, signature)
+
     def key(self, wrt, seed_shape):
         parts = [tuple((t._value.shape, t._value.dtype, t.grad_fn is None) for t in self.tensors)]
-        for node in self.nodes:
-            refs = tuple(("t", self.index[id(a)]) if id(a) in self.index and hasattr(a, "_version")
-                         else ("c", type(a).__name__, freeze(a)) for a in node.args)
+        for node, refs in zip(self.nodes, self.refs):
             parts.append((node.key(), refs, self.index[id(node.output)]))
         parts.append(tuple(self.index[id(t)] for t in wrt))
         parts.append(seed_shape)
@@ -109,6 +130,25 @@ class Tape:
                         f"by an inplace operation: tensor of shape {list(tensor.shape)} is at "
                         f"version {tensor._version}; expected version {version} instead "
                         f"(it was used by {node.name()})")
+
+
+# Constant operands keyed by value: an exponent picks the code (``x ** 2`` is ``x * x``).
+KEYED_BY_VALUE = {(ops.power, 1)}
+
+
+def fed_signature(function, position, arg):
+    """What the key holds for a constant operand fed to the gradient graph as an input: the
+    type of a Python scalar (weakly typed, as numpy treats it), the shape and dtype of an
+    array or numpy scalar; None for a constant keyed by its value. A loss scaled by
+    ``1 / (step + 1)`` so keeps one tape structure, and an ndarray operand works."""
+    if (function, position) in KEYED_BY_VALUE and not isinstance(arg, np.ndarray):
+        return None
+    if isinstance(arg, (bool, int, float)) and not isinstance(arg, np.generic):
+        fits = np.asarray(arg).dtype.kind in "biuf"        # not an int beyond int64
+        return ("scalar", type(arg).__name__) if fits else None
+    if isinstance(arg, (np.ndarray, np.generic)) and arg.dtype.kind in "biuf":
+        return (arg.shape, arg.dtype.str)
+    return None
 
 
 def _topological(root):
@@ -135,11 +175,12 @@ def build_gradient_graph(tape, root, wrt):
     graph = Graph("backward")
     inputs = [Tracer(graph, graph.add_input(t.shape, t.dtype, name=f"t{i}"))
               for i, t in enumerate(tape.tensors)]
+    fed = [_fed_input(graph, value, f"c{i}") for i, value in enumerate(tape.fed)]
     replayed = {}
     with no_grad():
-        for node in tape.nodes:
-            values = [replayed.get(id(a), inputs[tape.index[id(a)]]) if isinstance(a, Tensor)
-                      else a for a in node.args]
+        for node, refs in zip(tape.nodes, tape.refs):
+            values = [replayed.get(id(a), inputs[ref[1]]) if ref[0] == "t" else
+                      fed[ref[1]] if ref[0] == "f" else a for a, ref in zip(node.args, refs)]
             out = node.replay(values, inputs[tape.index[id(node.output)]])
             replayed[id(node.output)] = out if isinstance(out, Tracer) else constant(graph, out)
         seed = Tracer(graph, graph.add_input(root.shape, root.dtype, name="seed"))
@@ -151,6 +192,13 @@ def build_gradient_graph(tape, root, wrt):
         if graph.op(computed) not in RECOMPUTED:
             graph.replace_uses(computed, inputs[tape.index[id(node.output)]].node)
     return graph
+
+
+def _fed_input(graph, value, name):
+    """The graph input a fed constant becomes (a Python scalar stays weakly typed)."""
+    weak = not isinstance(value, (np.ndarray, np.generic))
+    array = np.asarray(value)
+    return Tracer(graph, graph.add_input(array.shape, array.dtype, name=name, weak=weak))
 
 
 # Values the gradient graph recomputes rather than reads from its inputs: a transpose is a
@@ -189,12 +237,26 @@ class TieredBackward:
 
 
 def compiled_backward(tape, root, wrt):
-    """The backward function of ``tape``'s structure, made once per structure."""
+    """The backward function of ``tape``'s structure, made once per structure (while it is
+    one of the ``TAPE_CACHE_SIZE`` most recently used)."""
     key = tape.key(wrt, root.shape)
     compiled = _COMPILED.get(key)
-    if compiled is None:
-        compiled = _COMPILED[key] = TieredBackward(build_gradient_graph(tape, root, wrt))
+    if compiled is not None:
+        _COMPILED.move_to_end(key)
+        return compiled
+    compiled = _COMPILED[key] = TieredBackward(build_gradient_graph(tape, root, wrt))
+    while len(_COMPILED) > TAPE_CACHE_SIZE:
+        _evict_least_recently_used()
     return compiled
+
+
+def _evict_least_recently_used():
+    from symgrad.compiler.compile_log import LOG, configure
+    _, evicted = _COMPILED.popitem(last=False)
+    configure()
+    LOG.info("evicting eager backward %s (%d nodes, %s) from the tape cache: more than %d "
+             "tape structures in use (TAPE_CACHE_SIZE)", evicted.graph.name, len(evicted.graph),
+             "compiled" if evicted.compiled is not None else "not compiled", TAPE_CACHE_SIZE)
 
 
 def _seed(root, gradient):
@@ -227,7 +289,7 @@ def gradients(root, gradient, inputs=None, retain_graph=False):
         tape._add(tensor)
     tape.check()
     compiled = compiled_backward(tape, root, wrt)
-    grads = compiled(*[t._value for t in tape.tensors], seed)
+    grads = compiled(*[t._value for t in tape.tensors], *tape.fed, seed)
     if not retain_graph:
         for node in tape.nodes:
             node.freed = True

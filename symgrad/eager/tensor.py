@@ -15,10 +15,11 @@ tensor([2., 4.])
 import numpy as np
 
 import symgrad.core.ops as ops
-from symgrad.eager.device import CudaArray, device_of, to_host
+from symgrad.eager.device import CudaArray, device_of, place, to_host
 from symgrad.eager.grad_mode import is_grad_enabled
 from symgrad.core.ops.common import result_dtype
 from symgrad.eager.tape import BackwardNode, run_backward
+from symgrad.core.tracing import Tracer, error_here
 
 float32, float64, int64, int32 = np.float32, np.float64, np.int64, np.int32
 bool_ = np.bool_
@@ -40,7 +41,7 @@ class Tensor:
     def __init__(self, value, requires_grad=False, grad_fn=None):
         self._value = value
         self.requires_grad = bool(requires_grad)
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self._version = 0
 
@@ -74,8 +75,21 @@ class Tensor:
     def retain_grad(self):
         self._retains_grad = True
 
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad):
+        """Checked as PyTorch does, so that a wrong gradient fails here and not halfway
+        through an optimizer's step."""
+        if grad is not None:
+            check_assigned_grad(self, grad)
+        self._grad = grad
+
     # -- devices and conversion ---------------------------------------------------------------
     def numpy(self):
+        _check_concrete(self, ".numpy()")
         if self.is_cuda:
             raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() "
                             "to copy the tensor to host memory first.")
@@ -85,20 +99,26 @@ class Tensor:
         return self._value
 
     def item(self):
+        _check_concrete(self, ".item()")
         if self.numel() != 1:
             raise ValueError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         return np.asarray(to_host(self._value)).item()
 
     def tolist(self):
+        _check_concrete(self, ".tolist()")
         return np.asarray(to_host(self._value)).tolist()
 
     def __float__(self):
+        _check_concrete(self, "float()")
         return float(self.item())
 
     def __int__(self):
+        _check_concrete(self, "int()")
         return int(self.item())
 
     def __bool__(self):
+        if isinstance(self._value, Tracer):
+            return bool(self._value)        # the tracer's error: control flow on a traced value
         return bool(self.item())
 
     def __array__(self, dtype=None, copy=None):
@@ -150,9 +170,11 @@ class Tensor:
             np.copyto(self._value, value, casting="unsafe")   # one pass: broadcast, cast, copy
             self._version += 1
             return self
-        # the rest is replaced: tracers (inside a compiled training step), read-only arrays
+        # the rest is replaced: tracers (inside a compiled training step), read-only arrays,
+        # GPU data (from host values: zero_grad(set_to_none=False) keeps grads on the GPU)
         value = ops.astype(ops.broadcast_to(value, self.shape), self.dtype)
-        self._value = value if hasattr(value, "aval") else np.array(value)
+        self._value = value if hasattr(value, "aval") else \
+            place(np.array(value), "cuda") if self.is_cuda else np.array(value)
         owner = getattr(self, "_data_of", None)
         if owner is not None:       # `t.data -= ...`: the update is t's
             owner._value = self._value
@@ -219,22 +241,95 @@ class Tensor:
 
     def __setitem__(self, index, value):
         index = _value_of(index)
+        is_mask = getattr(index, "dtype", None) == np.bool_
         if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
-            from symgrad.eager.tensor_methods import set_index
-            before = Tensor(self._value, self.requires_grad, self.grad_fn)
-            before._version = self._version
-            if before.grad_fn is not None:
-                before.grad_fn.output = before
-            updated = apply("CopySlices", set_index, before, value, key=index)
-            self._value, self.grad_fn, self.requires_grad = updated._value, updated.grad_fn, True
-            self.grad_fn.output = self
-            self._version += 1
+            self._record_assignment(index, value, is_mask)
             return
-        if getattr(index, "dtype", None) == np.bool_:
-            self._value = ops.astype(ops.where(index, _value_of(value), self._value), self.dtype)
+        value = _value_of(value)
+        if is_mask and any(hasattr(v, "aval") for v in (self._value, value, index)):
+            from symgrad.eager.tensor_methods import masked_assign
+            check_assignment(self.shape, index, value, is_mask)
+            self._value = masked_assign(self._value, value, index)
         else:
-            self._value[index] = _value_of(value)
+            self._value[index] = value          # numpy's semantics, masks included
         self._version += 1
+
+    def _record_assignment(self, index, value, is_mask):
+        """``self[index] = value`` on the tape: self becomes the output of a node reading its
+        old value (``before``). Checked first: a refused assignment changes nothing."""
+        from symgrad.eager.tensor_methods import masked_assign, set_index
+        check_assignment(self.shape, index, value, is_mask)
+        before = Tensor(self._value, self.requires_grad, self.grad_fn)
+        before._version = self._version
+        if before.grad_fn is not None:
+            before.grad_fn.output = before
+        if is_mask:
+            updated = apply("IndexPutBackward0", masked_assign, before, value, index)
+        else:
+            updated = apply("CopySlices", set_index, before, value, key=index)
+        self._value, self.grad_fn, self.requires_grad = updated._value, updated.grad_fn, True
+        self.grad_fn.output = self
+        self._version += 1
+
+
+def check_assignment(shape, index, value, is_mask):
+    """What symgrad can trace or record of ``x[index] = value``: basic indexing, or one value
+    through a boolean mask of x's shape (numpy gives several values to the selected
+    elements in order, which a ``where`` cannot: refused, not silently different)."""
+    value = _value_of(value)
+    if is_mask and tuple(np.shape(index)) != tuple(shape):
+        raise IndexError(f"x[mask] = value: the boolean mask has shape {list(np.shape(index))}, "
+                         f"the tensor {list(shape)}; symgrad records assignments through a mask "
+                         f"of the tensor's own shape")
+    if is_mask and np.size(value) != 1:
+        raise IndexError(f"x[mask] = value with {np.size(value)} values: symgrad records a "
+                         f"boolean-mask assignment of one value (x[mask] = 0.0); for a value "
+                         f"per element use symgrad.where(mask, values, x)")
+    entries = index if isinstance(index, tuple) else (index,)
+    if not is_mask and any(isinstance(e, (np.ndarray, list)) or hasattr(e, "aval")
+                           for e in entries):
+        raise IndexError("x[index] = value with an index array: symgrad records basic indexing "
+                         "(integers, slices, None, ...) and boolean masks of the tensor's shape; "
+                         "use symgrad.where(mask, values, x) for other selections")
+
+
+def _check_concrete(tensor, what):
+    """A clear error, at the user's line, for reading the value of a traced tensor."""
+    if isinstance(tensor._value, Tracer):
+        raise error_here(
+            f"{what} reads the value of a tensor, but inside a compiled training step "
+            f"(symgrad.training.loop) tensors are traced: the step is traced once and runs compiled, "
+            f"so no value is known there. Return the loss from the step (train returns every "
+            f"step's loss) and read values after the loop")
+
+
+def check_assigned_grad(tensor, grad):
+    """``tensor.grad = grad`` needs a Tensor of the tensor's shape, dtype and device
+    (PyTorch's checks and messages; symgrad has no ``grad_dtype``)."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{_type_name(grad)}")
+    value, mine = grad._value, tensor._value      # the arrays' own attributes: cheap
+    if value.shape != mine.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a "
+                           f"tensor of size '{list(tensor.shape)}'. Please ensure that the "
+                           f"gradient and the tensor are the same size")
+    if value.dtype != mine.dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a "
+                           f"tensor with dtype '{tensor.dtype.name}'. The gradient must match "
+                           f"the tensor's dtype")
+    if isinstance(value, CudaArray) != isinstance(mine, CudaArray):
+        raise RuntimeError(f"attempting to assign a gradient with device type "
+                           f"'{grad.device.type}' to a tensor with device type "
+                           f"'{tensor.device.type}'. Please ensure that the gradient and the "
+                           f"tensor are on the same device")
+
+
+def _type_name(value):
+    kind = type(value)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 IN_PLACE_UFUNCS = {ops.add: np.add, ops.subtract: np.subtract, ops.multiply: np.multiply,

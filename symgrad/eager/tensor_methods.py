@@ -40,6 +40,12 @@ def set_index(x, value, key):
     return ops.setitem(x, key, value)
 
 
+def masked_assign(x, value, mask):
+    """``x[mask] = value`` for a boolean mask of x's shape and one value, as a ``where``
+    (which traces and replays, the mask an operand of the tape)."""
+    return ops.astype(ops.where(mask, value, x), np.dtype(x.dtype).name)
+
+
 def logsumexp(x, axis, keepdims=False):
     peak = ops.amax(x, axis, keepdims=True)
     total = ops.log(ops.sum(ops.exp(x - peak), axis, keepdims=True)) + peak
@@ -115,7 +121,9 @@ def _t(self):
 
 def _clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
     name = "ClampMinBackward0" if max is None else "ClampMaxBackward0" if min is None else "ClampBackward1"
-    return apply(name, ops.clip, self, min=min, max=max)
+    if any(isinstance(bound, (np.ndarray, Tensor)) for bound in (min, max)):
+        return apply(name, ops.clip, self, min, max)    # operands: fed, or differentiated
+    return apply(name, ops.clip, self, min=min, max=max)    # numbers: constants of the graph
 
 
 def _getitem(self, key):

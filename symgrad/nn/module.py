@@ -336,16 +336,16 @@ class Module(Conversions):
                               f"{tuple(value.shape)} from checkpoint, the shape in current "
                               f"model is {tuple(target.shape)}.")
                 continue
-            updates.append((target, value))
+            updates.append((target, value.astype(target.dtype)))   # a failing cast raises here
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" +
                                "\n\t".join(errors))
         with no_grad():
             for target, value in updates:
                 if target.is_cuda:     # GPU data is replaced, not updated by an (eager) op
-                    target.data = place(value.astype(target.dtype), target.device)
+                    target.data = place(value, target.device)
                 else:
-                    target.copy_(value.astype(target.dtype))
+                    target.copy_(value)
         return IncompatibleKeys(missing, unexpected)
 
     # -- repr -----------------------------------------------------------------------------------

@@ -11,11 +11,13 @@ Parameter objects a model holds keep their identity, as in PyTorch.
 (1, 2)
 """
 import copy
+import functools
 import math
 from collections import OrderedDict
 
 import numpy as np
 
+from symgrad.eager.device import CudaArray
 from symgrad.eager.grad_mode import enable_grad
 from symgrad.eager.tensor import Tensor, reset_grads
 
@@ -90,9 +92,37 @@ def _check_number(name, value, low=0.0, inclusive=True, high=None):
     return value
 
 
+def _checked_step(step):
+    """A subclass's ``step`` that first checks everything it will read (``_check_step``),
+    right before its first write: at once without a closure, else after each evaluation of
+    the closure (which computes the gradients)."""
+    @functools.wraps(step)
+    def checked(self, closure=None):
+        if closure is None:
+            self._check_step()
+            return step(self)
+
+        def checked_closure():
+            loss = closure()
+            self._check_step()
+            return loss
+        return step(self, checked_closure)
+    return checked
+
+
+def _describe(tensor):
+    return f"{tensor.dtype.name}{list(tensor.shape)} on {tensor.device.type}"
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts with 'params' and hyperparameters) and
-    ``state``; subclasses implement ``step``."""
+    ``state``; subclasses implement ``step``. Every subclass's ``step`` is checked before
+    it writes (``_check_step``), so a step that fails leaves all parameters as they were."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _checked_step(cls.__dict__["step"])
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -177,6 +207,32 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError(f"{type(self).__name__} does not implement step()")
 
+    def _check_step(self):
+        """Raise before ``step`` writes anything if a hyperparameter, a gradient or a state
+        tensor does not fit (they can change after the checks of ``add_param_group`` and of
+        ``.grad`` assignment: ``group["lr"] = ...``, ``p.grad.data = ...``)."""
+        for index, group in enumerate(self.param_groups):
+            self._validate_group(group)
+            for position, param in enumerate(group["params"]):
+                grad = param.grad
+                if grad is None:
+                    continue
+                value, own = grad._value, param._value        # the arrays' own attributes
+                if value.shape != own.shape or value.dtype != own.dtype or \
+                        isinstance(value, CudaArray) != isinstance(own, CudaArray):
+                    raise RuntimeError(f"{self._where(index, position)} is {_describe(param)} "
+                                       f"but its gradient is {_describe(grad)}; no parameter "
+                                       f"was updated")
+                for key, state in self.state.get(param, {}).items():
+                    shape = getattr(state, "shape", ())
+                    if shape and shape != own.shape:
+                        raise RuntimeError(f"{self._where(index, position)} has shape "
+                                           f"{list(own.shape)} but its optimizer state {key!r} "
+                                           f"has shape {list(shape)}; no parameter was updated")
+
+    def _where(self, index, position):
+        return f"{type(self).__name__}.step(): param_groups[{index}]['params'][{position}]"
+
     def _closure_loss(self, closure):
         if closure is None:
             return None
@@ -206,7 +262,8 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore hyperparameters and state saved by ``state_dict`` (same group layout)."""
+        """Restore hyperparameters and state saved by ``state_dict`` (same group layout).
+        Everything is checked first: on an error nothing is changed."""
         groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
         if groups is None or "state" not in state_dict:
             raise ValueError("optimizer state_dict must be a dict with 'state' and "
@@ -242,10 +299,12 @@ class Optimizer:
                     value = copy.deepcopy(value)
                 restored[key] = value
             new_state[param] = restored
-        for mine, saved in zip(self.param_groups, groups):
-            for key, value in saved.items():
-                if key != "params":
-                    mine[key] = value
+        merged = [{**mine, **{key: value for key, value in saved.items() if key != "params"}}
+                  for mine, saved in zip(self.param_groups, groups)]
+        for group in merged:          # checked before anything is written
+            self._validate_group(group)
+        for mine, group in zip(self.param_groups, merged):
+            mine.update(group)
         self.state = new_state
 
     # -- repr -----------------------------------------------------------------------------------

@@ -37,20 +37,23 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
           seed=0, progress=True, device=None):
     """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
 
-    ``steps`` alone feeds the whole data every step; ``epochs`` without ``batch_size``
-    feeds one sample (no batch axis) per step; with ``batch_size`` minibatches of that many
-    rows (a last partial batch is dropped). ``shuffle`` permutes the rows every epoch
-    (numpy generator seeded by ``seed``). ``device="cuda"`` runs the loop on the GPU with
-    the state and data resident there (symgrad.compiler.cuda.training_loop); by default the loop runs
-    on "cuda" when the data or the step's modules and tensors are there (``model.cuda()``),
-    else on "cpu", and a PyTorch-style step's state ends up on that device. Returns the
-    per-step loss history (and, in the functional style, the new params)."""
-    values = [getattr(d, "_value", d) for d in data]
+    ``data`` is a tuple of arrays (or Tensors), one per batch argument of the step; a
+    single array is one argument. ``steps`` alone feeds the whole data every step;
+    ``epochs`` without ``batch_size`` feeds one sample (no batch axis) per step; with
+    ``batch_size`` minibatches of that many rows (a last partial batch is dropped).
+    ``shuffle`` permutes the rows every epoch (numpy generator seeded by ``seed``).
+    ``device="cuda"`` runs the loop on the GPU with the state and data resident there
+    (symgrad.compiler.cuda.training_loop); by default the loop runs on "cuda" when the data or the step's
+    modules and tensors are there (``model.cuda()``), else on "cpu", and a PyTorch-style
+    step's state ends up on that device. Returns the per-step loss history (and, in the
+    functional style, the new params)."""
+    if len(state) > 1:
+        raise TypeError(f"train(step, params, data=...): got {len(state)} arguments after the "
+                        f"step; pass the params as one pytree and the arrays as data=(...)")
+    values = [getattr(d, "_value", d) for d in _data_tuple(data)]
     arrays = [np.ascontiguousarray(to_host(value)) for value in values]
     data_on_cuda = any(isinstance(value, CudaArray) for value in values)
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
-    if len(state) > 1:
-        raise TypeError("train(step, params, data=...): pass the params as one pytree")
     if state:
         return _train_functional(step, state[0], arrays, plan, progress,
                                  _where(device, data_on_cuda))
@@ -58,6 +61,18 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
 
 
 train.last_loop = None   # the most recently used compiled loop (its .source, .graph)
+
+
+def _data_tuple(data):
+    """``data=``: a tuple or list of arrays, one per batch argument of the step; a single
+    array (or Tensor) is the only one (not a sequence of rows)."""
+    from symgrad.eager.tensor import Tensor
+    if isinstance(data, (np.ndarray, Tensor, CudaArray)):
+        return (data,)
+    if not isinstance(data, (tuple, list)):
+        raise TypeError(f"train: data= must be a tuple of arrays (one per batch argument of the "
+                        f"step) or a single array, got {type(data).__name__}")
+    return data
 
 
 def _where(device, on_cuda):

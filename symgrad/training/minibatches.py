@@ -49,18 +49,39 @@ def _epoch_orders(rows, used, epochs, shuffle, seed):
     return orders[:, :used].ravel()
 
 
+def _count(name, value):
+    """``value`` (None, or a positive int: numpy integers too) as an int, else a clear error."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"train: {name} must be a positive int, got {value!r} "
+                        f"({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"train: {name} must be a positive int, got {value}")
+    return int(value)
+
+
+def _check_samples(arrays):
+    """Every data array has rows to draw (an empty data set is a mistake, in any mode)."""
+    for position, array in enumerate(arrays):
+        if array.ndim and array.shape[0] == 0:
+            raise ValueError(f"train: data[{position}] has shape {list(array.shape)}: no samples "
+                             f"(its first dimension is 0)")
+
+
 def plan_batches(arrays, steps, epochs, batch_size, shuffle, seed):
     """Check the arguments (clear errors before anything runs) and list each step's rows."""
+    steps, epochs = _count("steps", steps), _count("epochs", epochs)
+    batch_size = _count("batch_size", batch_size)
     if steps is None and epochs is None:
         raise ValueError("train: give steps= or epochs=")
-    if steps is not None and steps < 1 or epochs is not None and epochs < 1:
-        raise ValueError(f"train: steps and epochs must be positive, got steps={steps}, epochs={epochs}")
+    _check_samples(arrays)
     if epochs is None and batch_size is None:
-        return BatchPlan("full", int(steps), 0, np.zeros(0, np.int64))
+        return BatchPlan("full", steps, 0, np.zeros(0, np.int64))
     if not arrays:
         raise ValueError("train: epochs= and batch_size= need data=(arrays...) to draw from")
     rows = _check_rows(arrays)
-    if batch_size is not None and not 1 <= batch_size <= rows:
+    if batch_size is not None and batch_size > rows:
         raise ValueError(f"train: batch_size={batch_size} must be between 1 and the number of "
                          f"samples ({rows})")
     per_step = batch_size or 1
@@ -69,4 +90,4 @@ def plan_batches(arrays, steps, epochs, batch_size, shuffle, seed):
     order = _epoch_orders(rows, steps_per_epoch * per_step, epochs, shuffle, seed)
     total = steps if steps is not None else epochs * steps_per_epoch
     mode = "sample" if batch_size is None else "batch"
-    return BatchPlan(mode, int(total), int(per_step), order[:total * per_step])
+    return BatchPlan(mode, total, per_step, order[:total * per_step])

@@ -1,11 +1,14 @@
 """The state a PyTorch-style training step carries from one step to the next.
 
 ``discover_slots`` finds the modules, optimizers and tensors a step function refers to
-(through its closure and globals) and lists every array they hold: parameters, their
-gradients, optimizer state. ``traced_slots`` swaps those arrays for graph inputs while the
-step is traced, and puts the arrays back afterwards whatever happens.
+(through its closure, globals, defaults and ``self``, and the objects these hold) and lists
+every array they hold: parameters, their gradients, optimizer state. ``traced_slots`` swaps
+those arrays for graph inputs while the step is traced, and puts the arrays back afterwards
+whatever happens.
 """
 import contextlib
+import functools
+import types
 
 import numpy as np
 
@@ -52,19 +55,71 @@ class GradSlot(TensorSlot):
             self.tensor.grad._value = value
 
 
-def _referenced_objects(function):
-    """Objects a function can reach by name: closure cells, globals it names, ``self``."""
-    code = getattr(function, "__code__", None)
-    found = [getattr(function, "__self__", None)]
-    for cell in getattr(function, "__closure__", None) or ():
-        try:
-            found.append(cell.cell_contents)
-        except ValueError:   # an empty cell
-            continue
-    if code is not None:
-        found.extend(function.__globals__[name] for name in code.co_names
-                     if name in function.__globals__)
-    return [obj for obj in found if obj is not None]
+# How far from the step function its state is looked for: step -> self -> self.model, or
+# step -> a helper function it calls -> the object in that helper's closure -> its model.
+SEARCH_DEPTH = 4
+_LEAVES = (type, types.ModuleType, str, bytes, int, float, complex, np.ndarray, np.generic)
+_MODULE_TABLES = {"_parameters", "_buffers", "_modules", "_non_persistent_buffers"}
+
+
+def _referenced_objects(step):
+    """The modules, optimizers and tensors ``step`` can reach: through its closure cells,
+    the globals it names, its default arguments and ``self``, and from there through the
+    attributes of plain objects (a ``Trainer`` holding ``self.model`` and ``self.opt``),
+    dicts, lists and tuples, functions and ``functools.partial`` objects, up to
+    ``SEARCH_DEPTH`` steps away."""
+    Module, Optimizer, Tensor = _kinds()
+    found, seen = [], set()
+
+    def visit(obj, depth):
+        if obj is None or id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, (Module, Optimizer, Tensor)):
+            found.append(obj)
+        if depth < SEARCH_DEPTH and not isinstance(obj, (Optimizer, Tensor) + _LEAVES) \
+                and not _is_internal(obj):
+            for child in _children(obj, Module):
+                visit(child, depth + 1)
+    visit(step, 0)
+    return found
+
+
+def _is_internal(obj):
+    """symgrad's own functions and objects hold no user state (their globals are caches)."""
+    module = getattr(obj, "__module__", None) if callable(obj) else type(obj).__module__
+    return isinstance(module, str) and module.split(".")[0] in ("symgrad", "compiler") \
+        and not hasattr(obj, "__self__")
+
+
+def _children(obj, Module):
+    """The objects ``obj`` refers to where a training step keeps its state."""
+    if isinstance(obj, dict):
+        return list(obj.values())
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return list(obj)
+    if isinstance(obj, functools.partial):
+        return [obj.func, *obj.args, *obj.keywords.values()]
+    code = getattr(obj, "__code__", None)
+    if code is not None:                           # a function or bound method
+        cells = [_cell_contents(cell) for cell in getattr(obj, "__closure__", None) or ()]
+        named = [obj.__globals__[name] for name in code.co_names if name in obj.__globals__]
+        return [getattr(obj, "__self__", None), *cells, *named,
+                *(getattr(obj, "__defaults__", None) or ()),
+                *(getattr(obj, "__kwdefaults__", None) or {}).values()]
+    attributes = getattr(obj, "__dict__", None)
+    if not isinstance(attributes, dict):
+        return []
+    if isinstance(obj, Module):                    # its plain attributes (``self.opt``)
+        return [value for name, value in attributes.items() if name not in _MODULE_TABLES]
+    return list(attributes.values())
+
+
+def _cell_contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:   # an empty cell
+        return None
 
 
 def _kinds():
@@ -155,25 +210,40 @@ def state_on_host(step):
 
 
 def snapshot(step):
-    """Remember the values of everything ``step`` can change; returns a function that puts
-    them back (used when a compiled step fails after its eager first step ran)."""
+    """Remember everything ``step`` can change in the modules, optimizers and tensors it
+    reaches: values (each buffer by identity and contents), ``.grad`` objects, optimizer
+    state and hyperparameters, train/eval flags. Returns a function that puts them back
+    (when a compiled step fails after its eager first step ran)."""
     Module, Optimizer, Tensor = _kinds()
     slots = discover_slots(step)
-    values = [np.array(slot.get(), copy=True) for slot in slots]
-    grads = [(slot.tensor, slot.tensor.grad) for slot in slots if isinstance(slot, TensorSlot)]
-    optimizers = [obj for obj in _referenced_objects(step) if isinstance(obj, Optimizer)]
-    states = [(opt, [(param, dict(state)) for param, state in opt.state.items()])
-              for opt in optimizers]
+    values = [(slot, slot.get(), np.array(slot.get(), copy=True)) for slot in slots]
+    grads = [(slot.tensor, slot.tensor.grad) for slot in slots if type(slot) is TensorSlot]
+    objects = _referenced_objects(step)
+    optimizers = [(opt, list(opt.param_groups), [dict(group) for group in opt.param_groups],
+                   [(param, dict(state)) for param, state in opt.state.items()])
+                  for opt in objects if isinstance(opt, Optimizer)]
+    flags = [(module, module.training) for obj in objects if isinstance(obj, Module)
+             for module in obj.modules()]
 
     def restore():
         for tensor, grad in grads:
             tensor.grad = grad
-        for slot, value in zip(slots, values):
-            slot.set(value)
-        for opt, entries in states:
+        for slot, buffer, value in values:
+            slot.set(buffer)
+            if isinstance(buffer, np.ndarray) and buffer.flags.writeable:
+                np.copyto(buffer, value)
+            else:
+                slot.set(value)
+        for opt, groups, hyperparameters, entries in optimizers:
+            opt.param_groups[:] = groups
+            for group, saved in zip(groups, hyperparameters):
+                group.clear()
+                group.update(saved)
             opt.state.clear()
             for param, state in entries:
                 opt.state[param] = state
+        for module, training in flags:
+            object.__setattr__(module, "training", training)
     return restore
 
 

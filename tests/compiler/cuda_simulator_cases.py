@@ -190,12 +190,12 @@ def pytorch_step(model, opt):
 
 
 def train_in_chunks():
-    """The loss history comes back chunk by chunk (the progress bar's chunks)."""
-    chunks, symgrad_progress.CHUNKS = symgrad_progress.CHUNKS, 3
+    """The loss history comes back chunk by chunk (a chunk of one step each here)."""
+    seconds, symgrad_progress.CHUNK_SECONDS = symgrad_progress.CHUNK_SECONDS, 0
     try:
         train_functional(steps=7, progress=True)
     finally:
-        symgrad_progress.CHUNKS = chunks
+        symgrad_progress.CHUNK_SECONDS = seconds
 
 
 def train_interrupted():
