@@ -4,41 +4,47 @@
 >>> sg.grad(lambda x: np.sum(np.sin(x)))(np.zeros(2))
 array([1., 1.])
 
-Importing symgrad does not import numba or scipy: the compiler (``compiler/``) is imported
-on the first compile.
+Importing symgrad does not import numba or scipy: the backend (``symgrad.compiler``) is
+imported on the first compile.
 """
 from symgrad.core.version import __version__
 
+# floor 1: the IR and its calculus
 import symgrad.core.errors as errors  # sg.errors.UnexpectedTracerError, as jax.errors
-from symgrad.core.errors import TracingError  # noqa: E402
+import symgrad.core.ops as ops
+import symgrad.core.tracer_faces  # noqa: F401  (numpy functions, operators, methods of tracers)
+from symgrad.core.errors import TracingError
 from symgrad.core.graph import Graph
-from symgrad.core import ops
-from symgrad.core import numpy_dispatch  # noqa: F401  (registers numpy functions for tracers)
-from symgrad.core.ops import (  # noqa: F401
-    absolute, clip, concatenate, cos, exp, log, log1p, matmul, maximum, minimum, sign, sin,
-    sqrt, square, stack, tanh, where)
-from symgrad.core.tracing import Tracer, trace
 from symgrad.core.interpreter import evaluate
+from symgrad.core.tracing import Tracer, trace
+
+# floor 2: the numpy door and the PyTorch door
 from symgrad.api import grad, jit, value_and_grad, vjp
 from symgrad.check import check_grad
-from symgrad import viz
-from symgrad.viz import ExportError
 from symgrad.export import export_source
-from symgrad.eager.device import device  # noqa: F401
-from symgrad.eager.tensor import Tensor, float32, float64, int32, int64, bool_  # noqa: F401
-from symgrad.eager import tensor_methods as tensor_ops  # noqa: F401  (gives Tensor its operators and methods)
-from symgrad.eager.creation import (  # noqa: F401
+import symgrad.eager.tensor_methods  # noqa: F401  (Tensor's operators and methods)
+from symgrad.eager.creation import (
     arange, from_numpy, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like)
-from symgrad.eager.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from symgrad.public_functions import PUBLIC as _PUBLIC_FUNCTIONS
-from symgrad import autograd  # noqa: F401
+from symgrad.eager.device import device
+from symgrad.eager.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from symgrad.eager.tensor import Tensor, bool_, float32, float64, int32, int64
+import symgrad.autograd as autograd
+import symgrad.cache as cache  # sg.cache.info(), sg.cache.clear()
+import symgrad.public_functions as public_functions
+from symgrad.public_functions import *  # noqa: F401,F403  (sg.exp, sg.sum, ...: public_functions.__all__)
+import symgrad.viz as viz
+from symgrad.viz import ExportError
 
-from symgrad import cache  # noqa: F401  (sg.cache.info(), sg.cache.clear())
+# floors 3 and 4: layers, losses, optimizers; compiled training loops
+import symgrad.nn as nn
+import symgrad.optim as optim
+from symgrad.training.loop import train
 
-globals().update(_PUBLIC_FUNCTIONS)
-
-__all__ = ["TracingError", "Graph", "Tracer", "trace", "evaluate", "grad", "jit",
-           "value_and_grad", "vjp", "check_grad", "where", "ops", "viz", "export_source",
-           "ExportError", "train", "cache"]
-from symgrad import nn, optim  # noqa: E402,F401  (PyTorch-style layers, losses, optimizers)
-from symgrad.training.loop import train  # noqa: E402,F401  (compiled training loops)
+__all__ = [
+    "__version__", "errors", "ops", "TracingError", "Graph", "evaluate", "Tracer", "trace",
+    "grad", "jit", "value_and_grad", "vjp", "check_grad", "export_source",
+    "arange", "from_numpy", "full", "manual_seed", "ones", "ones_like", "rand", "randn", "tensor",
+    "zeros", "zeros_like", "device", "enable_grad", "is_grad_enabled", "no_grad",
+    "set_grad_enabled", "Tensor", "bool_", "float32", "float64", "int32", "int64", "autograd",
+    "cache", "viz", "ExportError", "nn", "optim", "train",
+] + public_functions.__all__

@@ -13,6 +13,7 @@ import functools
 
 import numpy as np
 
+import symgrad.core.tracer_faces  # noqa: F401  (tracers trace numpy code)
 import symgrad.core.pytree as pytree
 from symgrad.core.reverse_mode import backward, is_differentiable
 from symgrad.core.errors import TracingMemoryError, TracingTypeError, TracingValueError

@@ -1,16 +1,11 @@
 """Top-level ``symgrad.<name>`` functions that serve both users: given a Tensor they act like
 ``torch.<name>`` (recording history); given arrays or tracers they act like ``np.<name>``."""
-import symgrad.core.ops as ops
+import symgrad.core.tracer_faces  # noqa: F401  (every front function and its faces)
+from symgrad.core.ops.registry import FRONTS
 from symgrad.eager.tensor import Tensor
 from symgrad.eager.tensor_methods import FUNCTIONS as TENSOR_FUNCTIONS
 
-ARRAY_FUNCTIONS = {
-    "exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt, "tanh": ops.tanh, "sin": ops.sin,
-    "cos": ops.cos, "abs": ops.absolute, "sum": ops.sum, "mean": ops.mean, "max": ops.amax,
-    "clamp": ops.clip, "reshape": ops.reshape, "matmul": ops.matmul, "where": ops.where,
-    "add": ops.add, "sub": ops.subtract, "mul": ops.multiply, "div": ops.true_divide,
-    "pow": ops.power,
-}
+ARRAY_FUNCTIONS = {name: front.function for front in FRONTS for name in front.faces.torch}
 
 
 def _either(name):
@@ -28,3 +23,12 @@ def _either(name):
 
 
 PUBLIC = {name: _either(name) for name in set(TENSOR_FUNCTIONS) | set(ARRAY_FUNCTIONS)}
+__all__ = sorted(PUBLIC)
+
+
+def __getattr__(name):
+    """``from symgrad.public_functions import exp`` and ``import *`` read ``PUBLIC``."""
+    try:
+        return PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -20,7 +20,7 @@ from symgrad.core.graph import Graph
 from symgrad.core.ops.registry import OPS, Aval
 from symgrad.core.source_info import describe_location, user_location
 
-# Filled by symgrad.core.numpy_dispatch: numpy callable -> symgrad function.
+# Filled by symgrad.core.tracer_faces: numpy callable -> symgrad function.
 NUMPY_FUNCTIONS = {}
 _origin_stack = []
 _scope_stack = [{}]      # attributes every node built in the current scope gets

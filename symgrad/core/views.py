@@ -17,6 +17,7 @@ import numpy as np
 
 import symgrad.core.ops as ops
 from symgrad.core.errors import TracingTypeError, TracingValueError
+from symgrad.core.ops.registry import faced
 from symgrad.core.ops.shape import as_slices, normalize_index
 from symgrad.core.tracing import Tracer, View, conformed, copy_of, error_here
 
@@ -64,6 +65,7 @@ def setitem(x, index, value):
     x.write(ops.setitem(x, index, value))
 
 
+@faced(method=("fill",))
 def fill(x, value):
     if np.ndim(value) != 0:
         raise error_here(f"fill: the value must be a scalar, got shape {list(np.shape(value))}",
@@ -98,6 +100,7 @@ def _permuted(x, value, permutation):
                    layout(x).transpose(permutation))
 
 
+@faced(numpy=(np.transpose,))
 def transpose(x, axes=None):
     value = ops.transpose(x, axes)
     permutation = (tuple(range(x.ndim))[::-1] if axes is None else
@@ -105,6 +108,7 @@ def transpose(x, axes=None):
     return _permuted(x, value, permutation)
 
 
+@faced(numpy=(np.swapaxes,), method=("swapaxes",))
 def swapaxes(x, axis1, axis2):
     value = ops.swapaxes(x, axis1, axis2)
     permutation = list(range(x.ndim))
@@ -128,28 +132,34 @@ def _reshaped(x, value):
                    lambda base, new: ops.reshape(new, base.shape), probe)
 
 
+@faced(numpy=(np.reshape,))
 def reshape(x, *shape):
     return _reshaped(x, ops.reshape(x, *shape))
 
 
+@faced(numpy=(np.expand_dims,))
 def expand_dims(x, axis):
     return _reshaped(x, ops.expand_dims(x, axis))
 
 
+@faced(numpy=(np.squeeze,), method=("squeeze",))
 def squeeze(x, axis=None):
     return _reshaped(x, ops.squeeze(x, axis))
 
 
+@faced(numpy=(np.ravel,), method=("ravel",))
 def ravel(x):
     if not layout(x).flags.c_contiguous:
         return copy_of(ops.ravel(x), immutable=False)   # numpy's ravel copies these
     return _reshaped(x, ops.ravel(x))
 
 
+@faced(method=("flatten",))
 def flatten(x):
     return copy_of(ops.ravel(x), immutable=False)
 
 
+@faced(numpy=(np.broadcast_to,))
 def broadcast_to(x, shape):
     """numpy's read-only view: writing into it is an error, as in numpy."""
     value = ops.broadcast_to(x, shape)
@@ -158,16 +168,19 @@ def broadcast_to(x, shape):
 
 
 # -- copies ------------------------------------------------------------------------------------
+@faced(method=("copy",))
 def copy(x):
     """``x.copy()``: a new array (a scalar's copy is a scalar), as an identity node."""
     return copy_of(ops.identity(x), immutable=x.immutable)
 
 
+@faced(numpy=(np.copy,))
 def array_copy(a):
     """``np.copy(a)``: always an array."""
     return copy_of(ops.identity(a), immutable=False)
 
 
+@faced(method=("astype",))
 def astype(x, dtype, copy=True):
     value = ops.astype(x, dtype)
     if value is x and not copy:

@@ -15,6 +15,7 @@ tensor([2., 4.])
 import numpy as np
 
 import symgrad.core.ops as ops
+from symgrad.core.ops.registry import FRONTS
 from symgrad.eager.device import CudaArray, device_of, place, to_host
 from symgrad.eager.grad_mode import is_grad_enabled
 from symgrad.core.ops.common import result_dtype
@@ -247,7 +248,6 @@ class Tensor:
             return
         value = _value_of(value)
         if is_mask and any(hasattr(v, "aval") for v in (self._value, value, index)):
-            from symgrad.eager.tensor_methods import masked_assign
             check_assignment(self.shape, index, value, is_mask)
             self._value = masked_assign(self._value, value, index)
         else:
@@ -257,7 +257,6 @@ class Tensor:
     def _record_assignment(self, index, value, is_mask):
         """``self[index] = value`` on the tape: self becomes the output of a node reading its
         old value (``before``). Checked first: a refused assignment changes nothing."""
-        from symgrad.eager.tensor_methods import masked_assign, set_index
         check_assignment(self.shape, index, value, is_mask)
         before = Tensor(self._value, self.requires_grad, self.grad_fn)
         before._version = self._version
@@ -298,8 +297,8 @@ def _check_concrete(tensor, what):
     if isinstance(tensor._value, Tracer):
         raise error_here(
             f"{what} reads the value of a tensor, but inside a compiled training step "
-            f"(symgrad.training.loop) tensors are traced: the step is traced once and runs compiled, "
-            f"so no value is known there. Return the loss from the step (train returns every "
+            f"(sg.train) tensors are traced: the step is traced once and runs compiled, "
+            f"so no concrete value is known there. Return the loss from the step (train returns every "
             f"step's loss) and read values after the loop")
 
 
@@ -349,6 +348,17 @@ def _scaled(alpha, other):
     return value if alpha == 1 else ops.multiply(alpha, value)
 
 
+# -- functions the tape replays for assignments (their identity is part of its key) ---------
+def set_index(x, value, key):
+    return ops.setitem(x, key, value)
+
+
+def masked_assign(x, value, mask):
+    """``x[mask] = value`` for a boolean mask of x's shape and one value, as a ``where``
+    (which traces and replays, the mask an operand of the tape)."""
+    return ops.astype(ops.where(mask, value, x), np.dtype(x.dtype).name)
+
+
 def apply(backward_name, function, *args, **static):
     """Run ``function`` (a symgrad op function) on the values of ``args``; record its
     backward node when a gradient is wanted."""
@@ -366,13 +376,8 @@ def function_apply(function, *args):
     return apply(BACKWARD_NAMES.get(function, "Backward0"), function, *args)
 
 
-BACKWARD_NAMES = {
-    ops.add: "AddBackward0", ops.subtract: "SubBackward0", ops.multiply: "MulBackward0",
-    ops.true_divide: "DivBackward0", ops.power: "PowBackward0", ops.matmul: "MmBackward0",
-    ops.negative: "NegBackward0", ops.exp: "ExpBackward0", ops.log: "LogBackward0",
-    ops.sqrt: "SqrtBackward0", ops.absolute: "AbsBackward0", ops.tanh: "TanhBackward0",
-    ops.sin: "SinBackward0", ops.cos: "CosBackward0", ops.square: "PowBackward0",
-}
+# function -> the grad_fn its Tensor result records (PyTorch's name), from the fronts' faces
+BACKWARD_NAMES = {front.function: front.faces.grad_fn for front in FRONTS if front.faces.grad_fn}
 
 
 def reset_grads(tensors, set_to_none=True):

@@ -8,18 +8,11 @@ import numpy as np
 
 import symgrad.core.ops as ops
 from symgrad.eager.device import device as Device, place
-from symgrad.eager.tensor import BACKWARD_NAMES, Tensor, _value_of, apply, function_apply
+from symgrad.core.ops.registry import FRONTS
+from symgrad.eager.tensor import Tensor, _value_of, apply
 
 
 # -- module-level functions the tape replays (their identity is part of the cache key) -------
-def relu(x):
-    return ops.relu(x)
-
-
-def sigmoid(x):
-    return ops.sigmoid(x)
-
-
 def addmm(bias, a, b):
     return ops.add(ops.matmul(a, b), bias)
 
@@ -34,16 +27,6 @@ def permute(x, dims):
 
 def index(x, key):
     return ops.getitem(x, key)
-
-
-def set_index(x, value, key):
-    return ops.setitem(x, key, value)
-
-
-def masked_assign(x, value, mask):
-    """``x[mask] = value`` for a boolean mask of x's shape and one value, as a ``where``
-    (which traces and replays, the mask an operand of the tape)."""
-    return ops.astype(ops.where(mask, value, x), np.dtype(x.dtype).name)
 
 
 def logsumexp(x, axis, keepdims=False):
@@ -63,20 +46,35 @@ def _reduction(function, name):
     return method
 
 
-def _unary(function):
-    return lambda self: function_apply(function, self)
+def _recorded(front):
+    """``Tensor.<name>`` of a front function: its result, with the front's grad_fn."""
+    grad_fn, function = front.faces.grad_fn, front.function
+    return lambda self, *args: apply(grad_fn, function, self, *args)
 
 
-def _binary(function):
-    def method(self, other):
-        return apply(BACKWARD_NAMES[function], function, self, other)
-    return method
+def _recorded_flipped(front):
+    grad_fn, function = front.faces.grad_fn, front.function
+    return lambda self, other: apply(grad_fn, function, other, self)
 
 
-def _flipped(function):
-    def method(self, other):
-        return apply(BACKWARD_NAMES[function], function, other, self)
-    return method
+def _unrecorded(front):
+    """A comparison: a Tensor of the result, no history (there is no gradient)."""
+    function = front.function
+    return lambda self, other: Tensor(function(self._value, _value_of(other)))
+
+
+def face_methods():
+    """Tensor's operators and methods from the faces of every front function."""
+    methods = {}
+    for front in FRONTS:
+        faces = front.faces
+        if faces.operator:
+            methods[f"__{faces.operator}__"] = (_recorded(front) if faces.grad_fn
+                                                else _unrecorded(front))
+        if faces.reflected:
+            methods[f"__r{faces.operator}__"] = _recorded_flipped(front)
+        methods.update(dict.fromkeys(faces.tensor, _recorded(front)))
+    return methods
 
 
 def _view(self, *shape):
@@ -159,49 +157,33 @@ def _to(self, *args, dtype=None, device=None, **_kwargs):
     return cast if moved is cast._value else Tensor(moved, cast.requires_grad)
 
 
-def _max(self, dim=None, keepdim=False):
-    return apply("MaxBackward1" if dim is None else "MaxBackward0", ops.amax, self,
-                 axis=dim, keepdims=bool(keepdim))
+def _extremum(function, name):
+    def method(self, dim=None, keepdim=False):
+        return apply(name + ("1" if dim is None else "0"), function, self,
+                     axis=dim, keepdims=bool(keepdim))
+    return method
 
 
-METHODS = {
-    "__add__": _binary(ops.add), "__radd__": _flipped(ops.add),
-    "__sub__": _binary(ops.subtract), "__rsub__": _flipped(ops.subtract),
-    "__mul__": _binary(ops.multiply), "__rmul__": _flipped(ops.multiply),
-    "__truediv__": _binary(ops.true_divide), "__rtruediv__": _flipped(ops.true_divide),
-    "__pow__": _binary(ops.power), "__rpow__": _flipped(ops.power),
-    "__matmul__": _binary(ops.matmul), "__rmatmul__": _flipped(ops.matmul),
-    "__neg__": _unary(ops.negative), "__abs__": _unary(ops.absolute),
-    "add": _binary(ops.add), "sub": _binary(ops.subtract), "mul": _binary(ops.multiply),
-    "div": _binary(ops.true_divide), "pow": _binary(ops.power), "mm": _binary(ops.matmul),
-    "matmul": _binary(ops.matmul), "neg": _unary(ops.negative), "abs": _unary(ops.absolute),
-    "exp": _unary(ops.exp), "log": _unary(ops.log), "sqrt": _unary(ops.sqrt),
-    "tanh": _unary(ops.tanh), "sin": _unary(ops.sin), "cos": _unary(ops.cos),
-    "relu": lambda self: apply("ReluBackward0", relu, self),
-    "sigmoid": lambda self: apply("SigmoidBackward0", sigmoid, self),
+# Methods whose PyTorch signature differs from the front function's (dim/keepdim, views,
+# casts, devices); they take precedence over the faces.
+DOOR_METHODS = {
     "sum": _reduction(ops.sum, "SumBackward"), "mean": _reduction(ops.mean, "MeanBackward"),
-    "max": _max, "clamp": _clamp, "view": _view, "reshape": _view, "flatten": _flatten,
-    "permute": _permute, "t": _t, "__getitem__": _getitem,
+    "prod": _reduction(ops.prod, "ProdBackward"), "max": _extremum(ops.amax, "MaxBackward"),
+    "min": _extremum(ops.amin, "MinBackward"), "clamp": _clamp, "clip": _clamp, "view": _view,
+    "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
     "float": _astype(np.float32), "double": _astype(np.float64), "long": _astype(np.int64),
     "to": _to, "type": lambda self, dtype: _to(self, dtype),
     "cuda": lambda self: _to(self, "cuda"), "cpu": lambda self: _to(self, "cpu"),
 }
+METHODS = {**face_methods(), **DOOR_METHODS}
 for _name, _method in METHODS.items():
     setattr(Tensor, _name, _method)
-
-for _name, _function in {"__lt__": ops.less, "__le__": ops.less_equal, "__gt__": ops.greater,
-                         "__ge__": ops.greater_equal, "__eq__": ops.equal, "__ne__": ops.not_equal}.items():
-    setattr(Tensor, _name, lambda self, other, f=_function: Tensor(f(self._value, _value_of(other))))
 Tensor.__hash__ = object.__hash__
 
 
 # -- torch-style functions ------------------------------------------------------------------------
-def where(condition, x, y):
-    return apply("WhereBackward0", ops.where, condition, x, y)
-
-
 def addmm_function(bias, a, b):
     return apply("AddmmBackward0", addmm, bias, a, b)
 
@@ -210,9 +192,23 @@ def logsumexp_function(x, dim, keepdim=False):
     return apply("LogsumexpBackward0", logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
 
 
-FUNCTIONS = {name: (lambda method: lambda x, *args, **kwargs: method(x, *args, **kwargs))(METHODS[name])
-             for name in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "relu", "sigmoid",
-                          "sum", "mean", "max", "clamp", "reshape", "flatten", "mm", "matmul",
-                          "neg", "t", "permute", "unsqueeze", "squeeze", "pow", "add", "mul",
-                          "sub", "div")}
-FUNCTIONS.update(where=where, addmm=addmm_function, logsumexp=logsumexp_function)
+def _as_function(method):
+    return lambda x, *args, **kwargs: method(x, *args, **kwargs)
+
+
+def _torch_functions():
+    """``torch.<name>`` for Tensors: the method of that name, else the front recorded with
+    its grad_fn; the functions that are only Tensor methods in symgrad's door too."""
+    functions = {}
+    for front in FRONTS:
+        for name in front.faces.torch:
+            if name in METHODS:
+                functions[name] = _as_function(METHODS[name])
+            elif front.faces.grad_fn:
+                functions[name] = (lambda f: lambda *args: apply(f.faces.grad_fn, f.function, *args))(front)
+    for name in ("clamp", "flatten", "t", "permute", "unsqueeze", "squeeze", "neg"):
+        functions[name] = _as_function(METHODS[name])
+    return {**functions, "addmm": addmm_function, "logsumexp": logsumexp_function}
+
+
+FUNCTIONS = _torch_functions()

@@ -1,7 +1,7 @@
 """Every op: gradients against central differences (first and second order), the reference
 interpreter against plain numpy (values and dtypes), and compiled code against the reference.
 The functions are plain numpy code, so this also tests how numpy dispatches to tracers
-(symgrad/numpy_dispatch.py) and the operators of Tracer (symgrad/ops/methods.py).
+and the operators of Tracer (symgrad/core/tracer_faces.py).
 
 The op table ``CASES`` is plain numpy code; each case is one function that symgrad traces.
 ``test_every_op_is_covered`` traces them all and fails when a registered op appears in none,

@@ -1,4 +1,5 @@
-"""Elementwise ops: one line each declares the op, its numpy reference, scalar template and VJP.
+"""Elementwise ops: one line each declares the op, its numpy reference, scalar template, VJP
+and the faces users reach it by (numpy's ufunc, the operator, PyTorch's names).
 
 Operands of an elementwise primitive share one dtype (the frontend casts them) and broadcast
 against each other with numpy's rules; the autodiff sums cotangents back to operand shapes.
@@ -6,7 +7,7 @@ against each other with numpy's rules; the autodiff sums cotangents back to oper
 import numpy as np
 
 from symgrad.core.ops.common import apply, lift, no_gradient, result_dtype
-from symgrad.core.ops.registry import OPS, declare
+from symgrad.core.ops.registry import OPS, Faces, declare, faced, front
 from symgrad.core.tracing import Tracer, bind, error_here, find_graph
 
 
@@ -25,9 +26,20 @@ def float_rule(*avals, **_params):
     return shape, dtype
 
 
-def elementwise(name, reference, scalar, vjp=(), rule=broadcast_rule):
+def elementwise(name, reference, scalar, vjp=(), faces=Faces(), rule=broadcast_rule):
     declare(name, rule, reference, vjp, scalar, family="elementwise")
-    return lambda *values: apply(name, values)
+    return front(lambda *values: apply(name, values), faces)
+
+
+def torch_faces(numpy_function, torch_name, grad_fn=None, operator="", also=()):
+    """The faces of a numpy ufunc that is also ``torch.<torch_name>`` and ``Tensor.<torch_name>``
+    (and the names ``also``), grad_fn ``<TorchName>Backward0`` unless given; a binary
+    ``operator`` is reflected too (``__radd__``)."""
+    grad_fn = f"{torch_name.capitalize()}Backward0" if grad_fn is None else grad_fn
+    names = (torch_name, *also)
+    return Faces(numpy=(numpy_function,), operator=operator,
+                 reflected=bool(operator) and numpy_function.nin == 2, tensor=names, torch=names,
+                 grad_fn=grad_fn)
 
 
 def floating(*values):
@@ -38,15 +50,19 @@ def floating(*values):
 
 
 def transcendental(name, reference, scalar, vjp):
+    """A float function ``np.<name>``, also ``torch.<name>`` and ``Tensor.<name>``."""
     declare(name, float_rule, reference, (vjp,), scalar, family="elementwise")
-    return lambda x: apply(name, [x], floating(x))
+    return front(lambda x: apply(name, [x], floating(x)), torch_faces(reference, name))
 
 
 # -- unary ------------------------------------------------------------------------------
-negative = elementwise("neg", np.negative, "-{0}", [lambda g, out, x: -g])
-absolute = elementwise("abs", np.abs, "abs({0})", [lambda g, out, x: g * sign(x)])
-sign = elementwise("sign", np.sign, "np.sign({0})", [no_gradient])
-square = elementwise("square", np.square, "{0} * {0}", [lambda g, out, x: g * (2 * x)])
+negative = elementwise("neg", np.negative, "-{0}", [lambda g, out, x: -g],
+                      torch_faces(np.negative, "neg", operator="neg"))
+absolute = elementwise("abs", np.abs, "abs({0})", [lambda g, out, x: g * sign(x)],
+                      torch_faces(np.absolute, "abs", operator="abs", also=("absolute",)))
+sign = elementwise("sign", np.sign, "np.sign({0})", [no_gradient], torch_faces(np.sign, "sign"))
+square = elementwise("square", np.square, "{0} * {0}", [lambda g, out, x: g * (2 * x)],
+                     torch_faces(np.square, "square", grad_fn="PowBackward0"))
 identity = elementwise("identity", lambda x: x.copy(), "{0}", [lambda g, out, x: g])
 exp = transcendental("exp", np.exp, "np.exp({0})", lambda g, out, x: g * out)
 log = transcendental("log", np.log, "np.log({0})", lambda g, out, x: g / x)
@@ -79,12 +95,14 @@ declare("sigmoid", float_rule, _sigmoid, [lambda g, out, x, dtype: g * (out * (1
         "np.exp({0}) / (np.{dtype}(1) + np.exp({0})))", family="elementwise", params=("dtype",))
 
 
+@faced(tensor=("relu",), torch=("relu",), grad_fn="ReluBackward0")
 def relu(x):
     """``max(x, 0)`` with PyTorch's gradient: 0 at ``x == 0`` (``np.maximum(x, 0)`` splits
     the tie, giving 1/2 there)."""
     return _typed("relu", x, result_dtype(x))
 
 
+@faced(tensor=("sigmoid",), torch=("sigmoid",), grad_fn="SigmoidBackward0")
 def sigmoid(x):
     """``1 / (1 + exp(-x))`` without overflow; its VJP ``g * y * (1 - y)`` is finite
     everywhere (at x = -1000 in float32 as well)."""
@@ -92,11 +110,14 @@ def sigmoid(x):
 
 
 # -- binary -----------------------------------------------------------------------------
-add = elementwise("add", np.add, "{0} + {1}", [lambda g, out, x, y: g, lambda g, out, x, y: g])
+add = elementwise("add", np.add, "{0} + {1}", [lambda g, out, x, y: g, lambda g, out, x, y: g],
+                 torch_faces(np.add, "add", operator="add"))
 subtract = elementwise("sub", np.subtract, "{0} - {1}",
-                       [lambda g, out, x, y: g, lambda g, out, x, y: -g])
+                       [lambda g, out, x, y: g, lambda g, out, x, y: -g],
+                       torch_faces(np.subtract, "sub", operator="sub"))
 multiply = elementwise("mul", np.multiply, "{0} * {1}",
-                       [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x])
+                       [lambda g, out, x, y: g * y, lambda g, out, x, y: g * x],
+                       torch_faces(np.multiply, "mul", operator="mul"))
 
 
 def _selected(g, loses, tie):
@@ -118,6 +139,7 @@ declare("minimum", broadcast_rule, np.minimum,
         "({1} if {1} < {0} or {1} != {1} else {0})", family="elementwise")
 
 
+@faced(numpy=(np.maximum,), tensor=("maximum",), torch=("maximum",), grad_fn="MaximumBackward0")
 def maximum(x, y):
     """``np.maximum``. At a tie (``x == y``) each operand gets half of the gradient, as with
     ``jax.numpy.maximum`` and ``torch.maximum``: ``np.maximum(x, 0)`` has gradient 1/2 at 0,
@@ -125,6 +147,7 @@ def maximum(x, y):
     return apply("maximum", [x, y])
 
 
+@faced(numpy=(np.minimum,), tensor=("minimum",), torch=("minimum",), grad_fn="MinimumBackward0")
 def minimum(x, y):
     """``np.minimum``; a tie splits the gradient in halves, as :func:`maximum`."""
     return apply("minimum", [x, y])
@@ -139,10 +162,12 @@ declare("pow", broadcast_rule, np.power,
         "{0} ** {1}", family="elementwise")
 
 
+@faced(torch_faces(np.true_divide, "div", operator="truediv"))
 def true_divide(x, y):
     return apply("div", [x, y], floating(x, y))
 
 
+@faced(torch_faces(np.power, "pow", operator="pow"))
 def power(x, y):
     """``x ** y``; an integer power with a negative exponent raises, as in numpy."""
     if result_dtype(x, y).kind in "iu" and find_graph([x, y]) is not None:
@@ -162,9 +187,11 @@ def _check_integer_exponent(x, y):
 
 # -- predicates and selection -------------------------------------------------------------
 def _predicate(name, reference, template):
+    """A comparison: ``np.<less...>`` and the operator ``__<name>__`` (no gradient, and a Tensor
+    comparison records nothing)."""
     declare(name, predicate_rule, reference, [no_gradient, no_gradient], template,
             family="elementwise")
-    return lambda x, y: apply(name, [x, y])
+    return front(lambda x, y: apply(name, [x, y]), Faces(numpy=(reference,), operator=name))
 
 
 less = _predicate("lt", np.less, "{0} < {1}")
@@ -186,6 +213,7 @@ declare("where", _select_rule, np.where,
         "{1} if {0} else {2}", family="elementwise")
 
 
+@faced(numpy=(np.where,), torch=("where",), grad_fn="WhereBackward0")
 def where(condition, x, y):
     """``np.where`` that traces: pick ``x`` where ``condition`` holds, else ``y``.
 
@@ -218,6 +246,7 @@ def astype(x, dtype):
     return x if x.dtype == dtype else bind("cast", x, dtype=dtype.name)
 
 
+@faced(numpy=(np.clip,), method=("clip",), torch=("clip", "clamp"))
 def clip(x, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 - numpy's names
     """``np.clip``; the gradient flows to ``x`` inside the bounds, the bounds included (as
     ``torch.clamp``), and to a bound where ``x`` lies beyond it."""

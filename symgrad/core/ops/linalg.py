@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 from symgrad.core.ops.common import lift, result_dtype
-from symgrad.core.ops.registry import declare
+from symgrad.core.ops.registry import declare, faced
 from symgrad.core.ops.shape import reshape, swapaxes
 from symgrad.core.tracing import Tracer, bind, find_graph
 
@@ -35,6 +35,8 @@ def _eager_matmul(a, b):
     return np.matmul(a, b) if product is None else product
 
 
+@faced(numpy=(np.matmul,), operator="matmul", reflected=True, tensor=("matmul", "mm"),
+       torch=("matmul", "mm"), grad_fn="MmBackward0")
 def matmul(a, b):
     """``a @ b`` with numpy's rules for 1-D operands (a vector is lifted, then squeezed)."""
     graph = find_graph([a, b])
@@ -55,6 +57,7 @@ def matmul(a, b):
     return reshape(out, shape)
 
 
+@faced(numpy=(np.dot,), method=("dot",))
 def dot(a, b):
     """``np.dot``: products of scalars multiply; up to 2-D it is matmul."""
     ndims = [x.ndim if isinstance(x, Tracer) else np.ndim(x) for x in (a, b)]

@@ -7,7 +7,7 @@ import numpy as np
 
 from symgrad.core.ops.common import normalize_axes
 from symgrad.core.ops.elementwise import astype, equal, floating
-from symgrad.core.ops.registry import declare
+from symgrad.core.ops.registry import declare, faced
 from symgrad.core.ops.shape import broadcast_to, reshape
 from symgrad.core.tracing import Tracer, bind
 
@@ -82,22 +82,27 @@ def _reduce(name, x, axis, keepdims, dtype=None):
     return bind(name, x, axes=normalize_axes(axis, x.ndim, name), keepdims=bool(keepdims))
 
 
+@faced(numpy=(np.sum,), method=("sum",), torch=("sum",))
 def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001 - numpy's name
     return _reduce("sum", x, axis, keepdims, dtype)
 
 
+@faced(numpy=(np.max, np.amax), method=("max",), torch=("max",))
 def amax(x, axis=None, keepdims=False):
     return _reduce("max", x, axis, keepdims)
 
 
+@faced(numpy=(np.min, np.amin), method=("min",), torch=("min",))
 def amin(x, axis=None, keepdims=False):
     return _reduce("min", x, axis, keepdims)
 
 
+@faced(numpy=(np.prod,), method=("prod",), torch=("prod",))
 def prod(x, axis=None, keepdims=False, dtype=None):
     return _reduce("prod", x, axis, keepdims, dtype)
 
 
+@faced(numpy=(np.mean,), method=("mean",), torch=("mean",))
 def mean(x, axis=None, keepdims=False, dtype=None):
     """Sum divided by the count; integers average in float64 as in numpy."""
     if not isinstance(x, Tracer):

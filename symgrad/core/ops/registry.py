@@ -9,7 +9,7 @@ lowering tables.
 A :class:`Front` is a function users call (a primitive's, or a composite of several) with
 its :class:`Faces`: the numpy functions, Tracer and Tensor methods, operators, ``symgrad.<name>``
 functions and ``grad_fn`` name through which users reach it. Every front door builds its
-table from ``FRONTS`` with one loop (``symgrad.core.numpy_dispatch``, ``tracer_methods``,
+table from ``FRONTS`` with one loop (``symgrad.core.tracer_faces``,
 ``symgrad.eager.tensor_methods``, ``symgrad.public_functions``), so a new op is one
 declaration plus its faces.
 """
@@ -99,9 +99,9 @@ def front(function, faces):
     return function
 
 
-def faced(**faces):
-    """Decorator form of :func:`front` for composites defined with ``def``."""
-    return lambda function: front(function, Faces(**faces))
+def faced(faces=None, **fields):
+    """Decorator form of :func:`front`, given a :class:`Faces` or its fields."""
+    return lambda function: front(function, faces or Faces(**fields))
 
 
 def get(name):

@@ -8,7 +8,7 @@ i.e. before index 0); ``None`` and ``...`` become reshapes.
 import numpy as np
 
 from symgrad.core.ops.common import check_integer, lift, normalize_axes, normalize_axis
-from symgrad.core.ops.registry import declare
+from symgrad.core.ops.registry import declare, faced
 from symgrad.core.tracing import Tracer, bind, error_here, find_graph
 
 
@@ -94,6 +94,7 @@ def _set(x, v, index):
 
 
 # -- frontend functions ---------------------------------------------------------------------
+@faced(torch=("reshape",))
 def reshape(x, *shape):
     """``x.reshape(shape)`` with numpy's ``-1`` for one inferred dimension."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
@@ -171,6 +172,7 @@ def ravel(x):
     return reshape(x, (-1,))
 
 
+@faced(numpy=(np.concatenate,), torch=("concatenate",))
 def concatenate(arrays, axis=0):
     graph = find_graph(arrays)
     if graph is None:
@@ -186,6 +188,7 @@ def concatenate(arrays, axis=0):
     return bind("concatenate", *tracers, axis=normalize_axis(axis, tracers[0].ndim, "concatenate"))
 
 
+@faced(numpy=(np.stack,), torch=("stack",))
 def stack(arrays, axis=0):
     graph = find_graph(arrays)
     if graph is None:
