@@ -7,13 +7,16 @@ import contextlib
 
 import numpy as np
 
-from compiler.blas_threads import loop_blas_threads, on_numba_threads, settle_blas_threads
-from compiler.cache import load
-from compiler import cuda, cuda_training
-from compiler.codegen import numba_cpu, numba_cuda, training_loop
-from compiler.codegen.threads import runs_on_numba_threads
-from compiler.passes import optimize, plan_fusion
-from compiler.passes.memory import plan_in_place
+from compiler.lazy_import import forgotten_on_failure
+
+with forgotten_on_failure():        # imports numba: a Ctrl-C here must not break the retry
+    from compiler.blas_threads import loop_blas_threads, on_numba_threads, settle_blas_threads
+    from compiler.cache import load
+    from compiler import cuda, cuda_training
+    from compiler.codegen import numba_cpu, numba_cuda, training_loop
+    from compiler.codegen.threads import runs_on_numba_threads
+    from compiler.passes import optimize, plan_fusion
+    from compiler.passes.memory import plan_in_place
 
 CODEGENS = {"cpu": numba_cpu, "cuda": numba_cuda}
 
