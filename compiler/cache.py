@@ -7,7 +7,9 @@
 - numba's own cache files for it, ``<name>.<function>-<line>.pyXY.nbi`` (index) and
   ``….N.nbc`` (machine code), in ``__pycache__`` beside it (or under ``$NUMBA_CACHE_DIR``);
 - ``<name>.json``: the manifest, written last: the key's parts and a SHA-256 of each of
-  numba's files. An entry without a valid manifest is incomplete and never trusted.
+  numba's files, by name only (numba's folder follows from the entry's own place, so a
+  copied or moved cache folder is whole). An entry without a valid manifest is incomplete
+  and never trusted.
 
 **Key.** ``<graph>`` is the first 12 hex digits of the input graph's structural hash (ops,
 params, shapes, dtypes, wiring: so the input signature too; see :func:`graph_hash`) and ``<key>`` the first 20 of
@@ -21,15 +23,21 @@ them). numba adds the CPU model and its features to its own index key.
 **Folder.** ``$SYMGRAD_CACHE_DIR``, else the platform's user cache folder + ``symgrad``
 (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS,
 ``%LOCALAPPDATA%`` on Windows). ``SYMGRAD_CACHE=0`` disables the disk cache: modules are
-compiled in memory and nothing is written. An unwritable folder does the same.
+compiled in memory and nothing is written. A folder this process cannot write is read only:
+its entries are loaded (numba's files read in place), misses are compiled in memory, and
+nothing is written. A folder that cannot be made or used at all is not used.
 
 **Robustness.** Files are written to a temporary name and renamed (numba does the same for
 its files). The compile of an entry, numba's save and the manifest happen under a lock file
-(``<name>.lock``), so two processes compiling one graph at once both succeed and the second
-loads what the first compiled. Before numba reads its files their checksums are compared
-with the manifest; a mismatch, a missing file, an unreadable manifest, a source file that
-differs from the generated source, or an error while numba unpickles its files removes the
-entry's machine code and recompiles: never a crash or a wrong result.
+(``<name>.lock``, holding its holder's pid, host and start time), so two processes compiling
+one graph at once both succeed and the second loads what the first compiled. A complete
+entry loads without the lock; a process waits for another's lock at most
+``$SYMGRAD_CACHE_LOCK_TIMEOUT`` seconds (default 10), then warns naming the holder and
+compiles in memory. Before numba reads its files their checksums are compared with the
+manifest; a mismatch, a missing or unreadable file, an unreadable manifest, a source file
+that differs from the generated source, or an error while numba unpickles its files removes
+the entry's machine code and recompiles: never a crash or a wrong result. Ctrl-C while numba
+loads or compiles takes effect when it is done (compiler.cached_function).
 
 **Warm path.** On a hit the machine code is loaded directly (numba's loader without its
 ``refresh()`` of every typing and lowering registry, which alone costs ~0.15 s per process);
@@ -334,13 +342,13 @@ def info(folder=None):
 
 
 def _remove_all(paths):
-    """Remove ``paths``; returns [(path, error)] for those that could not be removed."""
-    failures = []
+    """Remove ``paths``; returns {path: error} for those that could not be removed."""
+    failures = {}
     for path in paths:
         try:
             remove(path)
         except OSError as error:
-            failures.append((path, error))
+            failures[path] = error
     return failures
 
 
@@ -351,19 +359,19 @@ def clear(folder=None, stale_only=False):
     folder) raises OSError naming it, after everything else was removed."""
     folder = folder or cache_dir()
     current = versions() if stale_only else None
-    removed, failures = 0, []
+    removed, failures = 0, {}
     for py_path in _entries(folder):
         if stale_only and _is_current(_manifest_parts(py_path[:-3] + ".json"), current):
             continue
         failed = _remove_all(_entry_files(py_path))
-        failures += failed
+        failures.update(failed)
         removed += not failed
     if not stale_only:
-        failures += _remove_all(
+        failures.update(_remove_all(
             path for pattern in (".tmp-*.part", os.path.join("__pycache__", PREFIX + "*"))
-            for path in glob.glob(os.path.join(glob.escape(folder), pattern)))
+            for path in glob.glob(os.path.join(glob.escape(folder), pattern))))
     if failures:
-        path, error = failures[0]
+        path, error = next(iter(failures.items()))
         raise OSError(f"could not remove {len(failures)} file(s) of the disk cache in {folder}; "
                       f"the first, {path}: {error.strerror or error}")
     return removed
