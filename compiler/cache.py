@@ -210,7 +210,9 @@ def _open_read_only(folder, name, source, function_name, parts):
     except (OSError, UnicodeDecodeError):
         return None
     module = _exec_module(name, _CACHE_TRUE.sub(r"\1cache=False", source), path)
-    read_only_cache(getattr(module, function_name))
+    function = getattr(module, function_name)
+    if hasattr(function, "py_func"):     # numba's dispatcher (a CUDA module's setup is not)
+        read_only_cache(function)
     return CachedFunction(name, module, function_name, folder, parts, disk="read-only",
                           reason=None)
 
