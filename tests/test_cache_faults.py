@@ -401,6 +401,7 @@ def test_lock_timeout_setting(monkeypatch, recwarn, setting, seconds, warns):
 # while numba compiles; after each the process must still compile.
 CTRL_C = PRELUDE + r"""
 import importlib.abc, os, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)   # as if started from a terminal
 class InterruptOnce(importlib.abc.MetaPathFinder):
     def __init__(self, names):
         self.names = names
