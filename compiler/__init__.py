@@ -7,16 +7,19 @@ import contextlib
 
 import numpy as np
 
-from .cpu.blas_threads import loop_blas_threads, on_numba_threads, settle_blas_threads
-from .disk_cache.store import load
-from .cuda import host as cuda
-from .cuda import training_loop as cuda_training
-from .cpu import lowering as numba_cpu
-from .cuda import lowering as numba_cuda
-from .cpu import training_loop
-from .cpu.threads import runs_on_numba_threads
-from .passes import optimize, plan_fusion
-from .passes.memory import plan_in_place
+from .lazy_import import forgotten_on_failure
+
+with forgotten_on_failure():        # imports numba: a Ctrl-C here must not break the retry
+    from .cpu.blas_threads import loop_blas_threads, on_numba_threads, settle_blas_threads
+    from .disk_cache.store import load
+    from .cuda import host as cuda
+    from .cuda import training_loop as cuda_training
+    from .cpu import lowering as numba_cpu
+    from .cuda import lowering as numba_cuda
+    from .cpu import training_loop
+    from .cpu.threads import runs_on_numba_threads
+    from .passes import optimize, plan_fusion
+    from .passes.memory import plan_in_place
 
 CODEGENS = {"cpu": numba_cpu, "cuda": numba_cuda}
 

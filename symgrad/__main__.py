@@ -1,4 +1,5 @@
-"""``python -m symgrad cache info|clear [--stale]``: look at or empty the compile cache."""
+"""``python -m symgrad cache info|clear [--stale] [--folder PATH]``: look at or empty the
+compile cache (the folder in use, or the one given: nothing outside it is touched)."""
 import argparse
 import sys
 
@@ -10,14 +11,21 @@ def main(argv=None):
     cache.add_argument("action", choices=["info", "clear"])
     cache.add_argument("--stale", action="store_true",
                        help="clear: remove only entries made by other versions")
+    cache.add_argument("--folder", help="the cache folder (default: $SYMGRAD_CACHE_DIR, else "
+                                        "the platform's user cache folder + symgrad)")
     arguments = parser.parse_args(argv)
     import symgrad.cache as compile_cache
+    folder = arguments.folder or compile_cache.folder()
     if arguments.action == "info":
-        print(compile_cache.format_info())
-    else:
-        removed = compile_cache.clear(stale_only=arguments.stale)
-        print(f"removed {removed} {'stale ' if arguments.stale else ''}"
-              f"entr{'y' if removed == 1 else 'ies'} from {compile_cache.folder()}")
+        print(compile_cache.format_info(compile_cache.info(folder)))
+        return 0
+    try:
+        removed = compile_cache.clear(stale_only=arguments.stale, folder=folder)
+    except OSError as error:
+        print(f"python -m symgrad cache clear: {error}", file=sys.stderr)
+        return 1
+    print(f"removed {removed} {'stale ' if arguments.stale else ''}"
+          f"entr{'y' if removed == 1 else 'ies'} from {folder}")
     return 0
 
 

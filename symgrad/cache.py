@@ -29,19 +29,22 @@ def enabled():
     return cache_enabled()
 
 
-def info():
-    """``{"folder", "enabled", "entries", "bytes", "stale"}``: ``entries`` compiled
-    functions taking ``bytes`` on disk, ``stale`` of them made by other symgrad / numba /
-    numpy / Python versions (never used again; ``clear(stale_only=True)`` removes them)."""
+def info(folder=None):
+    """``{"folder", "enabled", "entries", "bytes", "stale"}`` of ``folder`` (default: the
+    folder in use): ``entries`` compiled functions taking ``bytes`` on disk, ``stale`` of
+    them made by other symgrad / numba / numpy / Python versions (never used again;
+    ``clear(stale_only=True)`` removes them)."""
     from symgrad.compiler.disk_cache.store import info as cache_info
-    return cache_info()
+    return cache_info(folder)
 
 
-def clear(stale_only=False):
-    """Remove every entry (or only stale ones) and return how many were removed. Functions
-    compiled in this process keep working; new processes compile again."""
+def clear(stale_only=False, folder=None):
+    """Remove every entry of ``folder`` (default: the folder in use), or only stale ones,
+    and return how many were removed. Only that folder's own files are touched (a copy of
+    a cache folder is cleared without harm to the original). Functions compiled in this
+    process keep working; new processes compile again."""
     from symgrad.compiler.disk_cache.store import clear as cache_clear
-    return cache_clear(stale_only=stale_only)
+    return cache_clear(folder, stale_only=stale_only)
 
 
 def format_info(summary=None):

@@ -6,6 +6,7 @@ import numpy as np
 
 from .kernel import device_shape
 from .lowering import generate
+from ..lazy_import import forgotten_on_failure
 
 
 class CudaUnavailableError(RuntimeError):
@@ -22,8 +23,7 @@ def require_cuda():
     from numba.core import config
     if config.ENABLE_CUDASIM:
         return
-    from numba import cuda
-    if not cuda.is_available():
+    if not numba_cuda().is_available():
         raise CudaUnavailableError(
             "device='cuda' needs an NVIDIA GPU with a working driver, and numba.cuda finds "
             "none here. Use device='cpu', or set NUMBA_ENABLE_CUDASIM=1 before starting "
@@ -90,10 +90,17 @@ class CompiledCudaGraph:
                      for r, (shape, dtype) in zip(results, self.output_types))
 
 
+def numba_cuda():
+    """``numba.cuda``, imported on first use; an import that fails halfway (Ctrl-C) is
+    retried in full by the next call (symgrad.compiler.lazy_import)."""
+    with forgotten_on_failure():
+        from numba import cuda
+    return cuda
+
+
 def compile_ptx(kernels, cc):
     """``{name: (kernel, signature)}`` -> ``{name: PTX}`` for compute capability ``cc``."""
-    from numba import cuda
-    return {name: cuda.compile_ptx(kernel.py_func, signature, cc=cc)[0]
+    return {name: numba_cuda().compile_ptx(kernel.py_func, signature, cc=cc)[0]
             for name, (kernel, signature) in kernels.items()}
 
 

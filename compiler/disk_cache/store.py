@@ -7,7 +7,9 @@
 - numba's own cache files for it, ``<name>.<function>-<line>.pyXY.nbi`` (index) and
   ``….N.nbc`` (machine code), in ``__pycache__`` beside it (or under ``$NUMBA_CACHE_DIR``);
 - ``<name>.json``: the manifest, written last: the key's parts and a SHA-256 of each of
-  numba's files. An entry without a valid manifest is incomplete and never trusted.
+  numba's files, by name only (numba's folder follows from the entry's own place, so a
+  copied or moved cache folder is whole). An entry without a valid manifest is incomplete
+  and never trusted.
 
 **Key.** ``<graph>`` is the first 12 hex digits of the input graph's structural hash (ops,
 params, shapes, dtypes, wiring: so the input signature too; see :func:`graph_hash`) and ``<key>`` the first 20 of
@@ -21,15 +23,21 @@ them). numba adds the CPU model and its features to its own index key.
 **Folder.** ``$SYMGRAD_CACHE_DIR``, else the platform's user cache folder + ``symgrad``
 (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS,
 ``%LOCALAPPDATA%`` on Windows). ``SYMGRAD_CACHE=0`` disables the disk cache: modules are
-compiled in memory and nothing is written. An unwritable folder does the same.
+compiled in memory and nothing is written. A folder this process cannot write is read only:
+its entries are loaded (numba's files read in place), misses are compiled in memory, and
+nothing is written. A folder that cannot be made or used at all is not used.
 
 **Robustness.** Files are written to a temporary name and renamed (numba does the same for
 its files). The compile of an entry, numba's save and the manifest happen under a lock file
-(``<name>.lock``), so two processes compiling one graph at once both succeed and the second
-loads what the first compiled. Before numba reads its files their checksums are compared
-with the manifest; a mismatch, a missing file, an unreadable manifest, a source file that
-differs from the generated source, or an error while numba unpickles its files removes the
-entry's machine code and recompiles: never a crash or a wrong result.
+(``<name>.lock``, holding its holder's pid, host and start time), so two processes compiling
+one graph at once both succeed and the second loads what the first compiled. A complete
+entry loads without the lock; a process waits for another's lock at most
+``$SYMGRAD_CACHE_LOCK_TIMEOUT`` seconds (default 10), then warns naming the holder and
+compiles in memory. Before numba reads its files their checksums are compared with the
+manifest; a mismatch, a missing or unreadable file, an unreadable manifest, a source file
+that differs from the generated source, or an error while numba unpickles its files removes
+the entry's machine code and recompiles: never a crash or a wrong result. Ctrl-C while numba
+loads or compiles takes effect when it is done (symgrad.compiler.disk_cache.cached_function).
 
 **Warm path.** On a hit the machine code is loaded directly (numba's loader without its
 ``refresh()`` of every typing and lowering registry, which alone costs ~0.15 s per process);
@@ -48,8 +56,8 @@ import types
 import numpy as np
 
 from symgrad.core import version
+from .cached_function import CACHE_FORMAT, LOG, NO_ENTRY, CachedFunction, read_only_cache
 from .files import enabled, remove, write_atomically
-from .cached_function import CACHE_FORMAT, LOG, NO_ENTRY, CachedFunction
 
 PREFIX = "symgrad_"
 _loaded = {}                  # entry name -> CachedFunction (this process)
@@ -126,10 +134,8 @@ def _similar_entries(folder, name, parts):
     reasons = []
     graph_prefix = name[:len(PREFIX) + 12]
     for path in glob.glob(os.path.join(glob.escape(folder), graph_prefix + "_*.json")):
-        try:
-            with open(path) as file:
-                other = json.load(file)["parts"]
-        except (OSError, ValueError, KeyError, TypeError):
+        other = _manifest_parts(path)
+        if other is None:
             continue
         changed = [f"{k} {other.get(k)} -> {parts.get(k)}" for k in
                    ("format", "symgrad", "numba", "numpy", "python") if other.get(k) != parts.get(k)]
@@ -182,8 +188,76 @@ def _load_in_memory(source, function_name, parts, why):
         if cached is None:
             module = _exec_module(name, _CACHE_TRUE.sub(r"\1cache=False", source), f"<{name}>")
             cached = _loaded[name] = CachedFunction(name, module, function_name, None, parts,
-                                                    persistent=False, reason=why)
+                                                    disk=None, reason=why)
     return cached
+
+
+def _writable(folder):
+    """Whether this process may write in ``folder`` and in its ``__pycache__`` (numba's)."""
+    pycache = os.path.join(folder, "__pycache__")
+    return all(os.access(f, os.W_OK | os.X_OK) for f in (folder, pycache) if os.path.isdir(f))
+
+
+def _open_read_only(folder, name, source, function_name, parts):
+    """The entry in a folder this process cannot write, if it holds this source: its module,
+    with numba's cache reading the entry in place and writing nothing. Else None."""
+    path = os.path.join(folder, name + ".py")
+    try:
+        with open(path, encoding="utf-8") as file:
+            if file.read() != source:
+                return None
+    except (OSError, UnicodeDecodeError):
+        return None
+    module = _exec_module(name, _CACHE_TRUE.sub(r"\1cache=False", source), path)
+    function = getattr(module, function_name)
+    if hasattr(function, "py_func"):     # numba's dispatcher (a CUDA module's setup is not)
+        read_only_cache(function)
+    return CachedFunction(name, module, function_name, folder, parts, disk="read-only",
+                          reason=None)
+
+
+def _open_writable(folder, name, source, function_name, parts):
+    """The entry in a folder this process can write: its source file made right, a new
+    entry's manifest written. Raises OSError when the folder cannot be written after all."""
+    path = os.path.join(folder, name + ".py")
+    os.makedirs(folder, exist_ok=True)
+    state = _prepare_source_file(path, source)
+    reason = None
+    if state == "new":
+        reason = _similar_entries(folder, name, parts) or NO_ENTRY
+        # The key's parts at once (no machine code listed yet), so that info() can tell the
+        # entry's versions even if it is never compiled here.
+        write_atomically(os.path.join(folder, name + ".json"), json.dumps(
+            {"format": CACHE_FORMAT, "name": name, "parts": parts, "files": {}},
+            indent=1, sort_keys=True), exclusive=True)
+    elif state == "corrupted":
+        LOG.info("rewrote %s.py: the cached source file differed from the generated source", name)
+    module = _exec_module(name, source, path)
+    return CachedFunction(name, module, function_name, folder, parts, disk="read-write",
+                          reason=reason)
+
+
+def _log_fallback_once(message, *args):
+    if not _fallback_warned:
+        _fallback_warned.append(True)
+        LOG.info(message, *args)
+
+
+def _open_entry(folder, name, source, function_name, parts):
+    """The entry's CachedFunction, or (None, why it must be compiled in memory)."""
+    if os.path.isdir(folder) and not _writable(folder):
+        cached = _open_read_only(folder, name, source, function_name, parts)
+        if cached is None:
+            _log_fallback_once("cache folder %s is read-only: its entries are loaded, new "
+                               "graphs are compiled in memory", folder)
+            return None, f"the cache folder {folder} is read-only and has no entry for this graph"
+        return cached, None
+    try:
+        return _open_writable(folder, name, source, function_name, parts), None
+    except OSError as error:
+        _log_fallback_once("cache folder %s is not writable (%s): compiling in memory",
+                           folder, error)
+        return None, "disk cache not writable"
 
 
 def load(source, function_name, graph=None, backend="numba-cpu", kind="graph"):
@@ -193,40 +267,18 @@ def load(source, function_name, graph=None, backend="numba-cpu", kind="graph"):
     configure()
     parts = key_parts(source, graph, backend, kind)
     if not enabled():
-        return _load_in_memory(source, function_name, parts, "disk cache disabled")
+        return _load_in_memory(source, function_name, parts, "disk cache disabled (SYMGRAD_CACHE=0)")
     folder = cache_dir()
     name = entry_name(parts)
     with _loaded_lock:
         cached = _loaded.get(name)
         if cached is not None:
             return cached
-        path = os.path.join(folder, name + ".py")
-        try:
-            os.makedirs(folder, exist_ok=True)
-            state = _prepare_source_file(path, source)
-        except OSError as error:
-            if not _fallback_warned:
-                _fallback_warned.append(True)
-                LOG.info("cache folder %s is not writable (%s): compiling in memory", folder, error)
-            cached = None
-        else:
-            reason = None
-            if state == "new":
-                reason = _similar_entries(folder, name, parts) or NO_ENTRY
-                # The key's parts at once (no machine code listed yet), so that info() can
-                # tell the entry's versions even if it is never compiled here.
-                write_atomically(os.path.join(folder, name + ".json"), json.dumps(
-                    {"format": CACHE_FORMAT, "name": name, "parts": parts, "files": {}},
-                    indent=1, sort_keys=True), exclusive=True)
-            elif state == "corrupted":
-                LOG.info("rewrote %s.py: the cached source file differed from the generated "
-                         "source", name)
-            module = _exec_module(name, source, path)
-            cached = _loaded[name] = CachedFunction(name, module, function_name, folder, parts,
-                                                    persistent=True, reason=reason)
-    if cached is None:
-        return _load_in_memory(source, function_name, parts, "disk cache not writable")
-    return cached
+        cached, why = _open_entry(folder, name, source, function_name, parts)
+        if cached is not None:
+            _loaded[name] = cached
+            return cached
+    return _load_in_memory(source, function_name, parts, why)
 
 
 def load_module(source):
@@ -239,19 +291,42 @@ def _entries(folder):
     return sorted(glob.glob(os.path.join(glob.escape(folder), PREFIX + "*.py")))
 
 
-def _entry_files(folder, py_path):
-    """Every file of one entry: source, manifest, lock, bytecode and numba's files."""
-    stem = os.path.basename(py_path)[:-3]
-    files = [py_path] + [os.path.join(folder, stem + ext) for ext in (".json", ".lock")]
-    numba_folders = {os.path.join(folder, "__pycache__")}
-    try:
-        with open(os.path.join(folder, stem + ".json")) as file:
-            numba_folders.add(json.load(file)["numba_folder"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    for numba_folder in numba_folders:
-        files += glob.glob(os.path.join(glob.escape(numba_folder), glob.escape(stem) + ".*"))
+def _numba_folders(py_path):
+    """Where numba keeps the machine code of the entry whose source is ``py_path``:
+    ``__pycache__`` beside it, or with ``$NUMBA_CACHE_DIR`` the subfolder numba derives from
+    the source's own folder (so a copy of the cache folder never shares it)."""
+    folders = [os.path.join(os.path.dirname(py_path), "__pycache__")]
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        from numba.core import caching, config
+        folders.append(os.path.join(config.CACHE_DIR, caching.UserProvidedCacheLocator
+                                    .get_suitable_cache_subpath(py_path)))
+    return folders
+
+
+def _entry_files(py_path):
+    """Every file of one entry, manifest first (an entry without one is never trusted):
+    manifest, source, lock and numba's files. Only files of this folder's own entry."""
+    stem = py_path[:-3]
+    files = [stem + ext for ext in (".json", ".py", ".lock")]
+    for numba_folder in _numba_folders(py_path):
+        files += glob.glob(os.path.join(glob.escape(numba_folder),
+                                        glob.escape(os.path.basename(stem)) + ".*"))
     return [f for f in files if os.path.isfile(f)]
+
+
+def _manifest_parts(manifest_path):
+    """The key's parts from the manifest at ``manifest_path``, or None when there is none
+    (an older layout, a compile that never finished) or it cannot be read."""
+    try:
+        with open(manifest_path) as file:
+            parts = json.load(file)["parts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return parts if isinstance(parts, dict) else None
+
+
+def _is_current(parts, current):
+    return parts is not None and all(parts.get(k) == v for k, v in current.items())
 
 
 def info(folder=None):
@@ -259,45 +334,45 @@ def info(folder=None):
     counts entries made by other symgrad/numba/numpy/Python versions or cache formats, and
     entries without a manifest (older layouts, compiles that never finished)."""
     folder = folder or cache_dir()
-    current = None
-    entries = stale = size = 0
-    for py_path in _entries(folder):
-        entries += 1
-        size += sum(os.path.getsize(f) for f in _entry_files(folder, py_path))
+    entries = _entries(folder)
+    current = versions() if entries else None
+    return {"folder": folder, "enabled": enabled(), "entries": len(entries),
+            "bytes": sum(os.path.getsize(f) for p in entries for f in _entry_files(p)),
+            "stale": sum(not _is_current(_manifest_parts(p[:-3] + ".json"), current)
+                         for p in entries)}
+
+
+def _remove_all(paths):
+    """Remove ``paths``; returns {path: error} for those that could not be removed."""
+    failures = {}
+    for path in paths:
         try:
-            with open(py_path[:-3] + ".json") as file:
-                parts = json.load(file)["parts"]
-        except (OSError, ValueError, KeyError, TypeError):
-            stale += 1              # an older layout, or a compile that never finished
-            continue
-        if current is None:
-            current = versions()
-        if any(parts.get(k) != v for k, v in current.items()):
-            stale += 1
-    return {"folder": folder, "enabled": enabled(), "entries": entries, "bytes": size,
-            "stale": stale}
+            remove(path)
+        except OSError as error:
+            failures[path] = error
+    return failures
 
 
 def clear(folder=None, stale_only=False):
-    """Remove every entry (or only the stale ones); returns how many were removed. Temporary
-    files left by interrupted writes go too. Functions already loaded keep working."""
+    """Remove every entry of ``folder`` (or only the stale ones) and only its own files;
+    returns how many entries were removed. Temporary files left by interrupted writes go
+    too. Functions already loaded keep working. A file that cannot be removed (a read-only
+    folder) raises OSError naming it, after everything else was removed."""
     folder = folder or cache_dir()
     current = versions() if stale_only else None
-    removed = 0
+    removed, failures = 0, {}
     for py_path in _entries(folder):
-        if stale_only:
-            try:
-                with open(py_path[:-3] + ".json") as file:
-                    parts = json.load(file)["parts"]
-                if all(parts.get(k) == v for k, v in current.items()):
-                    continue
-            except (OSError, ValueError, KeyError, TypeError):
-                pass
-        for file in _entry_files(folder, py_path):
-            remove(file)
-        removed += 1
+        if stale_only and _is_current(_manifest_parts(py_path[:-3] + ".json"), current):
+            continue
+        failed = _remove_all(_entry_files(py_path))
+        failures.update(failed)
+        removed += not failed
     if not stale_only:
-        for pattern in (".tmp-*.part", os.path.join("__pycache__", PREFIX + "*")):
-            for path in glob.glob(os.path.join(glob.escape(folder), pattern)):
-                remove(path)
+        failures.update(_remove_all(
+            path for pattern in (".tmp-*.part", os.path.join("__pycache__", PREFIX + "*"))
+            for path in glob.glob(os.path.join(glob.escape(folder), pattern))))
+    if failures:
+        path, error = next(iter(failures.items()))
+        raise OSError(f"could not remove {len(failures)} file(s) of the disk cache in {folder}; "
+                      f"the first, {path}: {error.strerror or error}")
     return removed
