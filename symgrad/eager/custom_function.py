@@ -70,7 +70,7 @@ class CustomBackwardNode(BackwardNode):
                 raise RuntimeError(f"{function.__name__}: save_for_backward accepts the "
                                    "function's input and output tensors only")
         self.rule = BackwardRule(function, tuple(saved), freeze(ctx.attributes()))
-        super().__init__(f"{function.__name__}Backward", None, {}, tensors, output)
+        super().__init__(f"{function.__name__}Backward", None, {}, tensors, output, tensors)
 
     def key(self):
         return (self._name, self.rule)

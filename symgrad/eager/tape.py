@@ -40,14 +40,13 @@ class AccumulateGrad:
 class BackwardNode:
     """One recorded op: the symgrad function that computed ``output`` from ``args``."""
 
-    def __init__(self, name, function, static, args, output):
-        from symgrad.eager.tensor import Tensor
+    def __init__(self, name, function, static, args, output, tensors):
         self._name = name
         self.function = function
         self.static = static
         self.args = args
         self.output = output
-        self._tensors = [a for a in args if isinstance(a, Tensor)]
+        self._tensors = list(tensors)   # the args that are tensors, handed in by the caller
         self.versions = [a._version for a in self._tensors]
         self.freed = False
 
@@ -171,7 +170,6 @@ def _topological(root):
 
 def build_gradient_graph(tape, root, wrt):
     """Replay the tape with tracers, differentiate, and read intermediates from inputs."""
-    from symgrad.eager.tensor import Tensor
     graph = Graph("backward")
     inputs = [Tracer(graph, graph.add_input(t.shape, t.dtype, name=f"t{i}"))
               for i, t in enumerate(tape.tensors)]
@@ -310,21 +308,3 @@ def traced_gradients(root, seed, wrt):
     seed = constant(graph, seed)
     grads = autodiff.backward(graph, {root._value.node: seed}, [t._value.node for t in wrt])
     return grads
-
-
-def run_backward(root, gradient=None, retain_graph=False, inputs=None):
-    """``root.backward()``: add the gradients into each leaf's ``.grad``."""
-    from symgrad.eager.tensor import Tensor
-    wrt, grads = gradients(root, gradient, inputs, retain_graph)
-    for tensor, grad in zip(wrt, grads):
-        if tensor.grad is None:
-            tensor.grad = Tensor(grad if isinstance(grad, Tracer) else np.asarray(grad, tensor.dtype))
-        elif _accumulates_in_place(tensor.grad._value, grad):
-            np.add(tensor.grad._value, grad, out=tensor.grad._value)     # as torch: in place
-        else:
-            tensor.grad._value = tensor.grad._value + grad
-
-
-def _accumulates_in_place(total, grad):
-    return (isinstance(total, np.ndarray) and isinstance(grad, np.ndarray) and total.flags.writeable
-            and total.shape == grad.shape and total.dtype == grad.dtype)

@@ -19,7 +19,8 @@ from symgrad.core.ops.registry import FRONTS
 from symgrad.eager.device import CudaArray, device_of, place, to_host
 from symgrad.eager.grad_mode import is_grad_enabled
 from symgrad.core.ops.common import result_dtype
-from symgrad.eager.tape import BackwardNode, run_backward
+import symgrad.eager.tape as tape
+from symgrad.eager.tape import BackwardNode
 from symgrad.core.tracing import Tracer, error_here
 
 float32, float64, int64, int32 = np.float32, np.float64, np.int64, np.int32
@@ -368,7 +369,7 @@ def apply(backward_name, function, *args, **static):
     parents = [a for a in args if isinstance(a, Tensor)]
     if is_grad_enabled() and any(p.requires_grad for p in parents):
         out.requires_grad = True
-        out.grad_fn = BackwardNode(backward_name, function, static, args, out)
+        out.grad_fn = BackwardNode(backward_name, function, static, args, out, parents)
     return out
 
 
@@ -393,3 +394,20 @@ def reset_grads(tensors, set_to_none=True):
             tensor.grad = tensor.grad.detach()
         with no_grad():
             tensor.grad.zero_()
+
+
+def run_backward(root, gradient=None, retain_graph=False, inputs=None):
+    """``root.backward()``: add the gradients into each leaf's ``.grad``."""
+    wrt, grads = tape.gradients(root, gradient, inputs, retain_graph)
+    for tensor, grad in zip(wrt, grads):
+        if tensor.grad is None:
+            tensor.grad = Tensor(grad if isinstance(grad, Tracer) else np.asarray(grad, tensor.dtype))
+        elif _accumulates_in_place(tensor.grad._value, grad):
+            np.add(tensor.grad._value, grad, out=tensor.grad._value)     # as torch: in place
+        else:
+            tensor.grad._value = tensor.grad._value + grad
+
+
+def _accumulates_in_place(total, grad):
+    return (isinstance(total, np.ndarray) and isinstance(grad, np.ndarray) and total.flags.writeable
+            and total.shape == grad.shape and total.dtype == grad.dtype)

@@ -16,7 +16,7 @@ import numpy as np
 
 import symgrad.core.ops as ops
 from symgrad.eager.tensor import Tensor, apply
-from symgrad.eager.tensor_methods import addmm_function
+from symgrad.eager.tensor_methods import addmm_function, normalize_dim
 from symgrad.core.tracing import Tracer
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -85,19 +85,6 @@ def _log_softmax(x, axis):
 def _softmax(x, axis):
     e = ops.exp(ops.subtract(x, _amax(x, axis)))
     return ops.true_divide(e, ops.sum(e, axis, keepdims=True))
-
-
-def normalize_dim(dim, shape, function):
-    """``dim`` of a tensor of ``shape`` as a non-negative index (a 0-d tensor has dims -1
-    and 0, as in PyTorch), or PyTorch's IndexError naming the range and the shape."""
-    ndim = max(len(shape), 1)
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{function}: dim must be an integer, got {dim!r}")
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{function}: Dimension out of range (expected to be in range of "
-                         f"[{-ndim}, {ndim - 1}], but got {dim}) for a tensor of shape "
-                         f"{tuple(shape)}")
-    return int(dim) % ndim
 
 
 def _dim(input, dim, function):
