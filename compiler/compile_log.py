@@ -14,10 +14,10 @@ argument, a tape structure used again, a new training step), then what the disk 
 """
 import collections
 import logging
-import os
 import sys
 import warnings
 import weakref
+from . import settings
 
 LOG = logging.getLogger("symgrad.compile")
 MAX_COMPILES = 8
@@ -29,7 +29,7 @@ def configure():
     if _configured:
         return
     _configured.append(True)
-    if os.environ.get("SYMGRAD_LOG_COMPILES", "0").strip().lower() in {"", "0", "false", "no", "off"}:
+    if not settings.log_compiles():
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("symgrad: %(message)s"))

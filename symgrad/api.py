@@ -15,6 +15,7 @@ import numpy as np
 
 import symgrad.core.tracer_faces  # noqa: F401  (tracers trace numpy code)
 import symgrad.core.pytree as pytree
+from symgrad.core.bounded_cache import BoundedCache
 from symgrad.core.reverse_mode import backward, is_differentiable
 from symgrad.core.errors import TracingMemoryError, TracingTypeError, TracingValueError
 from symgrad.core.graph import Graph
@@ -209,6 +210,12 @@ class Transformed:
         return self.cache[signature_key(*pytree.flatten((args, kwargs)))].compiled
 
 
+# The transformations of the last TRANSFORMED_SIZE functions used (bounded: a program that
+# transforms a new lambda per call keeps a bounded number alive).
+TRANSFORMED_SIZE = 256
+_TRANSFORMED = BoundedCache(TRANSFORMED_SIZE)
+
+
 def reused(transformation):
     """Transforming the same function the same way twice gives back the first result, with
     its compiled cache: ``sg.value_and_grad(loss)`` written inside a training step compiles
@@ -218,15 +225,12 @@ def reused(transformation):
     def cached(fn=None, *args, **options):
         if fn is None:
             return transformation(fn, *args, **options)
-        key = (transformation.__name__, args, tuple(sorted(options.items())))
+        key = (fn, transformation.__name__, args, tuple(sorted(options.items())))
         try:
-            store = fn.__dict__.setdefault("_symgrad_transformations", {})
             hash(key)
-        except (AttributeError, TypeError):     # no __dict__ (bound methods), unhashable args
+        except TypeError:           # unhashable args (or function)
             return transformation(fn, *args, **options)
-        if key not in store:
-            store[key] = transformation(fn, *args, **options)
-        return store[key]
+        return _TRANSFORMED.get_or_make(key, lambda: transformation(fn, *args, **options))
     return cached
 
 
@@ -428,9 +432,6 @@ def _pullback_builder(fn, has_aux):
     return build
 
 
-_VJP_CACHE = {}
-
-
 def vjp(fn, *primals, has_aux=False, backend="numba", device="cpu"):
     """``(outputs, pullback)``: ``pullback(cotangents)`` returns one gradient per primal.
 
@@ -439,12 +440,11 @@ def vjp(fn, *primals, has_aux=False, backend="numba", device="cpu"):
     >>> pullback(np.array([1.0, 10.0]))
     (array([ 2., 40.]),)
     """
-    forward, pull = _VJP_CACHE.get((fn, has_aux, backend, device), (None, None))
-    if forward is None:
-        forward = Transformed(fn, fn, backend, kind="vjp", device=device)
-        pull = Transformed(fn, _pullback_builder(fn, has_aux), backend, kind="vjp pullback",
-                           device=device)
-        _VJP_CACHE[(fn, has_aux, backend, device)] = (forward, pull)
+    def make():
+        return (Transformed(fn, fn, backend, kind="vjp", device=device),
+                Transformed(fn, _pullback_builder(fn, has_aux), backend, kind="vjp pullback",
+                            device=device))
+    forward, pull = _TRANSFORMED.get_or_make((fn, "vjp", has_aux, backend, device), make)
     out = forward(*primals)
     if has_aux:
         out, aux = _split_aux(fn, out)

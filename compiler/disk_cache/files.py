@@ -6,30 +6,12 @@ import os
 import socket
 import tempfile
 import time
-import warnings
+from .. import settings
 
-LOCK_TIMEOUT = 10.0     # seconds; long enough for a large compile by the lock's holder
 LOCK_POLL = 0.05        # seconds between attempts to take a busy lock
-
-
-def enabled():
-    """False when ``$SYMGRAD_CACHE`` is ``0``, ``false``, ``no`` or ``off``."""
-    return os.environ.get("SYMGRAD_CACHE", "1").strip().lower() not in {"0", "false", "no", "off"}
-
-
-def lock_timeout():
-    """``$SYMGRAD_CACHE_LOCK_TIMEOUT``: how many seconds a process waits for the lock that
-    another process holds on an entry before it compiles in memory (default 10)."""
-    text = os.environ.get("SYMGRAD_CACHE_LOCK_TIMEOUT", "").strip()
-    try:
-        seconds = float(text) if text else LOCK_TIMEOUT
-    except ValueError:
-        seconds = None
-    if seconds is None or not seconds >= 0:
-        warnings.warn(f"symgrad: SYMGRAD_CACHE_LOCK_TIMEOUT={text!r} is not a number of seconds "
-                      f">= 0; waiting {LOCK_TIMEOUT:g} s", RuntimeWarning, stacklevel=2)
-        return LOCK_TIMEOUT
-    return seconds
+enabled = settings.cache_enabled
+lock_timeout = settings.cache_lock_timeout
+LOCK_TIMEOUT = settings.LOCK_TIMEOUT
 
 
 def write_atomically(path, data, exclusive=False):

@@ -12,7 +12,7 @@
   and never trusted.
 
 **Key.** ``<graph>`` is the first 12 hex digits of the input graph's structural hash (ops,
-params, shapes, dtypes, wiring: so the input signature too; see :func:`graph_hash`) and ``<key>`` the first 20 of
+params, shapes, dtypes, wiring: so the input signature too; see ``Graph.structural_hash``) and ``<key>`` the first 20 of
 the SHA-256 of the JSON of :func:`key_parts`: cache format, symgrad, numba, numpy and Python
 versions, backend and function kind, the graph's structural hash, the input signature
 (shape and dtype of every input) and the SHA-256 of the generated source (which changes
@@ -56,6 +56,7 @@ import types
 import numpy as np
 
 from symgrad.core import version
+from .. import settings
 from .cached_function import CACHE_FORMAT, LOG, NO_ENTRY, CachedFunction, read_only_cache
 from .files import enabled, remove, write_atomically
 
@@ -66,19 +67,7 @@ _fallback_warned = []
 
 
 # -- where, and whether ----------------------------------------------------------------------
-def cache_dir():
-    """``$SYMGRAD_CACHE_DIR``, else the platform's user cache folder + ``symgrad``."""
-    explicit = os.environ.get("SYMGRAD_CACHE_DIR")
-    if explicit:
-        return explicit
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA", os.path.expanduser("~"))
-    elif sys.platform == "darwin":
-        base = os.path.expanduser("~/Library/Caches")
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(base, "symgrad")
-
+cache_dir = settings.cache_dir     # $SYMGRAD_CACHE_DIR, else the platform's
 
 
 # -- the key ---------------------------------------------------------------------------------
@@ -92,29 +81,11 @@ def source_hash(source):
     return hashlib.sha256(source.encode()).hexdigest()
 
 
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def graph_hash(graph):
-    """The graph's structural hash (``Graph.structural_hash``), made stable across
-    processes: static params that are Python objects (the rule of a custom VJP) enter it
-    through their repr, whose memory address (`` at 0x7f...``) is dropped here."""
-    order = graph.topological_order()
-    position = {node: i for i, node in enumerate(order)}
-    digest = hashlib.sha256()
-    for node in order:
-        operands = tuple(position[o] for o in graph.operands(node))
-        digest.update(_ADDRESS.sub("", repr((graph.signature_of(node), operands))).encode())
-    digest.update(repr(([position[n] for n in graph.inputs],
-                        [position[n] for n in graph.outputs])).encode())
-    return digest.hexdigest()[:20]
-
-
 def key_parts(source, graph=None, backend="numba-cpu", kind="graph"):
     """Everything the entry depends on (see the module docstring)."""
     parts = dict(versions(), backend=backend, kind=kind, source=source_hash(source))
     if graph is not None:
-        parts["graph"] = graph_hash(graph)
+        parts["graph"] = graph.structural_hash()
         parts["signature"] = [[list(graph[n]["shape"]), graph[n]["dtype"]] for n in graph.inputs]
     return parts
 
@@ -296,7 +267,7 @@ def _numba_folders(py_path):
     ``__pycache__`` beside it, or with ``$NUMBA_CACHE_DIR`` the subfolder numba derives from
     the source's own folder (so a copy of the cache folder never shares it)."""
     folders = [os.path.join(os.path.dirname(py_path), "__pycache__")]
-    if os.environ.get("NUMBA_CACHE_DIR"):
+    if settings.numba_cache_dir():
         from numba.core import caching, config
         folders.append(os.path.join(config.CACHE_DIR, caching.UserProvidedCacheLocator
                                     .get_suitable_cache_subpath(py_path)))

@@ -12,9 +12,12 @@ key is the argument position, so ``x * x`` is two edges with keys 0 and 1.
 True
 """
 import hashlib
+import re
 
 import networkx as nx
 import numpy as np
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")   # in reprs of Python objects
 
 
 def freeze(value):
@@ -126,13 +129,15 @@ class Graph:
         return (attrs["op"], attrs["shape"], attrs["dtype"], freeze(params))
 
     def structural_hash(self):
-        """A stable hash of ops, params, shapes, dtypes and wiring (the cache key)."""
+        """A stable hash of ops, params, shapes, dtypes and wiring: the disk cache's key, the
+        same in every process (a param that is a Python object, such as a custom VJP's rule,
+        enters through its repr, without the memory address `` at 0x7f...``)."""
         order = self.topological_order()
         position = {node: i for i, node in enumerate(order)}
         digest = hashlib.sha256()
         for node in order:
             operands = tuple(position[o] for o in self.operands(node))
-            digest.update(repr((self.signature_of(node), operands)).encode())
+            digest.update(_ADDRESS.sub("", repr((self.signature_of(node), operands))).encode())
         digest.update(repr(([position[n] for n in self.inputs],
                             [position[n] for n in self.outputs])).encode())
         return digest.hexdigest()[:20]

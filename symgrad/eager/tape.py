@@ -7,12 +7,11 @@ tape with tracers into a Graph, differentiates it with :func:`symgrad.core.rever
 feeds the eagerly computed intermediate values and the constant operands in as inputs (so
 the forward is not recomputed, and a changing Python scalar compiles once) and compiles it.
 """
-import collections
-
 import numpy as np
 
 import symgrad.core.reverse_mode as autodiff
 import symgrad.core.ops as ops
+from symgrad.core.bounded_cache import BoundedCache
 from symgrad.core.graph import Graph, freeze
 from symgrad.eager.grad_mode import no_grad
 from symgrad.core.tracing import Tracer, constant
@@ -20,7 +19,7 @@ from symgrad.core.tracing import Tracer, constant
 # The backward functions of the last TAPE_CACHE_SIZE tape structures used, least recently
 # used first: a program whose tapes keep changing (a shape per step) holds a bounded number.
 TAPE_CACHE_SIZE = 256
-_COMPILED = collections.OrderedDict()
+_COMPILED = BoundedCache(TAPE_CACHE_SIZE, on_evict=lambda key, value: log_eviction(key, value))
 
 
 class AccumulateGrad:
@@ -237,24 +236,16 @@ class TieredBackward:
 def compiled_backward(tape, root, wrt):
     """The backward function of ``tape``'s structure, made once per structure (while it is
     one of the ``TAPE_CACHE_SIZE`` most recently used)."""
-    key = tape.key(wrt, root.shape)
-    compiled = _COMPILED.get(key)
-    if compiled is not None:
-        _COMPILED.move_to_end(key)
-        return compiled
-    compiled = _COMPILED[key] = TieredBackward(build_gradient_graph(tape, root, wrt))
-    while len(_COMPILED) > TAPE_CACHE_SIZE:
-        _evict_least_recently_used()
-    return compiled
+    return _COMPILED.get_or_make(tape.key(wrt, root.shape),
+                                 lambda: TieredBackward(build_gradient_graph(tape, root, wrt)))
 
 
-def _evict_least_recently_used():
+def log_eviction(_key, evicted):
     from symgrad.compiler.compile_log import LOG, configure
-    _, evicted = _COMPILED.popitem(last=False)
     configure()
     LOG.info("evicting eager backward %s (%d nodes, %s) from the tape cache: more than %d "
              "tape structures in use (TAPE_CACHE_SIZE)", evicted.graph.name, len(evicted.graph),
-             "compiled" if evicted.compiled is not None else "not compiled", TAPE_CACHE_SIZE)
+             "compiled" if evicted.compiled is not None else "not compiled", _COMPILED.size)
 
 
 def _seed(root, gradient):

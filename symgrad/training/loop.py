@@ -23,6 +23,7 @@ once (symgrad.compiler.cpu.training_loop). Two styles of step:
 import numpy as np
 
 import symgrad.core.pytree as pytree
+from symgrad.core.bounded_cache import BoundedCache
 from symgrad.training.minibatches import plan_batches
 from symgrad.core.errors import TracingError
 from symgrad.core.graph import Graph
@@ -143,7 +144,9 @@ def _signature(arrays):
     return tuple((np.shape(a), np.asarray(a).dtype.str) for a in arrays)
 
 
-_LOOPS = {}
+# The compiled loops of the last LOOPS_SIZE step structures used (bounded).
+LOOPS_SIZE = 64
+_LOOPS = BoundedCache(LOOPS_SIZE)
 
 
 def _loop_for(key, trace_graph, state_count, mode, device):
@@ -151,9 +154,8 @@ def _loop_for(key, trace_graph, state_count, mode, device):
     the same shapes. As with jax.jit, values a step reads from its closure are captured
     when it is first traced."""
     from symgrad.compiler import compile_training_loop
-    loop = _LOOPS.get(key)
-    if loop is None:
-        loop = _LOOPS[key] = compile_training_loop(trace_graph(), state_count, mode, device)
+    loop = _LOOPS.get_or_make(
+        key, lambda: compile_training_loop(trace_graph(), state_count, mode, device))
     train.last_loop = loop
     return loop
 

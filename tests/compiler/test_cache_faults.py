@@ -1,4 +1,4 @@
-"""Fault injection for the disk cache (compiler/cache.py, compiler/cache_files.py,
+"""Fault injection for the disk cache (compiler/disk_cache/store.py, files.py,
 compiler/cached_function.py, compiler/lazy_import.py): each kind of file of an entry damaged
 in several ways, copied and moved folders, read-only folders, stopped and dead lock
 holders, Ctrl-C while the compiler is imported and while numba compiles.
@@ -315,13 +315,11 @@ def test_a_read_only_folder_is_loaded_and_nothing_is_written_anywhere(filled, tm
 
 
 # -- locks ---------------------------------------------------------------------------------
-# Takes the lock files given in argv with compiler/cache_files.py alone (no numba), says so
-# and waits; the test stops it (SIGSTOP) and later kills it.
+# Takes the lock files given in argv with compiler/disk_cache/files.py, says so and waits;
+# the test stops it (SIGSTOP) and later kills it.
 HOLDER = r"""
-import importlib.util, sys, time, contextlib
-spec = importlib.util.spec_from_file_location("cache_files", sys.argv[1])
-cache_files = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cache_files)
+import sys, time, contextlib
+import symgrad.compiler.disk_cache.files as cache_files
 with contextlib.ExitStack() as stack:
     for path in sys.argv[2:]:
         stack.enter_context(cache_files.file_lock(path, 10))

@@ -164,9 +164,9 @@ def test_module_load_state_dict_with_a_value_that_cannot_be_cast_changes_nothing
 @pytest.fixture
 def fresh_tape_cache(monkeypatch):
     """An empty tape cache for the test (structures other tests made are not counted)."""
-    import collections
+    from symgrad.core.bounded_cache import BoundedCache
     from symgrad.eager import tape
-    monkeypatch.setattr(tape, "_COMPILED", collections.OrderedDict())
+    monkeypatch.setattr(tape, "_COMPILED", BoundedCache(tape.TAPE_CACHE_SIZE, tape.log_eviction))
     return tape
 
 
@@ -255,7 +255,7 @@ def test_tape_cache_is_bounded_and_logs_its_evictions(monkeypatch, fresh_tape_ca
     import logging
     from symgrad.compiler.compile_log import LOG
     tape = fresh_tape_cache
-    monkeypatch.setattr(tape, "TAPE_CACHE_SIZE", 3)
+    monkeypatch.setattr(tape._COMPILED, "size", 3)
     records = []
     handler = logging.Handler()
     handler.emit = records.append
