@@ -1,0 +1,181 @@
+"""Issue 15's reproducers for the backend: batched matmul with numpy's broadcasting
+(symgrad/ops/linalg.py, compiler/passes/simplify.py, compiler/codegen/numba_cpu_blas.py,
+compiler/codegen/cuda_matmul.py), internal codegen failures reported as such
+(compiler/codegen/internal_error.py), and arrays of every layout reaching compiled code
+(compiler/__init__.py)."""
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+from symgrad import nn, optim
+
+torch = pytest.importorskip("torch")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# (left, right) shapes of a @ b: batch axes broadcast as in numpy, vectors lifted
+BROADCAST_PRODUCTS = [
+    ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (4,)), ((2, 3, 1), (1, 5)),
+    ((2, 1, 3, 4), (5, 4, 6)), ((4,), (2, 4, 5)), ((1, 3, 4), (2, 4, 5)), ((2, 2, 3, 4), (4, 2)),
+    ((0, 3, 2), (2, 3)), ((2, 3, 0), (0, 4)),
+]
+
+
+def normal(shape, seed=0, dtype=np.float64):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def operands(shapes, dtype=np.float64, seed=0):
+    """One pair of operands per (left, right) shape pair, flattened: a0, b0, a1, b1, ..."""
+    return [normal(shape, seed + k, dtype) for k, shape in enumerate(s for pair in shapes for s in pair)]
+
+
+def products(*arrays):
+    """Every product ``a @ b`` of consecutive operands (one compile for all the shapes)."""
+    return tuple(a @ b for a, b in zip(arrays[::2], arrays[1::2]))
+
+
+def sine_of_products(*arrays):
+    return sum(np.sum(np.sin(p)) for p in products(*arrays))
+
+
+def torch_gradients(arrays, directions):
+    """First derivatives of sine_of_products, and the derivatives of their dot product with
+    ``directions`` (second order), from PyTorch."""
+    tensors = [torch.tensor(x, requires_grad=True) for x in arrays]
+    loss = sum(torch.sin(a @ b).sum() for a, b in zip(tensors[::2], tensors[1::2]))
+    first = torch.autograd.grad(loss, tensors, create_graph=True)
+    projected = sum((g * torch.tensor(d)).sum() for g, d in zip(first, directions))
+    second = torch.autograd.grad(projected, tensors, allow_unused=True)
+    return ([g.detach().numpy() for g in first],
+            [np.zeros_like(x) if g is None else g.numpy() for g, x in zip(second, arrays)])
+
+
+def second_order(directions, positions, backend):
+    first = sg.grad(sine_of_products, argnums=positions, backend=backend)
+
+    def projected(*arrays):
+        return sum(np.sum(g * d) for g, d in zip(first(*arrays), directions))
+    return sg.grad(projected, argnums=positions, backend=backend)
+
+
+# -- item 11: batched products with broadcasting ---------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_broadcast_products_match_numpy_and_the_reference(dtype):
+    arrays = operands(BROADCAST_PRODUCTS, dtype)
+    expected = products(*arrays)
+    for backend in ("reference", "numba"):
+        for k, (ours, theirs) in enumerate(zip(sg.jit(products, backend=backend)(*arrays), expected)):
+            pair = BROADCAST_PRODUCTS[k]
+            assert ours.shape == theirs.shape and ours.dtype == theirs.dtype, (backend, pair)
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                       err_msg=f"{backend}: {pair}")
+
+
+# numba compiles for the three kinds of broadcasting (a big second-order graph takes long)
+COMPILED_SECOND_ORDER = [((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 6))]
+
+
+@pytest.mark.parametrize("backend, shapes", [("reference", BROADCAST_PRODUCTS),
+                                             ("numba", COMPILED_SECOND_ORDER)], ids=["reference", "numba"])
+def test_broadcast_product_gradients_match_torch_to_second_order(backend, shapes):
+    arrays = operands(shapes)
+    positions = tuple(range(len(arrays)))
+    directions = [normal(x.shape, 100 + k) for k, x in enumerate(arrays)]
+    expected = torch_gradients(arrays, directions)
+    ours = (sg.grad(sine_of_products, argnums=positions, backend=backend)(*arrays),
+            second_order(directions, positions, backend)(*arrays))
+    for order in (0, 1):
+        for k, (mine, theirs) in enumerate(zip(ours[order], expected[order])):
+            pair = shapes[k // 2]
+            message = f"order {order + 1}: {'ab'[k % 2]} of {pair[0]} @ {pair[1]}"
+            assert mine.shape == theirs.shape, message
+            np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12, err_msg=message)
+
+
+def test_all_broadcast_products_compile_with_first_order_gradients_as_in_torch():
+    arrays = operands(BROADCAST_PRODUCTS)
+    positions = tuple(range(len(arrays)))
+    expected, _ = torch_gradients(arrays, [np.zeros_like(x) for x in arrays])
+    for k, (mine, theirs) in enumerate(zip(sg.grad(sine_of_products, argnums=positions)(*arrays),
+                                           expected)):
+        assert mine.shape == theirs.shape, BROADCAST_PRODUCTS[k // 2]
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12,
+                                   err_msg=str(BROADCAST_PRODUCTS[k // 2]))
+
+
+def test_a_batch_times_a_transposed_matrix_is_one_gemm_over_the_flattened_batch():
+    x, w = normal((2, 5, 4)), normal((3, 4))
+    grads = sg.grad(lambda x, w: np.sum(np.tanh(x @ w.T)), argnums=(0, 1))
+    compiled = grads.compiled(x, w)
+    products = [n for n in compiled.optimized.nodes() if compiled.optimized.op(n) == "matmul"]
+    assert all(len(compiled.optimized[n]["shape"]) == 2 for n in products), compiled.optimized
+    assert compiled.source.count("gemm(1.0, ") == len(products) == 3
+    assert "for i0 in range(2):\n        gemm" not in compiled.source
+    expected = torch_gradients_of_linear(x, w)
+    for ours, theirs in zip(grads(x, w), expected):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def torch_gradients_of_linear(x, w):
+    tx, tw = (torch.tensor(v, requires_grad=True) for v in (x, w))
+    torch.tanh(tx @ tw.T).sum().backward()
+    return tx.grad.numpy(), tw.grad.numpy()
+
+
+def linear_trainer(layer, criterion, optimizer):
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = criterion(layer(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step
+
+
+def test_linear_on_batch_time_features_trains_in_sg_train_as_in_torch():
+    x, y = normal((4, 6, 5), 1, np.float32), normal((4, 6, 3), 2, np.float32)
+    layer = nn.Linear(5, 3)
+    reference = torch.nn.Linear(5, 3)
+    with torch.no_grad():
+        reference.weight.copy_(torch.tensor(layer.weight.detach().numpy()))
+        reference.bias.copy_(torch.tensor(layer.bias.detach().numpy()))
+    history = sg.train(linear_trainer(layer, nn.MSELoss(), optim.SGD(layer.parameters(), lr=0.1)),
+                       data=(sg.tensor(x), sg.tensor(y)), steps=8, progress=False)
+    torch_step = linear_trainer(reference, torch.nn.MSELoss(),
+                                torch.optim.SGD(reference.parameters(), lr=0.1))
+    expected = [torch_step(torch.tensor(x), torch.tensor(y)).item() for _ in range(8)]
+    np.testing.assert_allclose(history, expected, rtol=1e-5)
+    np.testing.assert_allclose(layer.weight.detach().numpy(), reference.weight.detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+CUDA_PRODUCTS = """
+import numpy as np, symgrad as sg
+rng = np.random.default_rng(0)
+for sa, sb in {shapes}:
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    loss = lambda a, b: np.sum(np.sin(a @ b))
+    ours = [sg.jit(lambda a, b: a @ b, device="cuda")(a, b),
+            *sg.grad(loss, argnums=(0, 1), device="cuda")(a, b)]
+    theirs = [a @ b, *sg.grad(loss, argnums=(0, 1), backend="reference")(a, b)]
+    for x, y in zip(ours, theirs):
+        assert np.asarray(x).shape == y.shape and np.allclose(np.asarray(x), y), (sa, sb)
+print("ok")
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
+                    reason="numba-cuda is not installed (pip install -e '.[cuda]')")
+def test_broadcast_products_on_the_cuda_simulator(tmp_path):
+    shapes = [((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 6)), ((4,), (2, 4, 5))]
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", SYMGRAD_CACHE_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", CUDA_PRODUCTS.format(shapes=shapes)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
