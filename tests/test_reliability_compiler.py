@@ -179,3 +179,159 @@ def test_broadcast_products_on_the_cuda_simulator(tmp_path):
     done = subprocess.run([sys.executable, "-c", CUDA_PRODUCTS.format(shapes=shapes)], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+# -- item 11b: the code generator never hands invalid source to Python or numba --------------
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    """A cache folder of the test's own: broken generated modules must not outlive it."""
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(tmp_path))
+
+
+def transpose_then(line):
+    """A transpose lowering that writes ``line`` after its own code."""
+    from compiler.codegen import numba_cpu
+    lower_transpose = numba_cpu.LOWERINGS["transpose"]
+
+    def lowering(lowering_state, node):
+        lower_transpose(lowering_state, node)
+        lowering_state.out.line(line.format(name=lowering_state.var(node).name))
+    return lowering
+
+
+def assert_reports_the_transpose(error, cause):
+    message = str(error.value)
+    assert message.startswith("internal error in symgrad codegen for op 'transpose' with shapes "
+                              "float64[2, 3] -> float64[3, 2] (node %"), message
+    assert "please report" in message and "= transpose axes=(1, 0) a" in message, message
+    assert isinstance(error.value.__cause__, cause)
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_generated_source_python_rejects_is_reported_as_symgrad_codegen_error(monkeypatch):
+    from compiler.codegen import numba_cpu
+    from compiler.codegen.internal_error import CodegenError
+    monkeypatch.setitem(numba_cpu.LOWERINGS, "transpose", transpose_then("scratch = ({name}"))
+    with pytest.raises(CodegenError) as error:
+        sg.jit(lambda a: np.exp(a.T))(np.ones((2, 3)))
+    assert_reports_the_transpose(error, SyntaxError)
+    assert "generated line: scratch = (v" in str(error.value)
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_generated_code_numba_rejects_is_reported_naming_the_node(monkeypatch):
+    from numba.core.errors import TypingError
+    from compiler.codegen import numba_cpu
+    from compiler.codegen.internal_error import CodegenError
+    monkeypatch.setitem(numba_cpu.LOWERINGS, "transpose", transpose_then("scratch = {name}.no_such"))
+    with pytest.raises(CodegenError) as error:
+        sg.jit(lambda a: np.exp(a.T) * 3.0)(np.ones((2, 3)))
+    assert_reports_the_transpose(error, TypingError)
+    assert "generated line: scratch = v" in str(error.value) and "no_such" in str(error.value)
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_a_failing_training_loop_compile_is_reported_as_codegen_error(monkeypatch):
+    from compiler.codegen import numba_cpu
+    from compiler.codegen.internal_error import CodegenError
+    monkeypatch.setitem(numba_cpu.LOWERINGS, "transpose", transpose_then("scratch = {name}.no_such"))
+
+    def step(w, x):
+        return w - 0.1 * np.tanh(x @ w.T).sum(), np.sum(w * w)
+    with pytest.raises(CodegenError, match="internal error in symgrad codegen for op 'transpose'"):
+        sg.train(step, np.ones((3, 2)), data=(np.ones((4, 2)),), steps=3, progress=False)
+
+
+def test_a_missing_lowering_names_the_op(monkeypatch):
+    from compiler.codegen import numba_cpu
+    from compiler.codegen.internal_error import CodegenError
+    monkeypatch.delitem(numba_cpu.LOWERINGS, "transpose")
+    with pytest.raises(CodegenError, match="for op 'transpose' with shapes float64\\[2, 3\\] -> "
+                                           "float64\\[3, 2\\].*has no lowering for op 'transpose'") as error:
+        sg.jit(lambda a: np.exp(a.T) + 1.0)(np.ones((2, 3)))
+    assert isinstance(error.value.__cause__, KeyError)
+
+
+def test_a_failing_lowering_names_its_loop_nest(monkeypatch):
+    from compiler.codegen import numba_cpu
+    from compiler.codegen.internal_error import CodegenError
+
+    def broken(lowering, node):
+        raise IndexError("a bug in a lowering")
+    monkeypatch.setitem(numba_cpu.LOWERINGS, "sum", broken)
+    with pytest.raises(CodegenError, match="op 'sum' with shapes float64\\[2, 3\\] -> float64\\[\\] "
+                                           "\\(node %\\d+, a fused loop nest of %\\d+ exp, %\\d+ sum\\)"
+                                           ".*IndexError: a bug in a lowering"):
+        sg.jit(lambda a: np.sum(np.exp(a)))(np.ones((2, 3)))
+
+
+# -- item 12: arrays of every layout reach compiled code as numpy would read them -------------
+BASE = np.arange(24.0).reshape(2, 3, 4) / 7
+CONSTANTS = {
+    "strided view": BASE.transpose(2, 0, 1)[:, :, 0],           # (4, 2), neither C nor F
+    "F-ordered": np.asfortranarray(BASE[0].T),                   # (4, 3)
+    "negative strides": BASE[1, ::-1, ::-1].T,                   # (4, 3)
+}
+
+
+@pytest.mark.parametrize("name", list(CONSTANTS))
+def test_a_captured_constant_of_any_layout_gives_numpys_numbers(name):
+    c = CONSTANTS[name]
+    x = normal((3, c.shape[0]), 1)
+
+    def uses(x):
+        return x @ c, c.T @ x.T, (x.T[:, :1] * c).reshape(-1), np.sum(c, axis=0) + x[0, 0]
+    for ours, theirs in zip(sg.jit(uses)(x), uses(x)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    gradient = sg.grad(lambda x: np.sum(np.tanh(x @ c)))(x)
+    np.testing.assert_allclose(gradient, (1 - np.tanh(x @ c) ** 2) @ c.T, rtol=1e-12)
+
+
+def test_a_captured_strided_constant_in_a_training_loop():
+    c = CONSTANTS["strided view"]
+
+    def step(w, x):
+        loss, g = sg.value_and_grad(lambda w: np.sum((x @ c @ w) ** 2))(w)
+        return w - 0.01 * g, loss
+    x, w = normal((5, 4), 1), normal((2, 3), 2)
+    final, history = sg.train(step, w, data=(x,), steps=4, progress=False)
+    expected = w
+    for _ in range(4):
+        expected = expected - 0.01 * 2 * (x @ c).T @ (x @ c @ expected)
+    np.testing.assert_allclose(final, expected, rtol=1e-12)
+
+
+INPUTS = {
+    "F-ordered": np.asfortranarray(BASE[0]),
+    "negative strides": BASE[1, ::-1, ::-2],
+    "strided view": BASE.transpose(2, 0, 1)[:, :, 0],
+    "empty": np.ones((0, 3)),
+    "empty batch": np.ones((0, 2, 3)),
+    "0-d": np.array(1.5),
+    "numpy scalar": np.float32(1.5),
+}
+
+
+def all_kinds_of_work(x):
+    flat = x.reshape(-1)
+    return (np.exp(x) * 2, flat * flat, np.sum(x, axis=-1) if x.ndim else x + 1, x.T * 1.0,
+            np.sum(x ** 2))
+
+
+@pytest.mark.parametrize("name", list(INPUTS))
+def test_inputs_of_any_layout_and_size_give_numpys_numbers(name):
+    x = INPUTS[name]
+    for ours, theirs in zip(sg.jit(all_kinds_of_work)(x), all_kinds_of_work(x)):
+        assert np.shape(ours) == np.shape(theirs) and np.asarray(ours).dtype == np.asarray(theirs).dtype
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    np.testing.assert_allclose(sg.grad(lambda x: np.sum(np.sin(x) * x))(x),
+                               np.cos(x) * x + np.sin(x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["F-ordered", "negative strides", "strided view"])
+def test_products_of_inputs_of_any_layout(name):
+    x = INPUTS[name]
+    w = normal((x.shape[-1], 3), 5)
+    np.testing.assert_allclose(sg.jit(lambda x, w: (x @ w, x.T @ x))(x, w)[0], x @ w, rtol=1e-12)
+    np.testing.assert_allclose(sg.grad(lambda w, x: np.sum((x @ w) ** 2))(w, x), 2 * x.T @ (x @ w),
+                               rtol=1e-12)

@@ -31,6 +31,7 @@ from compiler.codegen.cuda_data import (lower_concatenate, lower_constant, lower
 from compiler.codegen.cuda_kernel import Lowering
 from compiler.codegen.cuda_matmul import lower_matmul
 from compiler.codegen.cuda_nests import lower_fused
+from compiler.codegen.internal_error import lowering_of
 from compiler.codegen.source import SourceWriter
 from compiler.passes.fuse import fused_ops
 
@@ -58,7 +59,8 @@ def lower_graph(graph, plan, in_place=None):
             raise NotImplementedError(
                 f"the CUDA backend cannot compile op {op!r} (node %{node} of graph "
                 f"{graph.name!r}): it has no CUDA lowering; use device='cpu' for this function")
-        lowering_function(lowering, node)
+        with lowering_of(graph, plan, node):
+            lowering_function(lowering, node)
     return lowering
 
 
