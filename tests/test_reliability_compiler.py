@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 import symgrad as sg
+from compiler.codegen import numba_cpu
+from compiler.codegen.internal_error import CodegenError
 from symgrad import nn, optim
 
 torch = pytest.importorskip("torch")
@@ -33,7 +35,8 @@ def normal(shape, seed=0, dtype=np.float64):
 
 def operands(shapes, dtype=np.float64, seed=0):
     """One pair of operands per (left, right) shape pair, flattened: a0, b0, a1, b1, ..."""
-    return [normal(shape, seed + k, dtype) for k, shape in enumerate(s for pair in shapes for s in pair)]
+    flat = [shape for pair in shapes for shape in pair]
+    return [normal(shape, seed + k, dtype) for k, shape in enumerate(flat)]
 
 
 def products(*arrays):
@@ -71,7 +74,8 @@ def test_broadcast_products_match_numpy_and_the_reference(dtype):
     arrays = operands(BROADCAST_PRODUCTS, dtype)
     expected = products(*arrays)
     for backend in ("reference", "numba"):
-        for k, (ours, theirs) in enumerate(zip(sg.jit(products, backend=backend)(*arrays), expected)):
+        results = sg.jit(products, backend=backend)(*arrays)
+        for k, (ours, theirs) in enumerate(zip(results, expected)):
             pair = BROADCAST_PRODUCTS[k]
             assert ours.shape == theirs.shape and ours.dtype == theirs.dtype, (backend, pair)
             np.testing.assert_allclose(ours, theirs, rtol=1e-5 if dtype == np.float32 else 1e-12,
@@ -83,7 +87,8 @@ COMPILED_SECOND_ORDER = [((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4)
 
 
 @pytest.mark.parametrize("backend, shapes", [("reference", BROADCAST_PRODUCTS),
-                                             ("numba", COMPILED_SECOND_ORDER)], ids=["reference", "numba"])
+                                             ("numba", COMPILED_SECOND_ORDER)],
+                         ids=["reference", "numba"])
 def test_broadcast_product_gradients_match_torch_to_second_order(backend, shapes):
     arrays = operands(shapes)
     positions = tuple(range(len(arrays)))
@@ -129,28 +134,44 @@ def torch_gradients_of_linear(x, w):
     return tx.grad.numpy(), tw.grad.numpy()
 
 
-def linear_trainer(layer, criterion, optimizer):
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = criterion(layer(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-    return step
+INTEGER_PRODUCTS = {
+    "int64 above 2**53": (np.array([[2 ** 40, 1]]), np.array([[2 ** 20], [3]])),
+    "int64 overflow wraps": (np.array([2 ** 62, 2 ** 62]), np.array([2, 3])),
+    "int8 batch": (np.arange(-12, 12, dtype=np.int8).reshape(2, 3, 4) * 9,
+                   np.arange(20, dtype=np.int8).reshape(4, 5) * 7),
+    "uint8 broadcast": (np.arange(12, dtype=np.uint8).reshape(3, 4) * 21,
+                        np.arange(16, dtype=np.uint8).reshape(2, 4, 2) * 15),
+    "int32 both batched": (np.arange(24, dtype=np.int32).reshape(2, 1, 3, 4) - 12,
+                           np.arange(40, dtype=np.int32).reshape(5, 4, 2) - 20),
+    "bool": (np.eye(3, 4, dtype=bool), np.arange(8).reshape(4, 2) % 3 == 0),
+    "empty inner axis": (np.ones((2, 0), np.int64), np.ones((0, 3), np.int64)),
+}
+
+
+@pytest.mark.parametrize("name", list(INTEGER_PRODUCTS))
+def test_integer_and_boolean_products_are_exact(name):
+    a, b = INTEGER_PRODUCTS[name]
+    ours, theirs = sg.jit(lambda a, b: a @ b)(a, b), a @ b
+    assert (ours.shape, ours.dtype) == (theirs.shape, theirs.dtype)
+    np.testing.assert_array_equal(ours, theirs)
 
 
 def test_linear_on_batch_time_features_trains_in_sg_train_as_in_torch():
+    from cuda_simulator_cases import pytorch_step
     x, y = normal((4, 6, 5), 1, np.float32), normal((4, 6, 3), 2, np.float32)
-    layer = nn.Linear(5, 3)
-    reference = torch.nn.Linear(5, 3)
+    layer, reference = nn.Linear(5, 3), torch.nn.Linear(5, 3)
     with torch.no_grad():
         reference.weight.copy_(torch.tensor(layer.weight.detach().numpy()))
         reference.bias.copy_(torch.tensor(layer.bias.detach().numpy()))
-    history = sg.train(linear_trainer(layer, nn.MSELoss(), optim.SGD(layer.parameters(), lr=0.1)),
+    history = sg.train(pytorch_step(layer, optim.SGD(layer.parameters(), lr=0.1)),
                        data=(sg.tensor(x), sg.tensor(y)), steps=8, progress=False)
-    torch_step = linear_trainer(reference, torch.nn.MSELoss(),
-                                torch.optim.SGD(reference.parameters(), lr=0.1))
-    expected = [torch_step(torch.tensor(x), torch.tensor(y)).item() for _ in range(8)]
+    optimizer, expected = torch.optim.SGD(reference.parameters(), lr=0.1), []
+    for _ in range(8):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(reference(torch.tensor(x)), torch.tensor(y))
+        loss.backward()
+        optimizer.step()
+        expected.append(loss.item())
     np.testing.assert_allclose(history, expected, rtol=1e-5)
     np.testing.assert_allclose(layer.weight.detach().numpy(), reference.weight.detach().numpy(),
                                rtol=1e-5, atol=1e-6)
@@ -174,7 +195,8 @@ print("ok")
 @pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
                     reason="numba-cuda is not installed (pip install -e '.[cuda]')")
 def test_broadcast_products_on_the_cuda_simulator(tmp_path):
-    shapes = [((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 6)), ((4,), (2, 4, 5))]
+    shapes = [((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 6)),
+              ((4,), (2, 4, 5))]
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", SYMGRAD_CACHE_DIR=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", CUDA_PRODUCTS.format(shapes=shapes)], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=300)
@@ -190,7 +212,6 @@ def own_cache(tmp_path, monkeypatch):
 
 def transpose_then(line):
     """A transpose lowering that writes ``line`` after its own code."""
-    from compiler.codegen import numba_cpu
     lower_transpose = numba_cpu.LOWERINGS["transpose"]
 
     def lowering(lowering_state, node):
@@ -209,8 +230,6 @@ def assert_reports_the_transpose(error, cause):
 
 @pytest.mark.usefixtures("own_cache")
 def test_generated_source_python_rejects_is_reported_as_symgrad_codegen_error(monkeypatch):
-    from compiler.codegen import numba_cpu
-    from compiler.codegen.internal_error import CodegenError
     monkeypatch.setitem(numba_cpu.LOWERINGS, "transpose", transpose_then("scratch = ({name}"))
     with pytest.raises(CodegenError) as error:
         sg.jit(lambda a: np.exp(a.T))(np.ones((2, 3)))
@@ -221,8 +240,6 @@ def test_generated_source_python_rejects_is_reported_as_symgrad_codegen_error(mo
 @pytest.mark.usefixtures("own_cache")
 def test_generated_code_numba_rejects_is_reported_naming_the_node(monkeypatch):
     from numba.core.errors import TypingError
-    from compiler.codegen import numba_cpu
-    from compiler.codegen.internal_error import CodegenError
     monkeypatch.setitem(numba_cpu.LOWERINGS, "transpose", transpose_then("scratch = {name}.no_such"))
     with pytest.raises(CodegenError) as error:
         sg.jit(lambda a: np.exp(a.T) * 3.0)(np.ones((2, 3)))
@@ -232,8 +249,6 @@ def test_generated_code_numba_rejects_is_reported_naming_the_node(monkeypatch):
 
 @pytest.mark.usefixtures("own_cache")
 def test_a_failing_training_loop_compile_is_reported_as_codegen_error(monkeypatch):
-    from compiler.codegen import numba_cpu
-    from compiler.codegen.internal_error import CodegenError
     monkeypatch.setitem(numba_cpu.LOWERINGS, "transpose", transpose_then("scratch = {name}.no_such"))
 
     def step(w, x):
@@ -243,18 +258,15 @@ def test_a_failing_training_loop_compile_is_reported_as_codegen_error(monkeypatc
 
 
 def test_a_missing_lowering_names_the_op(monkeypatch):
-    from compiler.codegen import numba_cpu
-    from compiler.codegen.internal_error import CodegenError
     monkeypatch.delitem(numba_cpu.LOWERINGS, "transpose")
-    with pytest.raises(CodegenError, match="for op 'transpose' with shapes float64\\[2, 3\\] -> "
-                                           "float64\\[3, 2\\].*has no lowering for op 'transpose'") as error:
+    expected = ("for op 'transpose' with shapes float64\\[2, 3\\] -> float64\\[3, 2\\]"
+                ".*has no lowering for op 'transpose'")
+    with pytest.raises(CodegenError, match=expected) as error:
         sg.jit(lambda a: np.exp(a.T) + 1.0)(np.ones((2, 3)))
     assert isinstance(error.value.__cause__, KeyError)
 
 
 def test_a_failing_lowering_names_its_loop_nest(monkeypatch):
-    from compiler.codegen import numba_cpu
-    from compiler.codegen.internal_error import CodegenError
 
     def broken(lowering, node):
         raise IndexError("a bug in a lowering")
@@ -322,7 +334,8 @@ def all_kinds_of_work(x):
 def test_inputs_of_any_layout_and_size_give_numpys_numbers(name):
     x = INPUTS[name]
     for ours, theirs in zip(sg.jit(all_kinds_of_work)(x), all_kinds_of_work(x)):
-        assert np.shape(ours) == np.shape(theirs) and np.asarray(ours).dtype == np.asarray(theirs).dtype
+        ours, theirs = np.asarray(ours), np.asarray(theirs)
+        assert (ours.shape, ours.dtype) == (theirs.shape, theirs.dtype)
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
     np.testing.assert_allclose(sg.grad(lambda x: np.sum(np.sin(x) * x))(x),
                                np.cos(x) * x + np.sin(x), rtol=1e-6)

@@ -23,8 +23,8 @@ def _type(attrs):
 def _node_text(graph, plan, node):
     """``op 'matmul' with shapes float64[2, 3, 4], float64[4, 5] -> float64[2, 3, 5] (node
     %5)``, naming the members of the loop nest ``node`` computes, if any."""
-    operands = ", ".join(_type(graph[o]) for o in graph.operands(node))
-    text = f"op {graph.op(node)!r} with shapes {operands or '()'} -> {_type(graph[node])} (node %{node}"
+    operands = ", ".join(_type(graph[o]) for o in graph.operands(node)) or "()"
+    text = f"op {graph.op(node)!r} with shapes {operands} -> {_type(graph[node])} (node %{node}"
     nest = plan.nest_of.get(node) if plan is not None else None
     if nest is not None and len(nest.members) + (nest.reduction is not None) > 1:
         members = nest.members + ([nest.reduction] if nest.reduction is not None else [])
@@ -82,7 +82,8 @@ def generated_code_error(generated, graph, plan, error, filename):
     lines = generated.source.splitlines()
     located = failing_lines(error, filename)
     for number in located:
-        if number in generated.node_at_line:
-            return codegen_error(graph, plan, error, generated.node_at_line[number], lines[number - 1])
+        node = generated.node_at_line.get(number)
+        if node is not None:
+            return codegen_error(graph, plan, error, node, lines[number - 1])
     text = lines[located[0] - 1] if located and 0 < located[0] <= len(lines) else None
     return codegen_error(graph, plan, error, None, text)

@@ -2,16 +2,16 @@
 into a buffer made once, and updates by a product (compiler.passes.gemm_update) as one GEMM
 call with alpha and beta into the updated buffer. Float products call ``gemm`` rather than
 numba's ``np.dot``, whose overloads (shape checks, error messages) took 0.6 s of W1's cold
-compile; complex and integer products still use ``np.dot``."""
+compile; complex products still use ``np.dot``, integer and boolean ones are loops."""
 import numpy as np
 
+from compiler.codegen.source import literal
 from compiler.codegen.threads import emit_product
 
 
 def lower_matmul(lowering, node):
     """A BLAS product into a prepared buffer; C- and F-ordered operands (transposes) go to
-    BLAS as they are. numba's dot is BLAS-only, so integer products go through float64.
-    A batched product is one call per batch element, in loops over the batch axes; an
+    BLAS as they are. A batched product is one call per batch element, in loops over the batch axes; an
     operand without them (or with an axis of 1) is broadcast as numpy does."""
     if node in lowering.folded_products or node in lowering.delayed_products:
         return
@@ -30,9 +30,29 @@ def lower_matmul(lowering, node):
     elif np.dtype(attrs["dtype"]).kind in "fc":
         lowering.out.line(f"np.dot({a}, {b}, {out})")
     else:
-        lowering.out.line(f"{out}[...] = np.dot({a}.astype(np.float64), {b}.astype(np.float64))")
+        _exact_product(lowering, node, a, b, out)
     for _ in batch:
         lowering.out.close()
+
+
+def _exact_product(lowering, node, a, b, out):
+    """``out = a @ b`` of integers or booleans as loops: exact, and wrapping around on
+    overflow as numpy's does (numba's dot is BLAS-only: through float64, a product above
+    2**53 came back rounded)."""
+    rows, columns = lowering.attrs(node)["shape"][-2:]
+    inner = lowering.attrs(lowering.graph.operands(node)[0])["shape"][-1]
+    boolean = lowering.attrs(node)["dtype"] == "bool"
+    writer = lowering.out
+    writer.line(f"pa, pb, po = {a}, {b}, {out}")
+    writer.open(f"for mi in range({rows}):")
+    writer.open(f"for mj in range({columns}):")
+    writer.line(f"total = {literal(0, 'int64' if boolean else lowering.attrs(node)['dtype'])}")
+    writer.open(f"for mk in range({inner}):")
+    writer.line("total += pa[mi, mk] * pb[mk, mj]")
+    writer.close()
+    writer.line(f"po[mi, mj] = {'total != 0' if boolean else 'total'}")
+    writer.close()
+    writer.close()
 
 
 def lower_gemm_update(lowering, node):
