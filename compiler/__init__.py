@@ -4,6 +4,7 @@
 plans fused loop nests, generates source (``.source``) and loads it from the disk cache.
 """
 import contextlib
+import functools
 
 import numpy as np
 
@@ -17,6 +18,7 @@ with forgotten_on_failure():        # imports numba: a Ctrl-C here must not brea
     from .cpu import lowering as numba_cpu
     from .cuda import lowering as numba_cuda
     from .cpu import training_loop
+    from .codegen.internal_error import codegen_error, generated_code_error
     from .cpu.threads import runs_on_numba_threads
     from .passes import optimize, plan_fusion
     from .passes.memory import plan_in_place
@@ -24,25 +26,42 @@ with forgotten_on_failure():        # imports numba: a Ctrl-C here must not brea
 CODEGENS = {"cpu": numba_cpu, "cuda": numba_cuda}
 
 
-def _first_call(owner, cached):
+def _first_call(owner, cached, diagnose):
     """``owner.function`` until its first call: then the argument types are known, the
     machine code is loaded from the disk cache or compiled (symgrad.compiler.disk_cache.store), and the numba
-    dispatcher itself takes the place of this function."""
+    dispatcher itself takes the place of this function. numba rejecting the generated code
+    is symgrad's bug: ``diagnose(error, module file)`` makes the error that says so."""
     def first_call(*arguments):
-        owner.function = cached.prepare(arguments)
+        try:
+            owner.function = cached.prepare(arguments)
+        except Exception as error:
+            from numba.core.errors import NumbaError
+            if not isinstance(error, NumbaError):
+                raise
+            raise diagnose(error, cached.module.__file__) from error
         return owner.function(*arguments)
     first_call.cached = cached
     return first_call
 
 
+def _load(generated, optimized, plan, function_name, graph, **kind):
+    """``symgrad.compiler.disk_cache.store.load`` of a GeneratedModule, and the ``diagnose`` of its first
+    call; Python rejecting the source is reported as symgrad's bug too."""
+    diagnose = functools.partial(generated_code_error, generated, optimized, plan)
+    try:
+        return load(generated.source, function_name, graph, **kind), diagnose
+    except SyntaxError as error:
+        raise diagnose(error, error.filename or "") from error
+
+
 class CompiledGraph:
     """A callable over the graph's inputs returning a tuple of its outputs."""
 
-    def __init__(self, graph, optimized, source, function, constants):
+    def __init__(self, graph, optimized, source, function, constants, diagnose):
         self.graph = graph
         self.optimized = optimized
         self.source = source
-        self.function = _first_call(self, function)
+        self.function = _first_call(self, function, diagnose)
         self.constants = constants
         self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
         # an input the optimized graph never reads gets an empty stand-in of its type, not a
@@ -69,23 +88,42 @@ def _stand_in(shape, dtype):
     return dtype.type(0) if shape == () else np.empty((0,) * len(shape), dtype)
 
 
+def constant_arguments(optimized, constant_nodes):
+    """The array constants as the generated code takes them: C-ordered, whatever view the
+    traced function captured (``arr.transpose(...)[:, :, 0]``), since the code reads them
+    as C arrays (reshapes, flat loops, BLAS)."""
+    return [np.ascontiguousarray(optimized[n]["params"]["value"]) for n in constant_nodes]
+
+
 def compile_graph(graph, device="cpu"):
     """Compile ``graph`` for ``device`` (a key of ``GRAPH_COMPILERS``); the result's
     ``.source`` is the generated module."""
     if device not in GRAPH_COMPILERS:
         raise ValueError(f"unknown device {device!r}: symgrad compiles for "
                          f"{', '.join(map(repr, GRAPH_COMPILERS))}")
-    return GRAPH_COMPILERS[device](graph)
+    with _syntax_errors_reported(graph):
+        return GRAPH_COMPILERS[device](graph)
+
+
+@contextlib.contextmanager
+def _syntax_errors_reported(graph):
+    """Generated source that Python rejects (any backend) as a CodegenError; the CPU
+    backend's own report (naming the node) is raised inside."""
+    try:
+        yield
+    except SyntaxError as error:
+        raise codegen_error(graph, None, error, line=error.text) from error
 
 
 def _compile_graph_cpu(graph, device="cpu"):
     settle_blas_threads()
     optimized = optimize(graph.copy())
     plan = plan_fusion(optimized)
-    source, constant_nodes = CODEGENS[device].generate(optimized, plan)
-    cached = load(source, "run", graph, backend=f"numba-{device}", kind="graph")
-    constants = [optimized[n]["params"]["value"] for n in constant_nodes]
-    return CompiledGraph(graph, optimized, source, cached, constants)
+    generated = CODEGENS[device].generate(optimized, plan)
+    cached, diagnose = _load(generated, optimized, plan, "run", graph, backend=f"numba-{device}",
+                             kind="graph")
+    constants = constant_arguments(optimized, generated.constant_nodes)
+    return CompiledGraph(graph, optimized, generated.source, cached, constants, diagnose)
 
 
 # device -> graph -> compiled callable (CUDA: symgrad.compiler.cuda.host, kernels from codegen.numba_cuda)
@@ -96,11 +134,11 @@ class CompiledLoop:
     """A training loop over steps ``start .. start+count``: array state is updated in place,
     scalar state is passed as one-element arrays; ``progress[0]`` counts finished steps."""
 
-    def __init__(self, graph, optimized, source, function, constants, in_place):
+    def __init__(self, graph, optimized, source, function, constants, in_place, diagnose):
         self.graph = graph
         self.optimized = optimized
         self.source = source
-        self.function = _first_call(self, function)
+        self.function = _first_call(self, function, diagnose)
         self.constants = constants
         self.in_place = in_place
         # loops on numba's threads keep BLAS on one thread (symgrad.compiler.cpu.blas_threads); other
@@ -129,7 +167,8 @@ def compile_training_loop(graph, state_count, batching, device="cpu"):
     loop that runs many steps on ``device``; see symgrad.compiler.cpu.training_loop (CPU) and
     symgrad.compiler.cuda.training_loop (CUDA)."""
     _log_loop_compile(graph, state_count)
-    return LOOP_COMPILERS[device](graph, state_count, batching)
+    with _syntax_errors_reported(graph):
+        return LOOP_COMPILERS[device](graph, state_count, batching)
 
 
 def _compile_training_loop_cpu(graph, state_count, batching):
@@ -138,11 +177,11 @@ def _compile_training_loop_cpu(graph, state_count, batching):
     plan = plan_fusion(optimized)
     carried = list(zip(optimized.inputs[:state_count], optimized.outputs[1:]))
     in_place = plan_in_place(optimized, plan, carried)
-    source, constant_nodes = training_loop.generate_loop(optimized, plan, in_place, state_count,
-                                                         batching)
-    cached = load(source, "train_loop", graph, backend="numba-cpu", kind="training_loop")
-    constants = [optimized[n]["params"]["value"] for n in constant_nodes]
-    return CompiledLoop(graph, optimized, source, cached, constants, in_place)
+    generated = training_loop.generate_loop(optimized, plan, in_place, state_count, batching)
+    cached, diagnose = _load(generated, optimized, plan, "train_loop", graph, backend="numba-cpu",
+                             kind="training_loop")
+    constants = constant_arguments(optimized, generated.constant_nodes)
+    return CompiledLoop(graph, optimized, generated.source, cached, constants, in_place, diagnose)
 
 
 # device -> (step graph, state count, batching) -> loop with .bound(...)

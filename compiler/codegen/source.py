@@ -5,15 +5,20 @@ import numpy as np
 
 
 class SourceWriter:
-    """Lines of code with an indentation level (four spaces a level)."""
+    """Lines of code with an indentation level (four spaces a level). Each line records
+    its origin: the graph node being lowered when it was written (``origin``), or None, so
+    a failure in generated code can name the node that wrote the line."""
 
     def __init__(self):
         self.lines = []
+        self.origins = []
+        self.origin = None
         self.indent = 0
         self.names = set()       # names a writer has already defined, for define-once lines
 
     def line(self, text):
         self.lines.append("    " * self.indent + text)
+        self.origins.append(self.origin)
 
     def open(self, header):
         self.line(header)
@@ -24,8 +29,9 @@ class SourceWriter:
 
     def extend(self, other):
         """Append ``other``'s lines, indented at this writer's current level."""
-        for line in other.lines:
-            self.line(line)
+        for line, origin in zip(other.lines, other.origins):
+            self.lines.append("    " * self.indent + line)
+            self.origins.append(origin)
 
     def text(self):
         return "\n".join(self.lines) + "\n"

@@ -2,34 +2,57 @@
 into a buffer made once, and updates by a product (symgrad.compiler.passes.gemm_update) as one GEMM
 call with alpha and beta into the updated buffer. Float products call ``gemm`` rather than
 numba's ``np.dot``, whose overloads (shape checks, error messages) took 0.6 s of W1's cold
-compile; complex and integer products still use ``np.dot``."""
+compile; complex products still use ``np.dot``, integer and boolean ones are loops."""
 import numpy as np
 
+from ..codegen.source import literal
 from .threads import emit_product
 
 
 def lower_matmul(lowering, node):
     """A BLAS product into a prepared buffer; C- and F-ordered operands (transposes) go to
-    BLAS as they are. numba's dot is BLAS-only, so integer products go through float64."""
+    BLAS as they are. A batched product is one call per batch element, in loops over the batch axes; an
+    operand without them (or with an axis of 1) is broadcast as numpy does."""
     if node in lowering.folded_products or node in lowering.delayed_products:
         return
     attrs = lowering.attrs(node)
     batch = attrs["shape"][:-2]
     name = lowering.allocate(node)
     operands = lowering.graph.operands(node)
-    texts = blas_operands(lowering, node) if not batch else [lowering.contiguous(o) for o in operands]
+    matrices = [_blas_operand(lowering, o) if len(lowering.attrs(o)["shape"]) == 2
+                else lowering.contiguous(o) for o in operands]     # copies before the loops
     for axis, extent in enumerate(batch):
         lowering.out.open(f"for i{axis} in range({extent}):")
-    a, b = (_batch_slice(lowering, o, text, batch) for o, text in zip(operands, texts))
-    out = f"{name}[{', '.join(f'i{axis}' for axis in range(len(batch)))}]" if batch else name
+    a, b = (_batch_element(lowering, o, text, batch) for o, text in zip(operands, matrices))
+    out = _batch_element(lowering, node, name, batch)
     if np.dtype(attrs["dtype"]) in (np.float32, np.float64):
         emit_product(lowering, node, "1.0", a, b, "0.0", out)
     elif np.dtype(attrs["dtype"]).kind in "fc":
         lowering.out.line(f"np.dot({a}, {b}, {out})")
     else:
-        lowering.out.line(f"{out}[...] = np.dot({a}.astype(np.float64), {b}.astype(np.float64))")
+        _exact_product(lowering, node, a, b, out)
     for _ in batch:
         lowering.out.close()
+
+
+def _exact_product(lowering, node, a, b, out):
+    """``out = a @ b`` of integers or booleans as loops: exact, and wrapping around on
+    overflow as numpy's does (numba's dot is BLAS-only: through float64, a product above
+    2**53 came back rounded)."""
+    rows, columns = lowering.attrs(node)["shape"][-2:]
+    inner = lowering.attrs(lowering.graph.operands(node)[0])["shape"][-1]
+    boolean = lowering.attrs(node)["dtype"] == "bool"
+    writer = lowering.out
+    writer.line(f"pa, pb, po = {a}, {b}, {out}")
+    writer.open(f"for mi in range({rows}):")
+    writer.open(f"for mj in range({columns}):")
+    writer.line(f"total = {literal(0, 'int64' if boolean else lowering.attrs(node)['dtype'])}")
+    writer.open(f"for mk in range({inner}):")
+    writer.line("total += pa[mi, mk] * pb[mk, mj]")
+    writer.close()
+    writer.line(f"po[mi, mj] = {'total != 0' if boolean else 'total'}")
+    writer.close()
+    writer.close()
 
 
 def lower_gemm_update(lowering, node):
@@ -53,10 +76,13 @@ def _blas_operand(lowering, operand):
     return variable.name if variable.kind in "CF" else lowering.contiguous(operand)
 
 
-def _batch_slice(lowering, operand, text, batch):
-    if not batch:
+def _batch_element(lowering, node, text, batch):
+    """The matrix of ``node`` (named ``text``) that the batch element at the loop indices
+    reads or writes: ``text`` itself when ``node`` has no batch axes, else a C-ordered
+    slice, at index 0 along the axes ``node`` is broadcast along."""
+    shape = lowering.attrs(node)["shape"]
+    if len(shape) == 2:
         return text
-    shape = lowering.attrs(operand)["shape"]
     offset = len(batch) - (len(shape) - 2)
     index = ["0" if d == 1 and batch[offset + j] != 1 else f"i{offset + j}"
              for j, d in enumerate(shape[:-2])]

@@ -11,7 +11,7 @@ Batching modes: ``"full"`` (the data arrays are the batch), ``"sample"`` (step `
 row ``order[k]``, without a batch axis) and ``"batch"`` (step ``k`` gathers rows
 ``order[k*B:(k+1)*B]`` into a buffer made once).
 """
-from .lowering import lower_graph, module_header, njit_options, signature
+from .lowering import assemble, lower_graph, njit_options, signature
 from ..codegen.source import SourceWriter, copy_lines
 
 
@@ -46,7 +46,7 @@ def _carry_state(function, lowering, state_names, graph, in_place):
 
 
 def generate_loop(graph, plan, in_place, state_count, batching, function_name="train_loop"):
-    """Source of a module defining ``function_name(state..., data..., order, batch_size,
+    """The GeneratedModule defining ``function_name(state..., data..., order, batch_size,
     start, count, history, progress, constants...)``; scalar state is passed as a
     one-element array."""
     lowering = lower_graph(graph, plan, in_place)
@@ -76,4 +76,4 @@ def generate_loop(graph, plan, in_place, state_count, batching, function_name="t
         function.line(f"cell_{name}[0] = {name}")
     function.line("progress[0] = step + 1")
     function.close()
-    return module_header(lowering) + function.text(), lowering.array_constants
+    return assemble(lowering, function)

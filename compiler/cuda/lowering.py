@@ -31,6 +31,7 @@ from .data import (lower_concatenate, lower_constant, lower_custom_vjp,
 from .kernel import Lowering
 from .matmul import lower_matmul
 from .nests import lower_fused
+from ..codegen.internal_error import lowering_of
 from ..codegen.source import SourceWriter
 from ..passes.fuse import fused_ops
 
@@ -58,7 +59,8 @@ def lower_graph(graph, plan, in_place=None):
             raise NotImplementedError(
                 f"the CUDA backend cannot compile op {op!r} (node %{node} of graph "
                 f"{graph.name!r}): it has no CUDA lowering; use device='cpu' for this function")
-        lowering_function(lowering, node)
+        with lowering_of(graph, plan, node):
+            lowering_function(lowering, node)
     return lowering
 
 

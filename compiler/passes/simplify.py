@@ -4,6 +4,8 @@ A rule gets ``(graph, node)`` and returns the node that should replace it (same 
 dtype) or None. Broadcasts feeding elementwise ops are dropped for every elementwise op,
 since elementwise loops broadcast their operands themselves.
 """
+import math
+
 import numpy as np
 
 from symgrad.core.ops.registry import OPS
@@ -85,6 +87,23 @@ def _transposed_product(graph, node):
                           **_provenance(graph, node))
 
 
+def _flattened_product(graph, node):
+    """A batch of ``a`` times a matrix ``b`` -> one matrix product over ``a``'s rows, the
+    batch axes flattened into them (a reshape of a C-ordered array is a view), reshaped
+    back: one GEMM call for ``nn.Linear`` on ``(batch, time, features)``, not one per
+    batch element."""
+    a, b = graph.operands(node)
+    shape, dtype = graph[node]["shape"], graph[node]["dtype"]
+    if len(shape) == 2 or len(graph[b]["shape"]) != 2:
+        return None
+    provenance = _provenance(graph, node)
+    rows = math.prod(shape[:-1])
+    matrix = (rows, graph[a]["shape"][-1])
+    flat = graph.add_node("reshape", [a], matrix, dtype, {"shape": matrix}, **provenance)
+    product = graph.add_node("matmul", [flat, b], (rows, shape[-1]), dtype, **provenance)
+    return graph.add_node("reshape", [product], shape, dtype, {"shape": shape}, **provenance)
+
+
 def _square_power(graph, node):
     base, exponent = graph.operands(node)
     value = constant_value(graph, exponent)
@@ -111,6 +130,7 @@ RULES = {
     "broadcast_to": _first_operand,
     "reshape": _shape_op,
     "transpose": _transpose,
+    "matmul": _flattened_product,
     "mul": _either_identity(1),
     "add": _either_identity(0),
     "sub": lambda graph, node: _operand_if(graph, node, 0, 0),

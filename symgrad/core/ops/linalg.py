@@ -1,5 +1,6 @@
 """Matrix products. The primitive ``matmul`` takes operands of two or more dimensions with
 numpy's batch broadcasting; the frontend lifts 1-D operands as ``np.matmul`` does."""
+import math
 import sys
 
 import numpy as np
@@ -21,9 +22,22 @@ def _matmul_rule(a, b):
     return batch + (a.shape[-2], b.shape[-1]), a.dtype
 
 
+def _rows(x):
+    """``x`` as a matrix: its batch axes and rows flattened into one axis of rows."""
+    return reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))
+
+
+def _right_cotangent(g, out, a, b):
+    """d/db of ``a @ b``: summed over the batch axes ``b`` was broadcast along. A matrix
+    ``b`` shared by a batch of ``a`` gets one product over the flattened batch, not one
+    per batch element and then a sum."""
+    if b.ndim == 2 and a.ndim > 2:
+        return matmul(swapaxes(_rows(a), 0, 1), _rows(g))
+    return matmul(swapaxes(a, -1, -2), g)
+
+
 declare("matmul", _matmul_rule, np.matmul,
-        [lambda g, out, a, b: matmul(g, swapaxes(b, -1, -2)),
-         lambda g, out, a, b: matmul(swapaxes(a, -1, -2), g)],
+        [lambda g, out, a, b: matmul(g, swapaxes(b, -1, -2)), _right_cotangent],
         family="linalg")
 
 
