@@ -1,4 +1,5 @@
-"""The user-facing transformations: grad, value_and_grad, jit, vjp, trace, evaluate.
+"""The user-facing transformations: grad, value_and_grad, jit, vjp, trace, evaluate, and the
+``sg.<name>`` functions of both doors (symgrad/public_functions.py).
 
 Most tests run on the reference backend (the numpy interpreter); the ``backend`` fixture
 repeats a test on the compiled numba backend too.

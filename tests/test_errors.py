@@ -1,5 +1,5 @@
 """Bad input gets a clear ``symgrad.TracingError``: what was wrong, and where in the user's code
-(symgrad/errors.py, symgrad/source_info.py).
+(symgrad/core/errors.py, symgrad/core/source_info.py).
 
 Each test writes the mistake as a user would and checks the message: the user's file and
 line, the shapes and op involved, and what to do instead.

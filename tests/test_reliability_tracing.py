@@ -1,6 +1,6 @@
 """Issue 15, the tracing slice: writes through views, vjp cotangent structures, unsupported
 dtypes at the boundary, leaked tracers, and the unclear errors of the transformations
-(symgrad/views.py, symgrad/tracing.py, symgrad/api.py, symgrad/pytree.py, symgrad/check.py,
+(symgrad/core/views.py, symgrad/core/tracing.py, symgrad/api.py, symgrad/core/pytree.py, symgrad/check.py,
 symgrad/export.py).
 
 Each reproducer of the issue is a test, with its siblings; results are compared with numpy

@@ -1,14 +1,14 @@
-"""Numba CPU lowerings of the convolutions (symgrad/ops/conv.py), registered into
+"""Numba CPU lowerings of the convolutions (symgrad/core/ops/conv.py), registered into
 ``numba_cpu.LOWERINGS`` by ``compiler/codegen/__init__.py``.
 
 Convolutions are matrix products, one sample at a time: the sample's input is unfolded
-(im2col, compiler/codegen/im2col.py) into a block that stays in cache and multiplied by the
-weight seen as an ``(O, C*KH*KW)`` matrix with BLAS (compiler/runtime/gemm.py, into a
+(im2col, compiler/cpu/im2col.py) into a block that stays in cache and multiplied by the
+weight seen as an ``(O, C*KH*KW)`` matrix with BLAS (compiler/cpu/runtime/gemm.py, into a
 prepared buffer); the bias is added while the sample's output is in cache. The weight
 gradient multiplies the cotangent by the unfolded block (kept from the forward when the
 whole batch's is small, unfolded again otherwise); the input gradient is a BLAS product
 folded back into image layout (col2im). Large batches split their samples across threads
-(compiler/codegen/sample_loop.py). Every buffer is made in the prologue; shapes and params
+(compiler/cpu/sample_loop.py). Every buffer is made in the prologue; shapes and params
 are literals in the generated source.
 """
 from .im2col import Unfolding, sample_local

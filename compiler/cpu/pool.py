@@ -1,10 +1,10 @@
-"""Numba CPU lowerings of pooling (symgrad/ops/conv.py), registered into
+"""Numba CPU lowerings of pooling (symgrad/core/ops/conv.py), registered into
 ``numba_cpu.LOWERINGS`` by ``compiler/codegen/__init__.py``.
 
 Pooling is loops over windows. ``max_pool2d`` records each window's first maximum (a flat
 index into the input plane) and its gradient ops read those indices when the forward is in
 the graph. Large batches split their samples across threads
-(compiler/codegen/sample_loop.py). Every buffer is made in the prologue; shapes and params
+(compiler/cpu/sample_loop.py). Every buffer is made in the prologue; shapes and params
 are literals in the generated source.
 """
 from .lowering import numba_dtype
@@ -23,7 +23,7 @@ def _pool_geometry(lowering, x, node):
 
 def _open_windows(lowering, g, zeroed=None, dtype=None):
     """Loops over every output (n, c, oy, ox), the samples maybe split across threads
-    (compiler/codegen/sample_loop.py); ``zeroed``: a buffer of the input's shape (and
+    (compiler/cpu/sample_loop.py); ``zeroed``: a buffer of the input's shape (and
     ``dtype``) set to zero per sample first. The window's valid rows and columns come from
     ``_open_taps``. Returns the sample loop, for ``_close_windows``."""
     loop = SampleLoop(lowering, g.n)

@@ -1,5 +1,5 @@
 """Fault injection for the disk cache (compiler/disk_cache/store.py, files.py,
-compiler/cached_function.py, compiler/lazy_import.py): each kind of file of an entry damaged
+compiler/disk_cache/cached_function.py, compiler/lazy_import.py): each kind of file of an entry damaged
 in several ways, copied and moved folders, read-only folders, stopped and dead lock
 holders, Ctrl-C while the compiler is imported and while numba compiles.
 

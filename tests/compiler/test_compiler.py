@@ -1,6 +1,6 @@
 """The backend: passes (compiler/passes/cse.py, dce.py, fold.py, simplify.py, fuse.py), the
-Numba CPU code generator (compiler/codegen/numba_cpu.py), the module cache (compiler/cache.py)
-and the BLAS thread setting (compiler/blas_threads.py)."""
+Numba CPU code generator (compiler/cpu/lowering.py), the module cache (compiler/disk_cache/store.py)
+and the BLAS thread setting (compiler/cpu/blas_threads.py)."""
 import json
 import os
 import subprocess

@@ -1,11 +1,11 @@
-"""The CUDA backend, tested without a GPU: the generator compiler/codegen/numba_cuda.py and
-its modules (cuda_kernel.py, cuda_nests.py, cuda_reduce.py, cuda_matmul.py, cuda_conv.py,
-cuda_data.py, the scalar math of cuda_math.py, the loop kernels of cuda_loop_kernels.py),
-the host side compiler/cuda.py and compiler/cuda_training.py, and tensors on the device
-(symgrad/device.py, symgrad/nn/conversion.py).
+"""The CUDA backend, tested without a GPU: the generator compiler/cuda/lowering.py and its
+modules (kernel.py, nests.py, reduce.py, matmul.py, conv.py, data.py, the scalar math of
+device_math.py, the loop kernels of loop_kernels.py), the host side compiler/cuda/host.py
+and compiler/cuda/training_loop.py, and tensors on the device (symgrad/eager/device.py,
+symgrad/nn/conversion.py).
 
 - Results: tests/compiler/cuda_simulator_cases.py runs graphs and training loops
-  (compiler/cuda_training.py) with ``device="cuda"`` under numba's CUDA simulator in a
+  (compiler/cuda/training_loop.py) with ``device="cuda"`` under numba's CUDA simulator in a
   subprocess (numba reads ``NUMBA_ENABLE_CUDASIM`` when numba.cuda is first imported) and
   compares them with the reference interpreter and the CPU backend.
 - The real compiler: every kernel of a few graphs is compiled to PTX for sm_90 by

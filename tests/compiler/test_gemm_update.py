@@ -1,5 +1,5 @@
 """Updates by a matrix product folded into one GEMM call (compiler/passes/gemm_update.py,
-compiler/runtime/gemm.py, compiler/codegen/numba_cpu_blas.py): the runtime function against
+compiler/cpu/runtime/gemm.py, compiler/cpu/blas.py): the runtime function against
 numpy, and training loops whose updates fold (or must not) against the eager loop."""
 import re
 

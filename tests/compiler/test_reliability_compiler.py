@@ -1,6 +1,6 @@
 """Issue 15's reproducers for the backend: batched matmul with numpy's broadcasting
-(symgrad/ops/linalg.py, compiler/passes/simplify.py, compiler/codegen/numba_cpu_blas.py,
-compiler/codegen/cuda_matmul.py), internal codegen failures reported as such
+(symgrad/core/ops/linalg.py, compiler/passes/simplify.py, compiler/cpu/blas.py,
+compiler/cuda/matmul.py), internal codegen failures reported as such
 (compiler/codegen/internal_error.py), and arrays of every layout reaching compiled code
 (compiler/__init__.py)."""
 import importlib.util

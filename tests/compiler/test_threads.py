@@ -1,4 +1,4 @@
-"""Loops on numba's threads (compiler/codegen/threads.py, product_epilogues.py): large
+"""Loops on numba's threads (compiler/cpu/threads.py, product_epilogues.py): large
 elementwise nests run under prange, large products as blocks of rows or of the summed
 dimension, a product with the nest that alone reads it; the trained numbers equal the eager
 loop's."""

@@ -1,4 +1,4 @@
-"""Reverse mode as a graph transform (symgrad/autodiff.py)."""
+"""Reverse mode as a graph transform (symgrad/core/reverse_mode.py)."""
 import numpy as np
 
 import symgrad as sg

@@ -1,8 +1,9 @@
 """The eager PyTorch-style Tensor: autograd semantics as in PyTorch (seeds 000, 002, 004).
 
-Covers symgrad/tensor.py, symgrad/tensor_ops.py (operators and methods), symgrad/creation.py
-(tensor, randn, ones_like, ...), symgrad/grad_mode.py (no_grad), symgrad/tape.py (backward
-as a compiled gradient graph), symgrad/function.py and symgrad/autograd.py.
+Covers symgrad/eager/tensor.py, symgrad/eager/tensor_methods.py (operators and methods),
+symgrad/eager/creation.py (tensor, randn, ones_like, ...), symgrad/eager/grad_mode.py
+(no_grad), symgrad/eager/tape.py (backward as a compiled gradient graph),
+symgrad/eager/custom_function.py and symgrad/autograd.py.
 """
 import numpy as np
 import pytest

@@ -1,5 +1,5 @@
-"""Convolution and pooling: the ops (symgrad/ops/conv.py), their CPU lowering
-(compiler/codegen/numba_cpu_conv.py, numba_cpu_pool.py, im2col.py, window_geometry.py,
+"""Convolution and pooling: the ops (symgrad/core/ops/conv.py), their CPU lowering
+(compiler/cpu/conv.py, pool.py, im2col.py, window_geometry.py,
 sample_loop.py; flat_nests.py for the ReLU nests between them), the layers
 (symgrad/nn/conv.py, symgrad/nn/functional_conv.py) and the W4 LeNet example
 (examples/w4_lenet.py).

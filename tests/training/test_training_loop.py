@@ -1,5 +1,5 @@
-"""Compiled training loops (symgrad/train.py, symgrad/batching.py, symgrad/state.py,
-symgrad/progress.py, compiler/codegen/training_loop.py, compiler/passes/memory.py): the
+"""Compiled training loops (symgrad/training/loop.py, symgrad/training/minibatches.py, symgrad/training/state.py,
+symgrad/training/progress.py, compiler/cpu/training_loop.py, compiler/passes/memory.py): the
 compiled loop gives the eager loop's numbers."""
 import os
 import subprocess
