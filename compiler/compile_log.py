@@ -75,10 +75,9 @@ class CompileHistory:
         self.changes = collections.Counter()    # (argument, 'shape'|'dtype'|...) -> count
         self.warned = False
 
-    def record(self, names, signature, structure=None, warn=True):
-        """The reason for this compile; warns when there have been too many (unless
-        ``warn`` is false: the reference backend compiles nothing)."""
-        self.compiles += 1 if warn else 0
+    def record(self, names, signature, structure=None):
+        """The reason for this compile; warns when there have been too many."""
+        self.compiles += 1
         signature, key = list(signature), (structure, tuple(signature))
         if self.last is None:
             reason = "new function"
@@ -99,7 +98,7 @@ class CompileHistory:
             reason = "new shapes/dtypes: " + "; ".join(texts)
         self.last = (structure, names, signature)
         self.seen.add(key)
-        if warn and self.compiles > MAX_COMPILES and not self.warned:
+        if self.compiles > MAX_COMPILES and not self.warned:
             self.warned = True
             warnings.warn(self.warning(), RuntimeWarning, stacklevel=4)
         return reason

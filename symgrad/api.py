@@ -65,7 +65,10 @@ BACKENDS = {"numba": compile_numba, "reference": Interpreted}   # name -> (graph
 
 
 def check_device(device):
-    """``device`` if the compiler has a code generator for it (symgrad.compiler.GRAPH_COMPILERS)."""
+    """``device`` if the compiler has a code generator for it (symgrad.compiler.GRAPH_COMPILERS);
+    "cpu" without importing the backend, so the reference backend runs without numba."""
+    if device == "cpu":
+        return device
     from symgrad.compiler import GRAPH_COMPILERS
     if device not in GRAPH_COMPILERS:
         raise ValueError(f"unknown device {device!r}: symgrad compiles for "
@@ -182,11 +185,13 @@ class Transformed:
         return staged(leaves)
 
     def _log_compile(self, args, kwargs, key):
-        """Say why this compiles (``SYMGRAD_LOG_COMPILES=1``); warn if it keeps compiling."""
+        """Say why this compiles (``SYMGRAD_LOG_COMPILES=1``); warn if it keeps compiling. The
+        reference backend compiles nothing (and must run where numba is missing)."""
+        if self.backend == "reference":
+            return
         from symgrad.compiler.compile_log import history_for, log_compile
         history = history_for(self.kind, self.fn)
-        reason = history.record(argument_names(self.fn, args, kwargs), key[1], key[0],
-                                warn=self.backend != "reference")
+        reason = history.record(argument_names(self.fn, args, kwargs), key[1], key[0])
         log_compile(self.kind, getattr(self.fn, "__name__", "fn"), reason)
 
     def trace(self, *args, **kwargs):

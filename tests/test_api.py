@@ -424,3 +424,14 @@ def test_transforming_the_same_function_again_reuses_the_compiled_function():
     first = sg.grad(loss)
     first(np.ones(3))
     assert len(sg.grad(loss).cache) == 1
+
+
+def test_the_reference_backend_runs_without_importing_the_compiler_or_numba():
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, symgrad as sg\n"
+            "g = sg.grad(lambda x: np.sum(np.tanh(x) ** 2), backend='reference')(np.ones(3))\n"
+            "print(round(float(g[0]), 6), 'numba' in sys.modules, 'symgrad.compiler' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    expected = round(float(2 * np.tanh(1.0) * (1 - np.tanh(1.0) ** 2)), 6)
+    assert out.stdout.split() == [str(expected), "False", "False"]
