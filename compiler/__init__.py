@@ -157,7 +157,7 @@ class CompiledLoop:
 
 
 def _log_loop_compile(graph, state_count):
-    from .compile_log import log_compile
+    from symgrad.core.compile_log import log_compile
     log_compile("training loop", graph.name, f"a new step graph ({len(graph)} nodes, "
                 f"{state_count} state inputs, {len(graph.inputs) - state_count} batch inputs)")
 

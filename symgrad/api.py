@@ -17,6 +17,7 @@ import symgrad.core.tracer_faces  # noqa: F401  (tracers trace numpy code)
 import symgrad.core.pytree as pytree
 from symgrad.core.bounded_cache import BoundedCache
 from symgrad.core.reverse_mode import backward, is_differentiable
+from symgrad.core.compile_log import history_for, log_compile
 from symgrad.core.errors import TracingMemoryError, TracingTypeError, TracingValueError
 from symgrad.core.graph import Graph
 from symgrad.core.interpreter import evaluate
@@ -185,13 +186,10 @@ class Transformed:
         return staged(leaves)
 
     def _log_compile(self, args, kwargs, key):
-        """Say why this compiles (``SYMGRAD_LOG_COMPILES=1``); warn if it keeps compiling. The
-        reference backend compiles nothing (and must run where numba is missing)."""
-        if self.backend == "reference":
-            return
-        from symgrad.compiler.compile_log import history_for, log_compile
+        """Say why this compiles (``SYMGRAD_LOG_COMPILES=1``); warn if it keeps compiling."""
         history = history_for(self.kind, self.fn)
-        reason = history.record(argument_names(self.fn, args, kwargs), key[1], key[0])
+        reason = history.record(argument_names(self.fn, args, kwargs), key[1], key[0],
+                                warn=self.backend != "reference")
         log_compile(self.kind, getattr(self.fn, "__name__", "fn"), reason)
 
     def trace(self, *args, **kwargs):

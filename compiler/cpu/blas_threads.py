@@ -25,7 +25,7 @@ import os
 import sys
 
 import numpy as np
-from .. import settings
+from symgrad.core.settings import compiled_blas_threads, numpy_blas_threads
 
 _compiled_blas = []  # threadpoolctl's controllers of the OpenBLAS compiled code calls
 _compiled_blas_threads = []   # their thread count outside loops; empty until settled
@@ -108,7 +108,7 @@ def settle_blas_threads():
         return
     load_scipy_blas()  # the OpenBLAS that numba calls
     from threadpoolctl import ThreadpoolController, threadpool_limits
-    threadpool_limits(settings.numpy_blas_threads(), user_api="blas")
+    threadpool_limits(numpy_blas_threads(), user_api="blas")
     import scipy
     own = os.path.dirname(os.path.realpath(scipy.__file__)) + ".libs"    # where wheels bundle it
     _compiled_blas.extend(library for library in ThreadpoolController().lib_controllers
@@ -119,7 +119,7 @@ def settle_blas_threads():
 
 
 def _compiled_thread_count():
-    return settings.compiled_blas_threads()
+    return compiled_blas_threads()
 
 
 def _set_compiled_blas_threads(count):

@@ -6,12 +6,11 @@ import os
 import socket
 import tempfile
 import time
-from .. import settings
+from symgrad.core.settings import LOCK_TIMEOUT, cache_enabled, cache_lock_timeout  # noqa: F401 (LOCK_TIMEOUT: read by the tests here)
 
 LOCK_POLL = 0.05        # seconds between attempts to take a busy lock
-enabled = settings.cache_enabled
-lock_timeout = settings.cache_lock_timeout
-LOCK_TIMEOUT = settings.LOCK_TIMEOUT
+enabled = cache_enabled
+lock_timeout = cache_lock_timeout
 
 
 def write_atomically(path, data, exclusive=False):

@@ -56,7 +56,7 @@ import types
 import numpy as np
 
 from symgrad.core import version
-from .. import settings
+from symgrad.core.settings import cache_dir, numba_cache_dir
 from .cached_function import CACHE_FORMAT, LOG, NO_ENTRY, CachedFunction, read_only_cache
 from .files import enabled, remove, write_atomically
 
@@ -67,7 +67,6 @@ _fallback_warned = []
 
 
 # -- where, and whether ----------------------------------------------------------------------
-cache_dir = settings.cache_dir     # $SYMGRAD_CACHE_DIR, else the platform's
 
 
 # -- the key ---------------------------------------------------------------------------------
@@ -234,7 +233,7 @@ def _open_entry(folder, name, source, function_name, parts):
 def load(source, function_name, graph=None, backend="numba-cpu", kind="graph"):
     """The :class:`CachedFunction` for ``source``'s ``function_name`` (nothing compiled
     yet: ``prepare`` does that on the first call, when the argument types are known)."""
-    from ..compile_log import configure
+    from symgrad.core.compile_log import configure
     configure()
     parts = key_parts(source, graph, backend, kind)
     if not enabled():
@@ -267,7 +266,7 @@ def _numba_folders(py_path):
     ``__pycache__`` beside it, or with ``$NUMBA_CACHE_DIR`` the subfolder numba derives from
     the source's own folder (so a copy of the cache folder never shares it)."""
     folders = [os.path.join(os.path.dirname(py_path), "__pycache__")]
-    if settings.numba_cache_dir():
+    if numba_cache_dir():
         from numba.core import caching, config
         folders.append(os.path.join(config.CACHE_DIR, caching.UserProvidedCacheLocator
                                     .get_suitable_cache_subpath(py_path)))

@@ -226,7 +226,7 @@ class TieredBackward:
                 from symgrad.core.interpreter import evaluate
                 return tuple(evaluate(self.graph, inputs))
             from symgrad.compiler import compile_graph
-            from symgrad.compiler.compile_log import log_compile
+            from symgrad.core.compile_log import log_compile
             log_compile("eager backward", f"{self.graph.name} ({len(self.graph)} nodes)",
                         f"a tape structure used {self.uses} times")
             self.compiled = compile_graph(self.graph)
@@ -241,7 +241,7 @@ def compiled_backward(tape, root, wrt):
 
 
 def log_eviction(_key, evicted):
-    from symgrad.compiler.compile_log import LOG, configure
+    from symgrad.core.compile_log import LOG, configure
     configure()
     LOG.info("evicting eager backward %s (%d nodes, %s) from the tape cache: more than %d "
              "tape structures in use (TAPE_CACHE_SIZE)", evicted.graph.name, len(evicted.graph),

@@ -1,6 +1,6 @@
 """The on-disk compile cache (compiler/disk_cache/store.py, compiler/disk_cache/files.py,
 compiler/disk_cache/cached_function.py, symgrad/cache.py, symgrad/__main__.py) and
-compile logging (compiler/compile_log.py), tested with fresh processes: a cold process fills
+compile logging (symgrad/core/compile_log.py), tested with fresh processes: a cold process fills
 the cache, a warm one loads it; concurrent processes, corrupted entries, version changes,
 ``SYMGRAD_CACHE=0`` and the ``python -m symgrad cache`` command."""
 import functools

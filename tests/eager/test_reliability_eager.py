@@ -253,7 +253,7 @@ def test_clamp_with_array_and_tensor_bounds_backpropagates_as_torch():
 
 def test_tape_cache_is_bounded_and_logs_its_evictions(monkeypatch, fresh_tape_cache):
     import logging
-    from symgrad.compiler.compile_log import LOG
+    from symgrad.core.compile_log import LOG
     tape = fresh_tape_cache
     monkeypatch.setattr(tape._COMPILED, "size", 3)
     records = []

@@ -17,7 +17,7 @@ import logging
 import sys
 import warnings
 import weakref
-from . import settings
+from symgrad.core.settings import log_compiles
 
 LOG = logging.getLogger("symgrad.compile")
 MAX_COMPILES = 8
@@ -29,7 +29,7 @@ def configure():
     if _configured:
         return
     _configured.append(True)
-    if not settings.log_compiles():
+    if not log_compiles():
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("symgrad: %(message)s"))
@@ -75,9 +75,10 @@ class CompileHistory:
         self.changes = collections.Counter()    # (argument, 'shape'|'dtype'|...) -> count
         self.warned = False
 
-    def record(self, names, signature, structure=None):
-        """The reason for this compile; warns when there have been too many."""
-        self.compiles += 1
+    def record(self, names, signature, structure=None, warn=True):
+        """The reason for this compile; warns when there have been too many (unless
+        ``warn`` is false: the reference backend compiles nothing)."""
+        self.compiles += 1 if warn else 0
         signature, key = list(signature), (structure, tuple(signature))
         if self.last is None:
             reason = "new function"
@@ -98,7 +99,7 @@ class CompileHistory:
             reason = "new shapes/dtypes: " + "; ".join(texts)
         self.last = (structure, names, signature)
         self.seen.add(key)
-        if self.compiles > MAX_COMPILES and not self.warned:
+        if warn and self.compiles > MAX_COMPILES and not self.warned:
             self.warned = True
             warnings.warn(self.warning(), RuntimeWarning, stacklevel=4)
         return reason
