@@ -97,3 +97,8 @@ def half_gradient_function():
         def backward(ctx, grad):
             return grad * 0.5
     return HalfGradient
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-count", type=int, default=30,
+                     help="how many random programs tests/test_fuzz.py checks (default 30)")

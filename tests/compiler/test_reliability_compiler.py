@@ -16,8 +16,6 @@ from symgrad.compiler.cpu import lowering as numba_cpu
 from symgrad.compiler.codegen.internal_error import CodegenError
 from symgrad import nn, optim
 
-torch = pytest.importorskip("torch")
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -51,6 +49,7 @@ def sine_of_products(*arrays):
 def torch_gradients(arrays, directions):
     """First derivatives of sine_of_products, and the derivatives of their dot product with
     ``directions`` (second order), from PyTorch."""
+    torch = pytest.importorskip("torch")
     tensors = [torch.tensor(x, requires_grad=True) for x in arrays]
     loss = sum(torch.sin(a @ b).sum() for a, b in zip(tensors[::2], tensors[1::2]))
     first = torch.autograd.grad(loss, tensors, create_graph=True)
@@ -60,12 +59,27 @@ def torch_gradients(arrays, directions):
             [np.zeros_like(x) if g is None else g.numpy() for g, x in zip(second, arrays)])
 
 
-def second_order(directions, positions, backend):
+def gradients(shapes, backend):
+    """First and second derivatives (the second projected on fixed directions) of
+    sine_of_products at operands of ``shapes``, and those directions."""
+    arrays = operands(shapes)
+    positions = tuple(range(len(arrays)))
+    directions = [normal(x.shape, 100 + k) for k, x in enumerate(arrays)]
     first = sg.grad(sine_of_products, argnums=positions, backend=backend)
 
     def projected(*arrays):
         return sum(np.sum(g * d) for g, d in zip(first(*arrays), directions))
-    return sg.grad(projected, argnums=positions, backend=backend)
+    second = sg.grad(projected, argnums=positions, backend=backend)
+    return (first(*arrays), second(*arrays)), arrays, directions
+
+
+def assert_same_gradients(ours, theirs, shapes, **tolerance):
+    for order, (mine_all, theirs_all) in enumerate(zip(ours, theirs), 1):
+        for k, (mine, expected) in enumerate(zip(mine_all, theirs_all)):
+            pair = shapes[k // 2]
+            message = f"order {order}: {'ab'[k % 2]} of {pair[0]} @ {pair[1]}"
+            assert mine.shape == expected.shape, message
+            np.testing.assert_allclose(mine, expected, err_msg=message, **tolerance)
 
 
 # -- item 11: batched products with broadcasting ---------------------------------------------
@@ -82,37 +96,30 @@ def test_broadcast_products_match_numpy_and_the_reference(dtype):
                                        err_msg=f"{backend}: {pair}")
 
 
-# numba compiles for the three kinds of broadcasting (a big second-order graph takes long)
-COMPILED_SECOND_ORDER = [((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 6))]
+def test_reference_gradients_of_broadcast_products_match_central_differences():
+    sg.check_grad(sine_of_products, *operands(BROADCAST_PRODUCTS), order=2, backend="reference")
 
 
-@pytest.mark.parametrize("backend, shapes", [("reference", BROADCAST_PRODUCTS),
-                                             ("numba", COMPILED_SECOND_ORDER)],
-                         ids=["reference", "numba"])
-def test_broadcast_product_gradients_match_torch_to_second_order(backend, shapes):
-    arrays = operands(shapes)
-    positions = tuple(range(len(arrays)))
-    directions = [normal(x.shape, 100 + k) for k, x in enumerate(arrays)]
-    expected = torch_gradients(arrays, directions)
-    ours = (sg.grad(sine_of_products, argnums=positions, backend=backend)(*arrays),
-            second_order(directions, positions, backend)(*arrays))
-    for order in (0, 1):
-        for k, (mine, theirs) in enumerate(zip(ours[order], expected[order])):
-            pair = shapes[k // 2]
-            message = f"order {order + 1}: {'ab'[k % 2]} of {pair[0]} @ {pair[1]}"
-            assert mine.shape == theirs.shape, message
-            np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12, err_msg=message)
+def test_reference_gradients_of_broadcast_products_match_torch_to_second_order():
+    ours, arrays, directions = gradients(BROADCAST_PRODUCTS, "reference")
+    assert_same_gradients(ours, torch_gradients(arrays, directions), BROADCAST_PRODUCTS,
+                          rtol=1e-10, atol=1e-12)
 
 
-def test_all_broadcast_products_compile_with_first_order_gradients_as_in_torch():
+def test_compiled_first_order_gradients_of_every_broadcast_product():
     arrays = operands(BROADCAST_PRODUCTS)
     positions = tuple(range(len(arrays)))
-    expected, _ = torch_gradients(arrays, [np.zeros_like(x) for x in arrays])
-    for k, (mine, theirs) in enumerate(zip(sg.grad(sine_of_products, argnums=positions)(*arrays),
-                                           expected)):
-        assert mine.shape == theirs.shape, BROADCAST_PRODUCTS[k // 2]
-        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12,
-                                   err_msg=str(BROADCAST_PRODUCTS[k // 2]))
+    ours, theirs = (sg.grad(sine_of_products, argnums=positions, backend=backend)(*arrays)
+                    for backend in ("numba", "reference"))
+    assert_same_gradients([ours], [theirs], BROADCAST_PRODUCTS, rtol=1e-10, atol=1e-12)
+
+
+def test_compiled_second_order_gradients_of_each_kind_of_broadcasting():
+    """One product of each kind (a batch times a matrix, a matrix times a batch, both
+    batched and broadcast): a big second-order graph takes numba long to compile."""
+    shapes = [((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 6))]
+    ours, theirs = (gradients(shapes, backend)[0] for backend in ("numba", "reference"))
+    assert_same_gradients(ours, theirs, shapes, rtol=1e-10, atol=1e-12)
 
 
 def test_a_batch_times_a_transposed_matrix_is_one_gemm_over_the_flattened_batch():
@@ -123,15 +130,10 @@ def test_a_batch_times_a_transposed_matrix_is_one_gemm_over_the_flattened_batch(
     assert all(len(compiled.optimized[n]["shape"]) == 2 for n in products), compiled.optimized
     assert compiled.source.count("gemm(1.0, ") == len(products) == 3
     assert "for i0 in range(2):\n        gemm" not in compiled.source
-    expected = torch_gradients_of_linear(x, w)
+    slope = 1 - np.tanh(x @ w.T) ** 2
+    expected = slope @ w, slope.reshape(-1, 3).T @ x.reshape(-1, 4)
     for ours, theirs in zip(grads(x, w), expected):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
-
-
-def torch_gradients_of_linear(x, w):
-    tx, tw = (torch.tensor(v, requires_grad=True) for v in (x, w))
-    torch.tanh(tx @ tw.T).sum().backward()
-    return tx.grad.numpy(), tw.grad.numpy()
 
 
 INTEGER_PRODUCTS = {
@@ -156,25 +158,24 @@ def test_integer_and_boolean_products_are_exact(name):
     np.testing.assert_array_equal(ours, theirs)
 
 
-def test_linear_on_batch_time_features_trains_in_sg_train_as_in_torch():
+def test_linear_on_batch_time_features_trains_in_sg_train():
+    """nn.Linear on (batch, time, features) with MSELoss and SGD, against the same steps
+    written out in numpy."""
     from cuda_simulator_cases import pytorch_step
-    x, y = normal((4, 6, 5), 1, np.float32), normal((4, 6, 3), 2, np.float32)
-    layer, reference = nn.Linear(5, 3), torch.nn.Linear(5, 3)
-    with torch.no_grad():
-        reference.weight.copy_(torch.tensor(layer.weight.detach().numpy()))
-        reference.bias.copy_(torch.tensor(layer.bias.detach().numpy()))
+    x, y = normal((4, 6, 5), 1), normal((4, 6, 3), 2)
+    layer = nn.Linear(5, 3, dtype=np.float64)
+    weight, bias = (p.detach().numpy().copy() for p in (layer.weight, layer.bias))
     history = sg.train(pytorch_step(layer, optim.SGD(layer.parameters(), lr=0.1)),
                        data=(sg.tensor(x), sg.tensor(y)), steps=8, progress=False)
-    optimizer, expected = torch.optim.SGD(reference.parameters(), lr=0.1), []
+    expected = []
     for _ in range(8):
-        optimizer.zero_grad()
-        loss = torch.nn.functional.mse_loss(reference(torch.tensor(x)), torch.tensor(y))
-        loss.backward()
-        optimizer.step()
-        expected.append(loss.item())
-    np.testing.assert_allclose(history, expected, rtol=1e-5)
-    np.testing.assert_allclose(layer.weight.detach().numpy(), reference.weight.detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+        residual = (x @ weight.T + bias - y).reshape(-1, 3)
+        expected.append(np.mean(residual ** 2))
+        weight, bias = (weight - 0.1 * 2 * residual.T @ x.reshape(-1, 5) / residual.size,
+                        bias - 0.1 * 2 * residual.sum(axis=0) / residual.size)
+    np.testing.assert_allclose(history, expected, rtol=1e-12)
+    np.testing.assert_allclose(layer.weight.detach().numpy(), weight, rtol=1e-12)
+    np.testing.assert_allclose(layer.bias.detach().numpy(), bias, rtol=1e-12)
 
 
 CUDA_PRODUCTS = """
