@@ -12,7 +12,7 @@ inputs, earlier values, Python scalars and captured constants (some of them stri
 inputs reach the compiled code in several layouts. A failure prints the program: a
 reproducer to paste.
 
-``pytest tests/test_fuzz.py --fuzz-count 500`` runs more programs (the first ones are
+``pytest tests/core/test_fuzz.py --fuzz-count 500`` runs more programs (the first ones are
 always the default run's); every program's seed is (FUZZ_SEED, its number).
 """
 import math
@@ -22,7 +22,7 @@ import textwrap
 import numpy as np
 
 import symgrad as sg
-from symgrad.ops.registry import OPS
+from symgrad.core.ops.registry import OPS
 
 FUZZ_SEED = 15
 SECOND_ORDER_EVERY = 5
@@ -65,7 +65,7 @@ class Program:
         return f"def program({', '.join(names)}):\n" + textwrap.indent("\n".join(body), "    ")
 
     def function(self, outputs):
-        namespace = {"np": np, **self.constants}
+        namespace = {"np": np, "sg": sg, **self.constants}
         exec(compile(self.source(outputs), "<fuzzed program>", "exec"), namespace)
         return namespace["program"]
 
@@ -74,7 +74,7 @@ class Program:
                             for name, value in self.constants.items())
         inputs = "".join(f"x{k} = np.array({x.tolist()!r}, np.{x.dtype})\n"
                          for k, x in enumerate(self.inputs))
-        return f"import numpy as np\n{constants}{inputs}{self.source(outputs)}"
+        return f"import numpy as np, symgrad as sg\n{constants}{inputs}{self.source(outputs)}"
 
     # -- operands -------------------------------------------------------------------------
     def new_input(self, shape):
@@ -117,7 +117,7 @@ class Program:
         return self.new_input(variant) if choice == 1 else self.new_constant(variant)
 
     def value(self, text):
-        return eval(text, {"np": np}, self.values)
+        return eval(text, {"np": np, "sg": sg}, self.values)
 
     # -- growing -------------------------------------------------------------------------
     def emit(self, expression, setup=()):
@@ -128,8 +128,8 @@ class Program:
         try:
             with np.errstate(all="raise"):
                 for line in setup:
-                    exec(line, {"np": np}, scope)
-                value = np.asarray(eval(expression, {"np": np}, scope))
+                    exec(line, {"np": np, "sg": sg}, scope)
+                value = np.asarray(eval(expression, {"np": np, "sg": sg}, scope))
         except (ValueError, IndexError, TypeError, FloatingPointError) as error:
             raise Rejected(str(error)) from None
         if value.dtype != self.dtype or not np.all(np.abs(value) < LARGEST):
@@ -393,6 +393,7 @@ GENERATORS = {
     "log1p": unary("np.log1p({0})", lambda x: np.all(x > -0.7)),
     "sqrt": unary("np.sqrt({0})", lambda x: np.all(x > 0.3)), "sin": unary("np.sin({0})"),
     "cos": unary("np.cos({0})"), "tanh": unary("np.tanh({0})"),
+    "relu": non_smooth_unary("sg.relu({0})"), "sigmoid": unary("sg.sigmoid({0})"),
     "add": binary("{0} + {1}"), "sub": binary("{0} - {1}"), "mul": binary("{0} * {1}"),
     "maximum": binary("np.maximum({0}, {1})", smooth=False),
     "minimum": binary("np.minimum({0}, {1})", smooth=False),
