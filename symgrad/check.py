@@ -66,6 +66,7 @@ def _compare(analytic_fn, numeric_fn, args, positions, eps, order):
     for position, gradient in zip(positions, analytic):
         numeric = _numeric_gradient(numeric_fn, args, position, eps)
         error = np.abs(np.asarray(gradient) - numeric) / np.maximum(1.0, np.abs(numeric))
+        error = np.where(np.isnan(error), np.inf, error)   # a NaN gradient is the worst error
         if error.size and error.max() > worst.max_error:
             index = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape))
             worst = GradCheckReport(order, float(error[index]), f"argument {position} index {index}",

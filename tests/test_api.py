@@ -435,3 +435,10 @@ def test_the_reference_backend_runs_without_importing_the_compiler_or_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     expected = round(float(2 * np.tanh(1.0) * (1 - np.tanh(1.0) ** 2)), 6)
     assert out.stdout.split() == [str(expected), "False", "False"]
+
+
+def test_check_grad_fails_on_a_nan_gradient():
+    def sqrt_at_zero(x):            # d/dx sqrt(x) at 0 is inf; times 0 gives NaN
+        return np.sum(np.sqrt(x * x) * 0.0 + np.sqrt(x) * 0.0)
+    with pytest.raises(AssertionError, match="largest error inf"):
+        sg.check_grad(sqrt_at_zero, np.array([0.0, 1.0]), order=1)
