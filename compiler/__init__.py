@@ -15,7 +15,7 @@ with forgotten_on_failure():        # imports numba: a Ctrl-C here must not brea
     from .disk_cache.store import load
     from .cuda import host as cuda
     from .cuda import training_loop as cuda_training
-    from .cpu import lowering as numba_cpu
+    from .cpu import module as numba_cpu
     from .cuda import lowering as numba_cuda
     from .cpu import training_loop
     from .codegen.internal_error import codegen_error, generated_code_error

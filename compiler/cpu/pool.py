@@ -7,7 +7,7 @@ the graph. Large batches split their samples across threads
 (compiler/cpu/sample_loop.py). Every buffer is made in the prologue; shapes and params
 are literals in the generated source.
 """
-from .lowering import numba_dtype
+from .lowering_state import numba_dtype
 from .sample_loop import SampleLoop
 from ..codegen.source import literal
 from ..codegen.window_geometry import (Geometry, affine, close_loops, output_spatial,
