@@ -54,14 +54,14 @@ BACKENDS = {"numba": compile_numba, "reference": Interpreted}   # name -> (graph
 
 
 def check_device(device):
-    """``device`` if the compiler has a code generator for it (symgrad.compiler.GRAPH_COMPILERS);
+    """``device`` if the compiler has a wing for it (symgrad.compiler.WINGS);
     "cpu" without importing the backend, so the reference backend runs without numba."""
     if device == "cpu":
         return device
-    from symgrad.compiler import GRAPH_COMPILERS
-    if device not in GRAPH_COMPILERS:
+    from symgrad.compiler import WINGS
+    if device not in WINGS:
         raise ValueError(f"unknown device {device!r}: symgrad compiles for "
-                         f"{', '.join(map(repr, GRAPH_COMPILERS))}")
+                         f"{', '.join(map(repr, WINGS))}")
     return device
 
 

@@ -5,7 +5,7 @@ symgrad.compiler.cpu.nests); every other op is one entry of ``LOWERINGS`` (op na
 function emitting its lines). The lowering state is symgrad.compiler.cpu.lowering_state;
 the module around the lowered body is assembled by symgrad.compiler.cpu.module.
 """
-from ..codegen.internal_error import lowering_of
+from ..codegen.internal_error import lowering_in, lowering_of
 from .blas import lower_matmul
 from .lowering_state import Lowering
 from .nests import lower_fused
@@ -29,6 +29,9 @@ LOWERINGS = {
 }
 
 
+MISSING_ADVICE = "every op of the registry should have one: a bug in symgrad, please report"
+
+
 def lower_graph(graph, plan, in_place=None):
     """Lower every node in order; returns the Lowering (prologue, body, arguments). Each
     line written records its node; a failing lowering raises a CodegenError naming it."""
@@ -36,8 +39,6 @@ def lower_graph(graph, plan, in_place=None):
     for node in graph.topological_order():
         lowering.prologue.origin = lowering.out.origin = node
         with lowering_of(graph, plan, node):
-            if graph.op(node) not in LOWERINGS:
-                raise KeyError(f"the CPU backend has no lowering for op {graph.op(node)!r}")
-            LOWERINGS[graph.op(node)](lowering, node)
+            lowering_in(LOWERINGS, "CPU", graph, plan, node, MISSING_ADVICE)(lowering, node)
     lowering.prologue.origin = lowering.out.origin = None
     return lowering

@@ -1,5 +1,5 @@
 """Numba CPU lowerings of pooling (symgrad/core/ops/conv.py), registered into
-``numba_cpu.LOWERINGS`` by ``compiler/codegen/__init__.py``.
+``symgrad.compiler.cpu.lowering.LOWERINGS`` by ``compiler/cpu/__init__.py``.
 
 Pooling is loops over windows. ``max_pool2d`` records each window's first maximum (a flat
 index into the input plane) and its gradient ops read those indices when the forward is in
