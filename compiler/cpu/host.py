@@ -119,10 +119,11 @@ class CompiledLoop:
         """Yields ``run_steps(start, count)``, which runs those steps on these arrays (the
         same protocol as symgrad.compiler.cuda.training_loop.CudaTrainingLoop)."""
         def run_steps(start, count):
-            with self.blas_threads():
-                self.function(*state, *data, order, batch_size, start, count, history, progress,
-                              *self.constants)
-        yield run_steps
+            self.function(*state, *data, order, batch_size, start, count, history, progress,
+                          *self.constants)
+        # once per run, not per chunk: setting BLAS threads scans the loaded libraries
+        with self.blas_threads():
+            yield run_steps
 
 
 def compile_training_loop(graph, optimized, state_count, batching):
