@@ -38,7 +38,7 @@ from symgrad.viz import ExportError
 # floors 3 and 4: layers, losses, optimizers; compiled training loops
 import symgrad.nn as nn
 import symgrad.optim as optim
-from symgrad.training.loop import train
+from symgrad.training.loop import compiled_loops, train
 
 __all__ = [
     "__version__", "errors", "ops", "TracingError", "Graph", "evaluate", "Tracer", "trace",
@@ -47,4 +47,5 @@ __all__ = [
     "zeros", "zeros_like", "device", "enable_grad", "is_grad_enabled", "no_grad",
     "set_grad_enabled", "Tensor", "bool_", "float32", "float64", "int32", "int64", "autograd",
     "cache", "viz", "ExportError", "nn", "optim", "train",
+    "compiled_loops",
 ] + public_functions.__all__

@@ -71,6 +71,12 @@ def reshape_view_assign(a):
     return a
 
 
+def symgrad_reshape_view_assign(a):
+    sg.reshape(a, (-1,))[0] = 5                 # sg.reshape takes the path of a.reshape
+    sg.reshape(a[:, :1], -1)[1] = 8             # a view of a column: writes a[1, 0]
+    return a
+
+
 def chained_index_assign(a):
     a[1][0] = 5
     a[0][0:2][1] = 7
@@ -164,6 +170,7 @@ def name_alias_sees_in_place_add(a):
     (slice_then_index_assign, np.ones(3)),
     (transpose_view_assign, np.ones((2, 2))),
     (reshape_view_assign, np.ones((2, 2))),
+    (symgrad_reshape_view_assign, np.ones((2, 2))),
     (chained_index_assign, np.ones((2, 3))),
     (view_sees_a_later_write_to_its_base, SQUARE),
     (sibling_views_see_each_others_writes, SQUARE),

@@ -61,9 +61,6 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     return _train_stateful(step, arrays, plan, progress, device, data_on_cuda)
 
 
-train.last_loop = None   # the most recently used compiled loop (its .source, .graph)
-
-
 def _data_tuple(data):
     """``data=``: a tuple or list of arrays, one per batch argument of the step; a single
     array (or Tensor) is the only one (not a sequence of rows)."""
@@ -154,10 +151,25 @@ def _loop_for(key, trace_graph, state_count, mode, device):
     the same shapes. As with jax.jit, values a step reads from its closure are captured
     when it is first traced."""
     from symgrad.compiler import compile_training_loop
-    loop = _LOOPS.get_or_make(
+    return _LOOPS.get_or_make(
         key, lambda: compile_training_loop(trace_graph(), state_count, mode, device))
-    train.last_loop = loop
-    return loop
+
+
+def compiled_loops(step):
+    """The compiled loops ``train`` keeps for ``step`` (one per shape, batching and device),
+    the most recently used last: each has its step ``.graph``, ``.optimized`` graph and
+    generated ``.source``.
+
+    >>> import numpy as np, symgrad as sg
+    >>> def step(w, x):
+    ...     loss, g = sg.value_and_grad(lambda w: np.sum((x * w) ** 2))(w)
+    ...     return w - 0.1 * g, loss
+    >>> w, history = sg.train(step, 1.0, data=(np.ones(3),), steps=2, progress=False)
+    >>> loop = sg.compiled_loops(step)[-1]
+    >>> "def train_loop(" in loop.source
+    True
+    """
+    return [_LOOPS[key] for key in _LOOPS if key[0] == step]
 
 
 def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):

@@ -166,7 +166,7 @@ def fresh_tape_cache(monkeypatch):
     """An empty tape cache for the test (structures other tests made are not counted)."""
     from symgrad.core.bounded_cache import BoundedCache
     from symgrad.eager import tape
-    monkeypatch.setattr(tape, "_COMPILED", BoundedCache(tape.TAPE_CACHE_SIZE, tape.log_eviction))
+    monkeypatch.setattr(tape, "_COMPILED", BoundedCache(tape.TAPE_CACHE_SIZE, tape.log_evicted_backward))
     return tape
 
 
