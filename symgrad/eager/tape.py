@@ -210,7 +210,7 @@ def _fed_input(graph, value, name):
 
 # Values the gradient graph recomputes rather than reads from its inputs: a transpose is a
 # view there, while its eager value (``weight.t()`` in nn.Linear) is an F-ordered array
-# that the compiled function would copy into a C-ordered one every call (40 µs a W1 step).
+# that the compiled function would copy into a C-ordered one every call.
 RECOMPUTED = {"input", "transpose"}
 
 
