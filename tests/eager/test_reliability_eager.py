@@ -251,6 +251,23 @@ def test_clamp_with_array_and_tensor_bounds_backpropagates_as_torch():
         np.testing.assert_array_equal(our_min.grad.numpy(), their_min.grad.numpy())
 
 
+def test_clamp_with_a_number_bound_that_changes_every_step_keeps_one_tape(compile_count,
+                                                                         fresh_tape_cache):
+    torch = pytest.importorskip("torch")
+    values = np.linspace(-1, 1, 5, dtype=np.float32)
+    ours, theirs = sg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    for step in range(4):
+        ours.grad = theirs.grad = None
+        low = -0.5 + 0.25 * step
+        out, expected = ours.clamp(min=low, max=0.8), theirs.clamp(min=low, max=0.8)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+        (out * out).sum().backward()
+        (expected * expected).sum().backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
+    assert len(fresh_tape_cache._COMPILED) == 1 and compile_count[0] == 1
+
+
 def test_tape_cache_is_bounded_and_logs_its_evictions(monkeypatch, fresh_tape_cache):
     import logging
     from symgrad.core.compile_log import LOG
