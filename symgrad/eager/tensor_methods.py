@@ -7,8 +7,10 @@ from one training step to the next.
 import numpy as np
 
 import symgrad.core.ops as ops
-from symgrad.eager.device import device as Device, place
 from symgrad.core.ops.registry import FRONTS
+from symgrad.eager.conversion import cast
+from symgrad.eager.dtypes import default_float
+from symgrad.eager.promotion import is_scalar, numpy_result_type, unweak
 from symgrad.eager.tensor import Tensor, _value_of, apply
 
 
@@ -46,21 +48,57 @@ def _reduction(function, name):
     return method
 
 
+def torch_operands(args):
+    """``args`` cast to PyTorch's result dtype (:mod:`symgrad.eager.promotion`) where
+    numpy's would differ, and that dtype; other arguments (not operands) pass unchanged."""
+    if not all(isinstance(a, (Tensor, np.ndarray)) or is_scalar(a) for a in args):
+        return args, None
+    target = numpy_result_type(args)
+    return [cast(a, target) if isinstance(a, Tensor) else unweak(a) for a in args], target
+
+
+def promoted(grad_fn, function):
+    """``function`` (an elementwise front) on Tensors with PyTorch's promotion: integer
+    operands give the default float dtype where the result is a float (``/``, ``exp``)."""
+    def call(*args):
+        operands, target = torch_operands(args)
+        out = apply(grad_fn, function, *operands)
+        if target is not None and target.kind in "biu" and out._value.dtype == np.float64:
+            return cast(out, default_float())
+        return out
+    return call
+
+
+def _elementwise(front):
+    return any(isinstance(f, np.ufunc) for f in front.faces.numpy)
+
+
+def _torch_call(front):
+    """The front called on Tensors: its result, with the front's grad_fn."""
+    if _elementwise(front):
+        return promoted(front.faces.grad_fn, front.function)
+    return lambda *args: apply(front.faces.grad_fn, front.function, *args)
+
+
 def _recorded(front):
-    """``Tensor.<name>`` of a front function: its result, with the front's grad_fn."""
-    grad_fn, function = front.faces.grad_fn, front.function
-    return lambda self, *args: apply(grad_fn, function, self, *args)
+    """``Tensor.<name>`` of a front function."""
+    call = _torch_call(front)
+    return lambda self, *args: call(self, *args)
 
 
 def _recorded_flipped(front):
-    grad_fn, function = front.faces.grad_fn, front.function
-    return lambda self, other: apply(grad_fn, function, other, self)
+    call = _torch_call(front)
+    return lambda self, other: call(other, self)
 
 
 def _unrecorded(front):
     """A comparison: a Tensor of the result, no history (there is no gradient)."""
     function = front.function
-    return lambda self, other: Tensor(function(self._value, _value_of(other)))
+
+    def compare(self, other):
+        operands, _ = torch_operands([self, other])
+        return Tensor(function(*(_value_of(o) for o in operands)))
+    return compare
 
 
 def face_methods():
@@ -145,30 +183,6 @@ def _getitem(self, key):
                  index, self, key=key)
 
 
-def _astype(dtype):
-    return lambda self: apply("ToCopyBackward0", ops.astype, self, dtype=np.dtype(dtype).name)
-
-
-def _to(self, *args, dtype=None, device=None, **_kwargs):
-    """``.to(dtype)``, ``.to(device)``, ``.to(device, dtype)``: a cast is recorded for
-    autograd; a move to another device (symgrad.eager.device) gives a new leaf with the same
-    ``requires_grad``; ``self`` when nothing changes.
-
-    >>> import symgrad as torch
-    >>> torch.tensor([1, 2]).to("cpu", torch.float64).dtype
-    dtype('float64')
-    """
-    for arg in args:
-        if isinstance(arg, (str, Device)):
-            device = arg
-        else:
-            dtype = arg
-    cast = self if dtype is None else apply("ToCopyBackward0", ops.astype, self,
-                                            dtype=np.dtype(dtype).name)
-    moved = cast._value if device is None else place(cast._value, device)
-    return cast if moved is cast._value else Tensor(moved, cast.requires_grad)
-
-
 def _extremum(function, name):
     def method(self, dim=None, keepdim=False):
         return apply(name + ("1" if dim is None else "0"), function, self,
@@ -185,9 +199,6 @@ DOOR_METHODS = {
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
-    "float": _astype(np.float32), "double": _astype(np.float64), "long": _astype(np.int64),
-    "to": _to, "type": lambda self, dtype: _to(self, dtype),
-    "cuda": lambda self: _to(self, "cuda"), "cpu": lambda self: _to(self, "cpu"),
 }
 METHODS = {**face_methods(), **DOOR_METHODS}
 for _name, _method in METHODS.items():
@@ -217,7 +228,7 @@ def _torch_functions():
             if name in METHODS:
                 functions[name] = _as_function(METHODS[name])
             elif front.faces.grad_fn:
-                functions[name] = (lambda f: lambda *args: apply(f.faces.grad_fn, f.function, *args))(front)
+                functions[name] = _torch_call(front)
     for name in ("clamp", "flatten", "t", "permute", "unsqueeze", "squeeze", "neg"):
         functions[name] = _as_function(METHODS[name])
     return {**functions, "addmm": addmm_function, "logsumexp": logsumexp_function}
