@@ -35,7 +35,8 @@ def element_formatter(array):
     if array.dtype.kind in "biu":
         text = str
     else:
-        text = float_format(_shown(array).ravel()).format     # inf and nan format as such
+        pattern = float_format(_shown(array).ravel())
+        text = lambda v: pattern.format(v) if np.isfinite(v) else str(float(v))  # noqa: E731
     width = max((len(text(v)) for v in _shown(array).ravel()), default=1)
     return lambda v: text(v).rjust(width)
 
@@ -55,9 +56,10 @@ def body(array):
     """The numbers of ``tensor(...)``."""
     if array.ndim == 0:
         return element_formatter(array)(array[()]).strip()
-    return np.array2string(array, separator=", ", prefix="tensor(", max_line_width=LINE_WIDTH,
+    text = np.array2string(array, separator=", ", prefix="tensor(", max_line_width=LINE_WIDTH,
                            threshold=THRESHOLD, edgeitems=EDGE_ITEMS,
                            formatter={"all": element_formatter(array)})
+    return text.replace(", ..., ", ",  ..., ")      # torch's ellipsis: " ..." between commas
 
 
 def tensor_repr(tensor, array):

@@ -170,8 +170,9 @@ class DataLoader:
 
 
 def loader_data(loader):
-    """What ``sg.train`` reads of a DataLoader over a TensorDataset: its tensors, batch size
-    and shuffling. The compiled loop runs whole batches only: a last partial batch is an error
+    """What ``sg.train`` reads of a DataLoader over a TensorDataset: its tensors, batch size,
+    shuffling and the seed of its shuffles (drawn from its generator, so ``manual_seed``
+    decides them as it decides the loader's own). The compiled loop runs whole batches only: a last partial batch is an error
     unless the loader drops it (``drop_last=True``)."""
     dataset = loader.dataset
     if not isinstance(dataset, TensorDataset) or loader.collate_fn is not default_collate or \
@@ -185,4 +186,5 @@ def loader_data(loader):
         raise ValueError(f"train: the DataLoader's last batch is partial ({len(dataset)} samples "
                          f"in batches of {loader.batch_size}); the compiled loop runs whole "
                          f"batches: pass drop_last=True to the DataLoader")
-    return dataset.tensors, loader.batch_size, loader.shuffle
+    seed = int((loader.generator or default_generator).rng.integers(2 ** 62))
+    return dataset.tensors, loader.batch_size, loader.shuffle, seed
