@@ -144,9 +144,21 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
-    values = np.linspace(float(start), float(end), int(steps))
-    return made(values.astype(to_numpy(dtype) or default_float()), None, device, requires_grad)
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included), computed as
+    PyTorch's kernel computes them (the step in the dtype; the first half fused-multiply-added
+    from ``start``, the rest from ``end``), so that they are PyTorch's numbers to the bit."""
+    target = to_numpy(dtype) or default_float()
+    compute = target if target.kind == "f" else np.dtype(np.float64)
+    steps = int(steps)
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    first, last = compute.type(start), compute.type(end)
+    step = (last - first) / compute.type(max(steps - 1, 1))
+    wide = np.longdouble if compute == np.float64 else np.float64   # one rounding, as an FMA
+    index = np.arange(steps)
+    values = np.where((index < steps // 2) | (steps == 1), wide(first) + wide(step) * index,
+                      wide(last) - wide(step) * (steps - 1 - index))
+    return made(values.astype(compute).astype(target), None, device, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
