@@ -29,7 +29,7 @@ Tensor.__reduce_ex__ = _reduce_tensor
 # what weights_only=True lets a file name: symgrad's tensors and dtypes, numpy's arrays
 ALLOWED = {
     ("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset"),
-    ("builtins", "complex"), ("builtins", "slice"),
+    ("builtins", "complex"), ("builtins", "slice"), ("_codecs", "encode"),
     ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy._core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "scalar"), ("numpy.core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"), ("numpy.dtypes", None),
@@ -51,12 +51,13 @@ class WeightsUnpickler(pickle.Unpickler):
 
 
 def save(obj, f, pickle_module=pickle, pickle_protocol=2, **_kwargs):
-    """Write ``obj`` to ``f`` (a path or a binary file)."""
+    """Write ``obj`` to ``f`` (a path or a binary file); pickle protocol 4 at least, whose
+    bytes need no code to load."""
     if hasattr(f, "write"):
-        pickle_module.dump(obj, f, protocol=max(pickle_protocol, 2))
+        pickle_module.dump(obj, f, protocol=max(pickle_protocol, 4))
         return
     with open(f, "wb") as file:
-        pickle_module.dump(obj, file, protocol=max(pickle_protocol, 2))
+        pickle_module.dump(obj, file, protocol=max(pickle_protocol, 4))
 
 
 def load(f, map_location=None, pickle_module=None, weights_only=None, mmap=None, **_kwargs):
