@@ -138,6 +138,35 @@ def mse_loss(input, target, reduction="mean"):
     return apply("MseLossBackward0", _mse, input, target, reduction=reduction)
 
 
+def _bce_with_logits(x, y, reduction):
+    """``max(x, 0) - x y + log(1 + exp(-|x|))``: no overflow for large logits."""
+    loss = ops.subtract(ops.maximum(x, 0.0), ops.multiply(x, y))
+    return _reduce(ops.add(loss, ops.log1p(ops.exp(ops.negative(ops.absolute(x))))), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+    """Binary cross entropy of logits against targets in [0, 1] (PyTorch's stable form)."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    target = _broadcast_target(input, target, "binary_cross_entropy_with_logits")
+    return apply("BinaryCrossEntropyWithLogitsBackward0", _bce_with_logits, input, target,
+                 reduction=reduction)
+
+
+def _bce(p, y, reduction):
+    """``-(y log p + (1 - y) log(1 - p))``, each log clamped at -100 as PyTorch clamps it."""
+    log_p = ops.maximum(ops.log(p), -100.0)
+    log_q = ops.maximum(ops.log(ops.subtract(1.0, p)), -100.0)
+    loss = ops.add(ops.multiply(y, log_p), ops.multiply(ops.subtract(1.0, y), log_q))
+    return _reduce(ops.negative(loss), reduction)
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """Binary cross entropy of probabilities against targets in [0, 1]."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    target = _broadcast_target(input, target, "binary_cross_entropy")
+    return apply("BinaryCrossEntropyBackward0", _bce, input, target, reduction=reduction)
+
+
 def _l1(x, y, reduction):
     return _reduce(ops.absolute(ops.subtract(x, y)), reduction)
 
