@@ -341,3 +341,19 @@ def test_w6_against_pytorch():
     a.grad.zero_()
     (3 * a).sum().backward()
     assert example.accumulation() == ([2.0, 4.0], second, a.grad.tolist())
+
+
+# -- the tutorial-style examples (polynomial fits of sin, the FashionMNIST-shaped classifier) ----
+def test_polynomial_sin_example_fits_each_way(capsys):
+    example = load("polynomial_sin")
+    torch.manual_seed(0)
+    assert example.with_tensors(steps=150) < 400
+    assert example.with_nn(steps=150) < 400
+    assert example.with_function(steps=150) < 400
+    assert capsys.readouterr().out.count("Result: y = ") == 3
+
+
+def test_fashion_classifier_example_learns_and_reloads():
+    if not hasattr(torch.Tensor, "argmax"):
+        pytest.skip("Tensor.argmax is not in this build yet")
+    assert load("fashion_classifier").main(epochs=2, samples=320) > 0.5
