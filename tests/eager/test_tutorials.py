@@ -55,23 +55,27 @@ def polynomial_with_tensors(torch, start):
     return losses, [a.item(), b.item(), c.item(), d.item()], result
 
 
+def _fit(torch, params, predict, y, learning_rate):
+    """The tutorials' autograd loop: squared error of ``predict()``, backward, SGD by hand."""
+    losses = []
+    for t in range(STEPS):
+        loss = (predict() - y).pow(2).sum()
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= learning_rate * p.grad
+                p.grad = None
+    return losses
+
+
 def polynomial_with_autograd(torch, start):
     """Tutorial: "Tensors and autograd"."""
     dtype = torch.float
     x = torch.linspace(-math.pi, math.pi, 2000, dtype=dtype)
     y = torch.sin(x)
     a, b, c, d = (torch.tensor(v, dtype=dtype, requires_grad=True) for v in start)
-    learning_rate = 1e-6
-    losses = []
-    for t in range(STEPS):
-        y_pred = a + b * x + c * x ** 2 + d * x ** 3
-        loss = (y_pred - y).pow(2).sum()
-        losses.append(loss.item())
-        loss.backward()
-        with torch.no_grad():
-            for p in (a, b, c, d):
-                p -= learning_rate * p.grad
-                p.grad = None
+    losses = _fit(torch, (a, b, c, d), lambda: a + b * x + c * x ** 2 + d * x ** 3, y, 1e-6)
     return losses, [a.item(), b.item(), c.item(), d.item()]
 
 
@@ -144,18 +148,8 @@ def legendre(torch):
     b = torch.full((), -1.0, device=device, dtype=dtype, requires_grad=True)
     c = torch.full((), 0.0, device=device, dtype=dtype, requires_grad=True)
     d = torch.full((), 0.3, device=device, dtype=dtype, requires_grad=True)
-    learning_rate = 5e-6
-    losses = []
-    for t in range(STEPS):
-        P3 = LegendrePolynomial3.apply
-        y_pred = a + b * P3(c + d * x)
-        loss = (y_pred - y).pow(2).sum()
-        losses.append(loss.item())
-        loss.backward()
-        with torch.no_grad():
-            for p in (a, b, c, d):
-                p -= learning_rate * p.grad
-                p.grad = None
+    P3 = LegendrePolynomial3.apply
+    losses = _fit(torch, (a, b, c, d), lambda: a + b * P3(c + d * x), y, 5e-6)
     return losses, [a.item(), b.item(), c.item(), d.item()]
 
 
