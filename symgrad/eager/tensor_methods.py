@@ -9,7 +9,7 @@ import numpy as np
 import symgrad.core.ops as ops
 from symgrad.core.ops.registry import FRONTS
 from symgrad.eager.conversion import cast
-from symgrad.eager.dtypes import default_float
+from symgrad.eager.dtypes import TYPE_NAMES, default_float
 from symgrad.eager.promotion import is_scalar, numpy_result_type, unweak
 from symgrad.eager.tensor import Tensor, _value_of, apply
 
@@ -35,6 +35,16 @@ def logsumexp(x, axis, keepdims=False):
     peak = ops.amax(x, axis, keepdims=True)
     total = ops.log(ops.sum(ops.exp(x - peak), axis, keepdims=True)) + peak
     return total if keepdims else ops.squeeze(total, axis)
+
+
+def _mean(self, dim=None, keepdim=False, dtype=None):
+    """``mean``: of float tensors only, as in PyTorch (``dtype=`` casts first)."""
+    source = self if dtype is None else cast(self, dtype)
+    if not source.dtype.is_floating_point and not source.dtype.is_complex:
+        kind = TYPE_NAMES.get(source.dtype, "Tensor")[:-len("Tensor")]
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {kind}")
+    return _reduction(ops.mean, "MeanBackward")(source, dim, keepdim)
 
 
 def _dims(dim):
@@ -178,8 +188,25 @@ def _getitem(self, key):
     if isinstance(key, np.ndarray) or hasattr(key, "aval"):
         raise IndexError("indexing a Tensor with a tensor is supported only in assignments "
                          "(x[mask] = value); use symgrad.where for selection")
-    return apply("SliceBackward0" if isinstance(key, (slice, tuple)) else "SelectBackward0",
-                 index, self, key=key)
+    try:
+        return apply("SliceBackward0" if isinstance(key, (slice, tuple)) else "SelectBackward0",
+                     index, self, key=key)
+    except IndexError as error:     # numpy's words for PyTorch's: "dimension", not "axis"
+        raise IndexError(str(error).replace(" for axis ", " for dimension ")) from None
+
+
+def check_matmul_shapes(a, b):
+    """PyTorch's error for 2-D operands whose inner sizes differ (the one users search)."""
+    if len(a.shape) == 2 and len(np.shape(b)) == 2 and a.shape[1] != np.shape(b)[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} "
+                           f"and {np.shape(b)[0]}x{np.shape(b)[1]})")
+
+
+def _checked_matmul(method):
+    def matmul(self, other):
+        check_matmul_shapes(self, other)
+        return method(self, other)
+    return matmul
 
 
 def _extremum(function, name):
@@ -191,15 +218,17 @@ def _extremum(function, name):
 
 # Methods whose PyTorch signature differs from the front function's (dim/keepdim, views,
 # casts, devices); they take precedence over the faces.
+FACE_METHODS = face_methods()
 DOOR_METHODS = {
-    "sum": _reduction(ops.sum, "SumBackward"), "mean": _reduction(ops.mean, "MeanBackward"),
+    **{name: _checked_matmul(FACE_METHODS[name]) for name in ("__matmul__", "matmul", "mm")},
+    "sum": _reduction(ops.sum, "SumBackward"), "mean": _mean,
     "prod": _reduction(ops.prod, "ProdBackward"), "max": _extremum(ops.amax, "MaxBackward"),
     "min": _extremum(ops.amin, "MinBackward"), "clamp": _clamp, "clip": _clamp, "view": _view,
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
 }
-METHODS = {**face_methods(), **DOOR_METHODS}
+METHODS = {**FACE_METHODS, **DOOR_METHODS}
 for _name, _method in METHODS.items():
     setattr(Tensor, _name, _method)
 Tensor.__hash__ = object.__hash__

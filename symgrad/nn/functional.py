@@ -43,13 +43,20 @@ def _reduce(value, reduction):
 
 
 # -- layers ---------------------------------------------------------------------------------
+def linear_mismatch(input_shape, weight_shape):
+    """PyTorch's words for an input whose last dimension is not the weight's (the leading
+    dimensions flattened into rows, as its matmul sees them)."""
+    rows = int(np.prod(input_shape[:-1], dtype=np.int64)) if input_shape else 1
+    columns = input_shape[-1] if input_shape else 1
+    return (f"mat1 and mat2 shapes cannot be multiplied ({rows}x{columns} and "
+            f"{weight_shape[-1]}x{weight_shape[0]})")
+
+
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: ``addmm`` for 2-D input (grad_fn ``AddmmBackward0``)."""
     _check_tensor(input, "input", "linear")
     if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
-        raise ValueError(f"linear(): expected input with last dimension {weight.shape[-1]} "
-                         f"(weight has shape {tuple(weight.shape)}), got shape "
-                         f"{tuple(input.shape)}")
+        raise RuntimeError(linear_mismatch(input.shape, weight.shape))
     if bias is not None and input.dim() == 2:
         return addmm_function(bias, input, weight.t())
     out = input.matmul(weight.t())

@@ -78,8 +78,9 @@ class Linear(Module):
                             f"{type(input).__name__}")
         shape = tuple(input.shape)
         if not shape or shape[-1] != self.in_features:
-            raise ValueError(f"{self!r}: expected input with last dimension "
-                             f"{self.in_features}, got shape {shape}")
+            raise RuntimeError(f"{F.linear_mismatch(shape, self.weight.shape)}: {self!r} "
+                               f"expects input with last dimension {self.in_features}, got "
+                               f"shape {shape}")
         if input.dtype != self.weight.dtype:
             raise TypeError(f"{self!r}: input dtype {np.dtype(input.dtype).name} does not match "
                             f"the weight's {np.dtype(self.weight.dtype).name} (convert the "

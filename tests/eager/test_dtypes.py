@@ -186,3 +186,17 @@ def test_size_is_a_tuple_printed_as_torch_size():
     shape = sg.ones(2, 3).shape
     assert shape == (2, 3) and repr(shape) == "torch.Size([2, 3])" and shape.numel() == 6
     assert sg.ones(2, 3).size() == sg.Size([2, 3]) and sg.ones(2, 3).size(1) == 3
+
+
+def test_pytorchs_error_texts_for_shapes_indices_and_integer_means(torch):
+    cases = [lambda t: t.ones(64, 1000) @ t.ones(100, 10),
+             lambda t: t.ones(64, 1000).mm(t.ones(100, 10)),
+             lambda t: t.nn.Linear(100, 10)(t.ones(64, 1000)),
+             lambda t: t.ones(3)[5], lambda t: t.ones(3, 4)[:, 7],
+             lambda t: t.arange(3).mean(), lambda t: t.ones(2).view(3)]
+    for case in cases:
+        with pytest.raises(Exception) as theirs:
+            case(torch)
+        with pytest.raises(type(theirs.value)) as ours:
+            case(sg)
+        assert str(ours.value).startswith(str(theirs.value).splitlines()[0])

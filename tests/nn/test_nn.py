@@ -224,9 +224,10 @@ def test_linear_gradients_match_numpy():
 
 def test_linear_shape_mismatch_names_the_layer():
     layer = nn.Linear(1000, 100)
-    message = ("Linear(in_features=1000, out_features=100, bias=True): expected input with "
+    message = ("mat1 and mat2 shapes cannot be multiplied (64x999 and 1000x100): "
+               "Linear(in_features=1000, out_features=100, bias=True) expects input with "
                "last dimension 1000, got shape (64, 999)")
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(RuntimeError) as error:
         layer(torch.randn(64, 999))
     assert str(error.value) == message
     assert all(p.grad is None for p in layer.parameters())
