@@ -25,9 +25,9 @@ from symgrad.export import export_source
 import symgrad.eager.tensor_methods  # noqa: F401  (Tensor's operators and methods)
 import symgrad.eager.assignment  # noqa: F401  (Tensor.__setitem__)
 from symgrad.eager.creation import (
-    BoolTensor, ByteTensor, DoubleTensor, FloatTensor, LongTensor, arange, as_tensor, empty,
-    empty_like, eye, from_numpy, full, full_like, linspace, logspace, ones, ones_like, tensor,
-    zeros, zeros_like)
+    BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor,
+    empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace, logspace, numel, ones,
+    ones_like, tensor, zeros, zeros_like)
 from symgrad.eager.device import device
 from symgrad.eager.dtypes import (
     bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, finfo, float, float16,
@@ -58,8 +58,10 @@ from symgrad.training.loop import train
 __all__ = [
     "__version__", "errors", "ops", "TracingError", "Graph", "evaluate", "Tracer", "trace",
     "grad", "jit", "value_and_grad", "vjp", "check_grad", "export_source",
-    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "LongTensor", "arange", "as_tensor",
-    "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "linspace", "logspace",
+    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor",
+    "arange", "as_tensor",
+    "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "is_tensor", "linspace",
+    "logspace", "numel",
     "ones", "ones_like", "tensor", "zeros", "zeros_like", "device",
     "bfloat16", "cdouble", "cfloat", "complex64", "complex128", "double", "dtype", "finfo",
     "float16", "float32", "float64", "get_default_dtype", "half", "iinfo", "int8",

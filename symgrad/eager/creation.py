@@ -8,7 +8,8 @@ become the default dtype (``torch.float32``), Python ints ``torch.int64``.
 import numpy as np
 
 from symgrad.eager.device import place
-from symgrad.eager.dtypes import default_float, float32, float64, int64, to_numpy, uint8, bool as bool_dtype
+from symgrad.eager.dtypes import (bool as bool_dtype, default_float, float32, float64, int32, int64,
+                                  to_numpy, uint8)
 from symgrad.eager.tensor import Tensor, _value_of, legacy_data
 
 
@@ -107,7 +108,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def _like(numpy_function):
-    def create(input, dtype=None, device=None, requires_grad=False, memory_format=None):  # noqa: A002
+    def create(input, dtype=None, device=None, requires_grad=False,  # noqa: A002
+               memory_format=None):
         array = numpy_function(input.shape, to_numpy(dtype) or np.dtype(input.dtype))
         return made(array, None, device, requires_grad)
     return create
@@ -139,7 +141,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     integral = all(isinstance(b, (int, np.integer)) for b in bounds)
     target = to_numpy(dtype) or (np.dtype(np.int64) if integral else default_float())
     count = max(int(np.ceil((bounds[1] - bounds[0]) / bounds[2])), 0)
-    values = bounds[0] + np.arange(count, dtype=np.float64 if not integral else np.int64) * bounds[2]
+    steps = np.arange(count, dtype=np.int64 if integral else np.float64)
+    values = bounds[0] + steps * bounds[2]
     return made(values.astype(target), None, device, requires_grad)
 
 
@@ -173,6 +176,29 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
                 None, device, requires_grad)
 
 
+def _new(function):
+    """``x.new_zeros(size)`` and kin: ``function`` with x's dtype unless given."""
+    def create(self, *args, dtype=None, device=None, requires_grad=False):
+        return function(*args, dtype=dtype or self.dtype, device=device,
+                        requires_grad=requires_grad)
+    return create
+
+
+NEW_METHODS = {"new_zeros": _new(zeros), "new_ones": _new(ones), "new_empty": _new(empty),
+               "new_full": _new(full), "new_tensor": _new(tensor)}
+for _name, _method in NEW_METHODS.items():
+    setattr(Tensor, _name, _method)
+
+
+def is_tensor(value):
+    """Whether ``value`` is a Tensor."""
+    return isinstance(value, Tensor)
+
+
+def numel(input):  # noqa: A002
+    return input.numel()
+
+
 class LegacyTensorType:
     """``torch.FloatTensor([1, 2])``, ``torch.LongTensor(2, 3)``: a tensor of one dtype, from
     data or a size (the legacy constructors); also a type for ``x.type(torch.FloatTensor)``."""
@@ -191,5 +217,6 @@ def _legacy_type(name, kind):
 FloatTensor = _legacy_type("FloatTensor", float32)
 DoubleTensor = _legacy_type("DoubleTensor", float64)
 LongTensor = _legacy_type("LongTensor", int64)
+IntTensor = _legacy_type("IntTensor", int32)
 ByteTensor = _legacy_type("ByteTensor", uint8)
 BoolTensor = _legacy_type("BoolTensor", bool_dtype)

@@ -151,7 +151,8 @@ class finfo:  # noqa: N801 - PyTorch's name
 
     def __init__(self, kind=None):
         info = np.finfo(to_numpy(kind) if kind is not None else default_float())
-        self.bits, self.eps, self.max = info.bits, builtins.float(info.eps), builtins.float(info.max)
+        self.bits, self.eps = info.bits, builtins.float(info.eps)
+        self.max = builtins.float(info.max)
         self.min, self.tiny = builtins.float(info.min), builtins.float(info.smallest_normal)
         self.smallest_normal, self.resolution = self.tiny, builtins.float(info.resolution)
         self.dtype = info.dtype.name

@@ -17,6 +17,7 @@ import symgrad.nn.functional as F
 import symgrad.nn.init as init
 from symgrad.nn.module import Module
 from symgrad.nn.parameter import Parameter
+from symgrad.eager.dtypes import default_float, to_numpy
 from symgrad.eager.tensor import Tensor
 
 
@@ -29,7 +30,7 @@ def _check_size(value, name, owner):
 def add_weight_and_bias(layer, weight_shape, bias, dtype):
     """Register ``layer.weight`` (``weight_shape``) and ``layer.bias`` (one per output, or
     None), then give them PyTorch's default initialization."""
-    dtype = np.dtype(dtype or np.float32)
+    dtype = to_numpy(dtype) or default_float()     # torch.get_default_dtype() unless given
     layer.weight = Parameter(np.empty(weight_shape, dtype))
     if bias:
         layer.bias = Parameter(np.empty(weight_shape[0], dtype))

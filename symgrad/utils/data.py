@@ -172,8 +172,8 @@ class DataLoader:
 def loader_data(loader):
     """What ``sg.train`` reads of a DataLoader over a TensorDataset: its tensors, batch size,
     shuffling and the seed of its shuffles (drawn from its generator, so ``manual_seed``
-    decides them as it decides the loader's own). The compiled loop runs whole batches only: a last partial batch is an error
-    unless the loader drops it (``drop_last=True``)."""
+    decides them as it decides the loader's own). The compiled loop runs whole batches only:
+    a last partial batch is an error unless the loader drops it (``drop_last=True``)."""
     dataset = loader.dataset
     if not isinstance(dataset, TensorDataset) or loader.collate_fn is not default_collate or \
             loader.sampler is not None or loader.batch_sampler is not None:

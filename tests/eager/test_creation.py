@@ -144,3 +144,22 @@ def test_creation_functions_inside_a_compiled_training_step():
 
     history = sg.train(step, data=(x_data, y_data), steps=200, progress=False)
     assert history[-1] < 1e-3 and model.weight.item() == pytest.approx(3.0, abs=0.05)
+
+
+def test_new_methods_keep_the_dtype_and_helpers():
+    x = sg.tensor([1, 2], dtype=sg.int32)
+    assert x.new_zeros(2, 3).dtype == sg.int32 and x.new_ones((2,)).tolist() == [1, 1]
+    assert x.new_full((2,), 7).tolist() == [7, 7] and x.new_tensor([1.5]).dtype == sg.int32
+    assert x.new_empty(3).shape == (3,) and sg.ones(2).new_zeros(1, dtype=sg.long).dtype == sg.int64
+    assert sg.is_tensor(x) and not sg.is_tensor(np.ones(2)) and sg.numel(sg.ones(2, 3)) == 6
+    assert sg.IntTensor([1, 2]).dtype == sg.int32
+
+
+def test_layers_follow_the_default_dtype():
+    try:
+        sg.set_default_dtype(sg.float64)
+        assert sg.nn.Linear(2, 1).weight.dtype == sg.float64
+        assert sg.nn.Parameter([1.0]).dtype == sg.float64
+    finally:
+        sg.set_default_dtype(sg.float32)
+    assert sg.nn.Linear(2, 1).weight.dtype == sg.float32
