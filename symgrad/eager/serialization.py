@@ -35,6 +35,7 @@ ALLOWED = {
     ("numpy.core.multiarray", "scalar"), ("numpy.dtypes", None),
     (__name__, "rebuild_tensor"), ("symgrad.nn.parameter", "_rebuild_parameter"),
     ("symgrad.eager.dtypes", None), ("symgrad.eager.device", "device"),
+    ("symgrad.eager.tensor", "Size"),
 }
 
 

@@ -106,12 +106,14 @@ def test_save_and_load_round_trip_tensors_state_dicts_and_containers(tmp_path):
     model(sg.randn(5, 3)).sum().backward()
     optimizer.step()
     checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 3,
-                  "losses": [0.5, 0.25], "ids": sg.tensor([1, 2]), "w": sg.ones(2, requires_grad=True)}
+                  "losses": [0.5, 0.25], "ids": sg.tensor([1, 2]), "w": sg.ones(2, requires_grad=True),
+                  "shape": sg.ones(2, 3).shape, "dtype": sg.float64}
     path = tmp_path / "checkpoint.pt"
     sg.save(checkpoint, path)
     loaded = sg.load(path)
     assert loaded["epoch"] == 3 and loaded["losses"] == [0.5, 0.25]
     assert loaded["ids"].dtype == sg.int64 and loaded["w"].requires_grad
+    assert loaded["shape"] == (2, 3) and loaded["dtype"] is sg.float64
     for key, value in model.state_dict().items():
         assert np.array_equal(loaded["model"][key].numpy(), value.numpy())
     copy = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
