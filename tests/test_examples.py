@@ -261,7 +261,7 @@ def _torch_mlp(real, model, x, y, steps, make_optimizer):
     reference = real.nn.Sequential(real.nn.Linear(model[0].in_features, model[0].out_features),
                                    real.nn.ReLU(),
                                    real.nn.Linear(model[2].in_features, model[2].out_features))
-    reference.load_state_dict({k: real.from_numpy(v) for k, v in model.state_dict().items()})
+    reference.load_state_dict({k: real.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
     optimizer = make_optimizer(reference.parameters())
     loss_fn = real.nn.MSELoss(reduction="sum")
     xt, yt = real.from_numpy(value(x)), real.from_numpy(value(y))
