@@ -43,6 +43,8 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     ``epochs`` without ``batch_size`` feeds one sample (no batch axis) per step; with
     ``batch_size`` minibatches of that many rows (a last partial batch is dropped).
     ``shuffle`` permutes the rows every epoch (numpy generator seeded by ``seed``).
+    ``data`` may also be a ``DataLoader`` over a ``TensorDataset`` (its batch size and
+    shuffling; a last partial batch needs ``drop_last=True``), drawn with ``epochs``.
     ``device="cuda"`` runs the loop on the GPU with the state and data resident there
     (symgrad.compiler.cuda.training_loop); by default the loop runs on "cuda" when the data or the step's
     modules and tensors are there (``model.cuda()``), else on "cpu", and a PyTorch-style
@@ -51,6 +53,9 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     if len(state) > 1:
         raise TypeError(f"train(step, params, data=...): got {len(state)} arguments after the "
                         f"step; pass the params as one pytree and the arrays as data=(...)")
+    if hasattr(data, "dataset") and hasattr(data, "collate_fn"):      # a DataLoader
+        from symgrad.utils.data import loader_data
+        data, batch_size, shuffle, seed = loader_data(data)
     values = [getattr(d, "_value", d) for d in _data_tuple(data)]
     arrays = [np.ascontiguousarray(to_host(value)) for value in values]
     for k, array in enumerate(arrays):
