@@ -73,6 +73,13 @@ def set_rows(a, v):
     return a * a
 
 
+def add_at_rows(a, v):
+    """np.add.at: a scatter-add, repeated rows accumulating."""
+    a = a * 1.0
+    np.add.at(a, [0, 0, 2], v)
+    return a
+
+
 def set_scalar(a):
     a[1:, 0] = 0.5
     return np.sum(a ** 3, axis=1)
@@ -81,6 +88,7 @@ def set_scalar(a):
 X = uniform((3, 4))
 Y = uniform((4,), seed=1)
 X3 = uniform((2, 3, 4), seed=2)
+DISTINCT = np.random.default_rng(5).permutation(12).reshape(3, 4) / 4 + 0.5   # no ties
 SIGNED = away_from(np.random.default_rng(3).uniform(-2, 2, (3, 4)), [0.0])
 
 CASES = [
@@ -160,6 +168,11 @@ CASES = [
                                x[-2:, None, -3::-1]), (X,), float32=True),
     Case("integer_index", lambda x: (x[-1], x[0, 2], x[1][-1] * x[:, 0]), (X,)),
     Case("setitem", set_rows, (X, Y)),
+    # gathers and scatters (more in test_indexing.py)
+    Case("gather_scatter", lambda x, v: (x[[2, 0, 0], 1:], add_at_rows(x, v)), (X, Y)),
+    Case("sort_argmax", lambda x: (np.sort(x, axis=0),
+                                   x[np.arange(3), np.argmax(x, 1)] * np.argmin(x, axis=1)),
+         (DISTINCT,)),
     Case("setitem_scalar", set_scalar, (X,)),
     Case("custom_vjp", lambda a: custom_cube(a) * a, (X,)),
     # convolution and pooling (NCHW): the ops and their gradient ops, padded, strided and
