@@ -340,7 +340,6 @@ def test_writing_a_traced_value_into_a_numpy_array_is_refused_clearly():
 
 # -- in-place ndarray methods ---------------------------------------------------------------
 @pytest.mark.parametrize("method, args, what", [
-    ("partition", (1,), "x.partition() changes the array in place: symgrad has no partition"),
     ("resize", ((4,),), "x.resize() changes the array in place"),
     ("put", ([0], [1.0]), "x.put() changes the array in place"),
     ("choose", ([np.ones(3)],), "x.choose is not supported on traced arrays"),

@@ -199,7 +199,6 @@ class Tracer:
 # ndarray methods that change the array in place (see Tracer.__getattr__), with what to
 # write instead; fill and the in-place operators are supported (symgrad.core.views).
 IN_PLACE_METHODS = {
-    "partition": "symgrad has no partition op",
     "resize": "write a new array (np.reshape, np.concatenate) instead",
     "put": "write x[index] = value with basic indices instead",
 }

@@ -52,7 +52,9 @@ CASES = [
     Case("take", lambda x: (np.take(x, [3, 0, -1]), np.take(x, [[1, 1], [0, 2]], axis=1),
                             x.take([2, 0], axis=0)), (X,)),
     Case("sort", lambda x: (np.sort(x), np.sort(x, axis=0), np.sort(x, axis=None),
-                            np.take_along_axis(x, np.argsort(-x, axis=1), axis=1)),
+                            np.take_along_axis(x, np.argsort(-x, axis=1), axis=1),
+                            np.partition(x, 2, axis=1)[:, 2],       # numpy fixes only the kth
+                            np.take_along_axis(x, np.argpartition(x, 1, axis=0)[1:2], axis=0)),
          (DISTINCT,), float32=True),
     Case("argmax_select", lambda x: (x[np.arange(3), x.argmax(1)] * x.argmin(axis=1),
                                      x.ravel()[np.argmax(x)], np.argmin(x, 0, keepdims=True) * x),
@@ -170,6 +172,14 @@ def test_a_traced_integer_index_array_gathers_and_differentiates(backend):
     embedding = sg.grad(lambda table, ids: np.sum(table[ids] ** 2), **options)
     assert_same(embedding(np.ones((3, 2)), np.array([0, 2, 0])),
                 np.array([[4.0, 4.0], [0.0, 0.0], [2.0, 2.0]]))
+
+
+def test_add_at_with_traced_indices_accumulates():
+    def scatter(table, ids, rows):
+        np.add.at(table, ids, rows)
+        return table
+    out = sg.jit(scatter)(np.zeros((3, 2)), np.array([2, 0, 2]), np.ones((3, 2)))
+    assert_same(out, np.array([[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]]))
 
 
 @pytest.mark.parametrize("backend", ["reference", "numba"])

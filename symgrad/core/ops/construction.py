@@ -36,16 +36,16 @@ def holds_tracers(obj):
         holds_tracers(item) for item in obj)
 
 
-def composite(*numpy_functions, torch=(), method=()):
-    """Register ``function`` as ``numpy_functions`` (and ``symgrad.<torch>``, the Tracer
-    methods ``method``) on traced values; numpy's own runs when no argument is traced."""
+def composite(*numpy_functions, method=()):
+    """Register ``function`` as ``numpy_functions`` (and the Tracer methods ``method``) on
+    traced values; numpy's own runs when no argument is traced."""
     def register(function):
         @functools.wraps(function)
         def traced(*args, **kwargs):
             if not holds_tracers([*args, *kwargs.values()]):
                 return numpy_functions[0](*args, **kwargs)
             return function(*args, **kwargs)
-        return faced(numpy=numpy_functions, torch=torch, method=method)(traced)
+        return faced(numpy=numpy_functions, method=method)(traced)
     return register
 
 
@@ -169,23 +169,23 @@ def _arrays(arrays):
     return [lift(graph, a, dtype) for a in arrays]
 
 
-@composite(np.hstack, torch=("hstack",))
+@composite(np.hstack)
 def hstack(tup, *, dtype=None, casting="same_kind"):
     arrays = [atleast_1d(a) for a in _arrays(tup)]
     return concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
 
 
-@composite(np.vstack, np.row_stack, torch=("vstack",))
+@composite(np.vstack, np.row_stack)
 def vstack(tup, *, dtype=None, casting="same_kind"):
     return concatenate([atleast_2d(a) for a in _arrays(tup)], axis=0)
 
 
-@composite(np.dstack, torch=("dstack",))
+@composite(np.dstack)
 def dstack(tup):
     return concatenate([atleast_3d(a) for a in _arrays(tup)], axis=2)
 
 
-@composite(np.column_stack, torch=("column_stack",))
+@composite(np.column_stack)
 def column_stack(tup):
     return concatenate([reshape(a, (a.size, 1)) if a.ndim < 2 else a for a in _arrays(tup)],
                        axis=1)

@@ -12,7 +12,7 @@ from symgrad.core.tracing import error_here
 
 
 # -- reordering -----------------------------------------------------------------------------
-@composite(np.flip, torch=("flip",))
+@composite(np.flip)
 def flip(m, axis=None):
     """``np.flip``: a reversed (negative-step) slice of each axis."""
     axes = normalize_axes(axis, m.ndim, "flip")
@@ -20,21 +20,21 @@ def flip(m, axis=None):
                             for a in range(m.ndim)))
 
 
-@composite(np.fliplr, torch=("fliplr",))
+@composite(np.fliplr)
 def fliplr(m):
     if m.ndim < 2:
         raise error_here("Input must be >= 2-d.", TracingValueError)
     return flip(m, 1)
 
 
-@composite(np.flipud, torch=("flipud",))
+@composite(np.flipud)
 def flipud(m):
     if m.ndim < 1:
         raise error_here("Input must be >= 1-d.", TracingValueError)
     return flip(m, 0)
 
 
-@composite(np.rot90, torch=("rot90",))
+@composite(np.rot90)
 def rot90(m, k=1, axes=(0, 1)):
     """``np.rot90``: ``k`` quarter turns in the plane ``axes``, from the first towards the
     second."""
@@ -55,7 +55,7 @@ def rot90(m, k=1, axes=(0, 1)):
     return flip(transpose(m, permutation), second)
 
 
-@composite(np.roll, torch=("roll",))
+@composite(np.roll)
 def roll(a, shift, axis=None):
     """``np.roll``: elements shifted along ``axis`` (of the flattened array when None),
     wrapping around."""
@@ -74,7 +74,7 @@ def roll(a, shift, axis=None):
     return a
 
 
-@composite(np.moveaxis, torch=("moveaxis", "movedim"))
+@composite(np.moveaxis)
 def moveaxis(a, source, destination):
     sources = [normalize_axis(s, a.ndim, "moveaxis") for s in np.atleast_1d(source)]
     destinations = [normalize_axis(d, a.ndim, "moveaxis") for d in np.atleast_1d(destination)]
@@ -105,7 +105,7 @@ def rollaxis(a, axis, start=0):
 
 
 
-@composite(np.repeat, torch=("repeat_interleave",), method=("repeat",))
+@composite(np.repeat, method=("repeat",))
 def repeat(a, repeats, axis=None):
     """``np.repeat``: each element ``repeats`` times (an int, or one count per element)
     along ``axis`` (of the flattened array when None)."""

@@ -8,6 +8,7 @@ differently.
 """
 import numpy as np
 
+from symgrad.core.errors import TracingValueError
 from symgrad.core.ops.common import dynamic_shape_error, normalize_axis
 from symgrad.core.ops.indexing import INDEX_DTYPE, take_along_axis
 from symgrad.core.ops.registry import declare, faced
@@ -104,3 +105,31 @@ for _name in ("nonzero", "argwhere", "flatnonzero", "extract", "compress", "uniq
 def sort_in_place(x, axis=-1, kind=None, order=None, *, stable=None):
     """``x.sort()``: ``x`` (and the base it views) holds its sorted values."""
     x.write(sort(x, axis))
+
+
+@faced(numpy=(np.argpartition,), method=("argpartition",))
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    """``np.argpartition`` as a full stable argsort: a valid partition for every ``kth``
+    (numpy leaves the order within each side unspecified, and its own differs)."""
+    if not isinstance(a, Tracer):
+        return np.argpartition(a, kth, axis=axis, kind=kind, order=order)
+    a, axis = _along(a, axis, "argpartition")
+    _check_kth(kth, a.shape[axis])
+    return argsort(a, axis)
+
+
+@faced(numpy=(np.partition,))
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """``np.partition`` as a full sort (see :func:`argpartition`), differentiable through
+    the permutation."""
+    if not isinstance(a, Tracer):
+        return np.partition(a, kth, axis=axis, kind=kind, order=order)
+    a, axis = _along(a, axis, "partition")
+    _check_kth(kth, a.shape[axis])
+    return sort(a, axis)
+
+
+def _check_kth(kth, extent):
+    for k in np.atleast_1d(kth):
+        if not -extent <= int(k) < extent:
+            raise error_here(f"kth(={int(k)}) out of bounds ({extent})", TracingValueError)
