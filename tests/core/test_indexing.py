@@ -10,7 +10,8 @@ import pytest
 
 import symgrad as sg
 from conftest import assert_same
-from test_ops import REF, Case, forward_and_gradient, numpy_result, projected, uniform
+from test_ops import (REF, Case, check_compiled_against_reference, check_numeric_gradients,
+                      check_reference_against_numpy, uniform)
 
 X = uniform((3, 4))
 X3 = uniform((2, 3, 4), seed=2)
@@ -93,32 +94,18 @@ COMPILED = ["fancy_mixed", "boolean_mask", "setitem_arrays", "add_at", "take", "
 
 
 @pytest.mark.parametrize("name", CASE_IDS)
-def test_gradient_matches_numeric_first_and_second_order(name):
+def test_numeric_gradients_and_reference_against_numpy(name):
+    """test_ops.py's checks: gradients of order 1 and 2, values and dtypes in f64 and f32."""
     case = CASES_BY_NAME[name]
-    report = sg.check_grad(case.fn, *case.arguments(), order=2, backend=REF, **case.check)
-    assert report.order == 2
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-@pytest.mark.parametrize("name", CASE_IDS)
-def test_reference_matches_numpy(name, dtype):
-    case = CASES_BY_NAME[name]
-    args = case.arguments(dtype)
-    expected = numpy_result(case, args)
-    assert_same(sg.jit(case.fn, backend=REF)(*args), expected,
-                rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
-    grads = sg.grad(projected(case.fn, expected), argnums=tuple(range(len(args))),
-                    backend=REF)(*args)
-    assert [g.dtype for g in grads] == [np.dtype(dtype)] * len(args)
+    check_numeric_gradients(case)
+    for dtype in (np.float64, np.float32):
+        check_reference_against_numpy(case, dtype)
 
 
 @pytest.mark.numba
 @pytest.mark.parametrize("name", COMPILED)
 def test_compiled_matches_reference(name):
-    case = CASES_BY_NAME[name]
-    args = case.arguments()
-    both = forward_and_gradient(case, args)
-    assert_same(sg.jit(both)(*args), sg.jit(both, backend=REF)(*args))
+    check_compiled_against_reference(CASES_BY_NAME[name])
 
 
 # -- repeated indices ------------------------------------------------------------------------
@@ -258,6 +245,19 @@ def test_bad_input_raises_numpys_error_kind_at_the_users_line(fn, kind, text):
     with pytest.raises(kind, match=text) as info:
         sg.jit(fn, backend=REF)(X)
     assert isinstance(info.value, sg.TracingError) and "test_indexing.py" in str(info.value)
+
+
+def test_numpy_constructors_are_numpys_own_outside_a_trace():
+    from symgrad.core import numpy_namespace
+    original, seen = np.array, {}
+
+    def f(x):
+        seen["array"] = np.array
+        return np.array([x[0, 0], x[[0.5]]])      # fails: a float index
+    with pytest.raises(sg.TracingError):
+        sg.jit(f, backend=REF)(X)
+    assert seen["array"] is numpy_namespace.WHILE_TRACING["array"]
+    assert np.array is original is numpy_namespace.ORIGINALS["array"]
 
 
 def test_cuda_says_the_indexing_ops_are_not_there_yet():

@@ -14,7 +14,7 @@ import numpy as np
 from symgrad.core.ops.common import dynamic_shape_error, lift, no_gradient, normalize_axis
 from symgrad.core.errors import TracingIndexError, TracingTypeError, TracingValueError
 from symgrad.core.ops.registry import declare, faced
-from symgrad.core.ops import shape as basic
+import symgrad.core.ops.shape as basic
 from symgrad.core.tracing import Tracer, bind, error_here, find_graph
 
 INDEX_DTYPE = np.dtype(np.int64)
