@@ -222,6 +222,17 @@ def test_data_dependent_shapes_say_what_to_write_instead(fn):
         sg.grad(fn, backend=REF)(X)
 
 
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_a_traced_integer_scalar_reads_and_writes_a_row(backend):
+    def f(x, i):
+        x[i] = x[i] * 10.0 + x[i - 1]
+        return x
+    options = {} if backend == "numba" else {"backend": backend}
+    assert_same(sg.jit(f, **options)(X.copy(), np.int64(2)), f(X.copy(), 2))
+    dx = sg.grad(lambda x, i: np.sum(f(x, i) ** 2), **options)(X.copy(), np.int64(2))
+    assert_same(dx, sg.grad(lambda x: np.sum(f(x, 2) ** 2), backend=REF)(X.copy()))
+
+
 def test_assignment_with_a_traced_index_array_is_refused_clearly():
     def f(x, i):
         x[i] = 0.0

@@ -209,7 +209,6 @@ def has_arrays(index):
     return any(is_array_entry(e) for e in (index if isinstance(index, tuple) else (index,)))
 
 
-@faced()
 def getitem(x, index):
     """``x[index]`` with numpy's basic and advanced indexing (integer arrays, lists, concrete
     boolean masks, traced integer arrays)."""
@@ -266,9 +265,7 @@ def advanced_setitem(x, index, value):
     """Functional ``x[index] = value`` with array indices: where an index repeats, the last
     value wins (as in numpy) and only it gets a gradient."""
     if _traced_entries(index):
-        raise error_here("x[index] = value with a traced index array: which of repeated "
-                         "indices wins is not known while tracing; write np.add.at(x, index, "
-                         "value) to add at the indices, or np.where(mask, value, x)")
+        return _set_at_traced_scalars(x, index, value)
     positions = flat_positions(x.shape, index)
     values = _values_for(x, value, positions.shape)
     positions = positions.ravel()
@@ -283,7 +280,22 @@ def advanced_setitem(x, index, value):
     return basic.reshape(scatter_add(kept, positions, values, 0), x.shape)
 
 
-@faced()
+def _set_at_traced_scalars(x, index, value):
+    """``x[i, ...] = value`` with traced integer scalars ``i``: no position repeats."""
+    if any(isinstance(e, (Tracer, list, np.ndarray)) and np.ndim(e) > 0 for e in _entries(index)):
+        raise error_here("x[index] = value with a traced index array: which of repeated "
+                         "indices wins is not known while tracing; write np.add.at(x, index, "
+                         "value) to add at the indices, or np.where(mask, value, x)")
+    from symgrad.core.ops.elementwise import where
+    positions = _traced_positions(x, index)
+    values = _values_for(x, value, positions.shape)
+    positions = basic.ravel(positions)
+    hits = scatter_add(lift(x.graph, np.zeros(x.size, INDEX_DTYPE), INDEX_DTYPE), positions,
+                       lift(x.graph, np.ones(positions.shape, INDEX_DTYPE), INDEX_DTYPE), 0)
+    kept = where(hits > 0, 0, basic.ravel(x))
+    return basic.reshape(scatter_add(kept, positions, values, 0), x.shape)
+
+
 def setitem(x, index, value):
     """Functional ``x[index] = value``: a new tracer with the indexed elements replaced."""
     if not isinstance(x, Tracer) or not (has_arrays(index) or isinstance(index, Tracer)):
