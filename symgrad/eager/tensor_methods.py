@@ -11,6 +11,8 @@ from symgrad.core.ops.registry import FRONTS
 from symgrad.eager.conversion import cast
 from symgrad.eager.dtypes import TYPE_NAMES, default_float
 from symgrad.eager.promotion import is_scalar, numpy_result_type, unweak
+from symgrad.eager.dims import normalize_dim
+from symgrad.eager.selection import selection_methods
 from symgrad.eager.tensor import Tensor, _value_of, apply
 
 
@@ -141,19 +143,6 @@ def _view(self, *shape):
     return apply("ViewBackward0", reshape, self, shape=shape)
 
 
-def normalize_dim(dim, shape, function):
-    """``dim`` of a tensor of ``shape`` as a non-negative index (a 0-d tensor has dims -1
-    and 0, as in PyTorch), or PyTorch's IndexError naming the range and the shape."""
-    ndim = max(len(shape), 1)
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{function}: dim must be an integer, got {dim!r}")
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{function}: Dimension out of range (expected to be in range of "
-                         f"[{-ndim}, {ndim - 1}], but got {dim}) for a tensor of shape "
-                         f"{tuple(shape)}")
-    return int(dim) % ndim
-
-
 def _torch_dims(self, dims, function):
     return tuple(normalize_dim(d, self.shape, function) for d in dims)
 
@@ -209,11 +198,9 @@ def _checked_matmul(method):
     return matmul
 
 
-def _extremum(function, name):
-    def method(self, dim=None, keepdim=False):
-        return apply(name + ("1" if dim is None else "0"), function, self,
-                     axis=dim, keepdims=bool(keepdim))
-    return method
+def _whole_extremum(function, name):
+    """``x.max()``: the largest element (its gradient split among ties, as PyTorch's)."""
+    return lambda self: apply(name, function, self, axis=None, keepdims=False)
 
 
 # Methods whose PyTorch signature differs from the front function's (dim/keepdim, views,
@@ -222,8 +209,10 @@ FACE_METHODS = face_methods()
 DOOR_METHODS = {
     **{name: _checked_matmul(FACE_METHODS[name]) for name in ("__matmul__", "matmul", "mm")},
     "sum": _reduction(ops.sum, "SumBackward"), "mean": _mean,
-    "prod": _reduction(ops.prod, "ProdBackward"), "max": _extremum(ops.amax, "MaxBackward"),
-    "min": _extremum(ops.amin, "MinBackward"), "clamp": _clamp, "clip": _clamp, "view": _view,
+    "prod": _reduction(ops.prod, "ProdBackward"),
+    **selection_methods(_whole_extremum(ops.amax, "MaxBackward1"),
+                        _whole_extremum(ops.amin, "MinBackward1")),
+    "clamp": _clamp, "clip": _clamp, "view": _view,
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
@@ -257,7 +246,8 @@ def _torch_functions():
                 functions[name] = _as_function(METHODS[name])
             elif front.faces.grad_fn:
                 functions[name] = _torch_call(front)
-    for name in ("clamp", "flatten", "t", "permute", "unsqueeze", "squeeze", "neg"):
+    for name in ("clamp", "flatten", "t", "permute", "unsqueeze", "squeeze", "neg", "argmax",
+                 "argmin", "sort", "topk", "gather", "index_select"):
         functions[name] = _as_function(METHODS[name])
     return {**functions, "addmm": addmm_function, "logsumexp": logsumexp_function}
 

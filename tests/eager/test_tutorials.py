@@ -228,7 +228,7 @@ def test_autograd_tutorial_matches_pytorch():
 
 def quickstart(torch, images, labels, initial):
     """Tutorial: "Quickstart" with a small FashionMNIST-shaped data set (8x8 images)."""
-    from torch.utils.data import DataLoader, TensorDataset
+    DataLoader, TensorDataset = torch.utils.data.DataLoader, torch.utils.data.TensorDataset
     training_data = TensorDataset(images[:48], labels[:48])
     test_data = TensorDataset(images[48:], labels[48:])
     batch_size = 16
