@@ -4,7 +4,10 @@ A training step's new parameter ``p' = p - lr * g`` can be computed straight int
 buffer when the loop nest that computes it reads ``p`` only at the element it writes, and
 every other reader of ``p`` (directly or through views such as ``p.T``) has run before it.
 """
-VIEW_OPS = ("transpose", "reshape", "getitem", "custom_vjp")
+import symgrad.core.ops  # noqa: F401  (every op declared before the view set is read)
+from symgrad.core.ops.registry import view_ops
+
+VIEW_OPS = view_ops()   # their output may live in their first operand's buffer
 
 
 def emission_positions(graph, plan):

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symgrad.core.ops.registry import OPS
+from symgrad.core.ops.registry import OPS, view_ops
 import symgrad.viz.style as style
 from symgrad.viz.target import resolve
 
-VIEW_OPS = frozenset({"reshape", "transpose", "getitem", "broadcast_to", "identity"})
+# ops that move or name data without arithmetic: views, a broadcast (read in place by the
+# nests that use it) and the identity of a differentiated input
+VIEW_OPS = view_ops() - {"custom_vjp"} | {"broadcast_to", "identity"}
 FREE_OPS = VIEW_OPS | {"cast", "input", "constant", "setitem", "concatenate"}
 
 

@@ -66,10 +66,11 @@ def _concatenate_rule(*xs, axis):
 
 
 declare("reshape", _reshape_rule, lambda x, shape: np.reshape(x, shape),
-        [lambda g, out, x, shape: reshape(g, x.shape)], family="shape", params=("shape",))
+        [lambda g, out, x, shape: reshape(g, x.shape)], family="shape", params=("shape",),
+        view=True)
 declare("transpose", _transpose_rule, lambda x, axes: np.transpose(x, axes).copy(),
         [lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes)))],
-        family="shape", params=("axes",))
+        family="shape", params=("axes",), view=True)
 declare("broadcast_to", _broadcast_rule, lambda x, shape: np.broadcast_to(x, shape).copy(),
         [lambda g, out, x, shape: sum_to_shape(g, x.shape)],
         # each output element is an operand element: fusable like an elementwise op
@@ -77,7 +78,7 @@ declare("broadcast_to", _broadcast_rule, lambda x, shape: np.broadcast_to(x, sha
 declare("getitem", lambda x, index: (indexed_shape(x.shape, index), x.dtype),
         lambda x, index: x[as_slices(index)].copy(),
         [lambda g, out, x, index: bind("setitem", zeros_like(x), g, index=index)],
-        family="shape", params=("index",))
+        family="shape", params=("index",), view=True)
 declare("setitem", lambda x, v, index: (x.shape, x.dtype), lambda x, v, index: _set(x, v, index),
         [lambda g, out, x, v, index: bind("setitem", g, zeros_like(v), index=index),
          lambda g, out, x, v, index: bind("getitem", g, index=index)],
