@@ -25,6 +25,7 @@ kernels in order, and the output buffers (symgrad.compiler.cuda.host copies data
 live in one-element buffers.
 """
 from . import conv as cuda_conv
+from . import linalg as cuda_linalg
 from .data import (lower_concatenate, lower_constant, lower_custom_vjp,
                                         lower_getitem, lower_input, lower_reshape, lower_setitem,
                                         lower_transpose)
@@ -46,6 +47,7 @@ LOWERINGS = {
     "concatenate": lower_concatenate,
     "custom_vjp": lower_custom_vjp,
     **cuda_conv.LOWERINGS,
+    **cuda_linalg.LOWERINGS,
     **dict.fromkeys(fused_ops(), lower_fused),
 }
 
