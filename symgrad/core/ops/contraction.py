@@ -11,13 +11,20 @@ import math
 
 import numpy as np
 
-from symgrad.core.ops.common import lift, normalize_axis, result_dtype
+from symgrad.core.ops.common import lift, normalize_axis
 from symgrad.core.ops.elementwise import multiply
 from symgrad.core.ops.linalg import matmul
 from symgrad.core.ops.reduction import sum as reduce_sum
 from symgrad.core.ops.registry import faced
 from symgrad.core.ops.shape import reshape, transpose
-from symgrad.core.tracing import error_here, find_graph
+from symgrad.core.tracing import Tracer, error_here, find_graph
+
+
+def array_dtype(*values):
+    """The result dtype of a numpy function that makes arrays of its operands first
+    (np.dot, np.einsum, ...): a Python scalar counts as a float64/int64 array, not weak."""
+    return np.result_type(*(v.dtype if isinstance(v, Tracer) else np.asarray(v).dtype
+                            for v in values))
 
 
 def traced_operands(*values):
@@ -25,7 +32,7 @@ def traced_operands(*values):
     graph = find_graph(values)
     if graph is None:
         return None
-    dtype = result_dtype(*values)
+    dtype = array_dtype(*values)
     return [lift(graph, value, dtype) for value in values]
 
 

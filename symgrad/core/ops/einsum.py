@@ -12,8 +12,8 @@ import string
 
 import numpy as np
 
-from symgrad.core.ops.common import lift, result_dtype
-from symgrad.core.ops.contraction import sum_axes
+from symgrad.core.ops.common import lift
+from symgrad.core.ops.contraction import array_dtype, sum_axes
 from symgrad.core.ops.diagonal import diagonal
 from symgrad.core.ops.linalg import matmul
 from symgrad.core.ops.registry import faced
@@ -183,12 +183,12 @@ def einsum(*operands, out=None, optimize=False, dtype=None, order="K", casting="
         subscripts, arrays = _interleaved(operands)
     if len(arrays) == 1 and isinstance(arrays[0], (list, tuple)):     # torch.einsum(eq, [a, b])
         arrays = list(arrays[0])
-    dtype = np.dtype(dtype) if dtype is not None else result_dtype(*arrays)
+    dtype = np.dtype(dtype) if dtype is not None else array_dtype(*arrays)
     tracers = [lift(graph, array, dtype) for array in arrays]
     labels, output = parse(subscripts, [t.ndim for t in tracers])
-    sizes = _label_sizes(tracers, labels)
-    terms = [_drop_broadcast_ones(*_collapse_repeats(t, term), sizes)
-             for t, term in zip(tracers, labels)]
+    collapsed = [_collapse_repeats(t, term) for t, term in zip(tracers, labels)]
+    sizes = _label_sizes([t for t, _ in collapsed], [term for _, term in collapsed])
+    terms = [_drop_broadcast_ones(t, term, sizes) for t, term in collapsed]
     x, term = terms[0]
     for position, (y, term_y) in enumerate(terms[1:], start=1):
         keep = set(output).union(*(set(t) for _, t in terms[position + 1:]))

@@ -11,7 +11,7 @@ array([[2., 0.],
 """
 import numpy as np
 
-from symgrad.core.errors import TracingValueError
+from symgrad.core.errors import TracingError, TracingValueError
 from symgrad.core.ops.common import check_integer, result_dtype
 from symgrad.core.ops.decompositions import inverse, lifted_float, mT
 from symgrad.core.ops.elementwise import exp, log
@@ -21,10 +21,29 @@ from symgrad.core.ops.shape import broadcast_to, getitem, reshape
 from symgrad.core.tracing import bind, constant, error_here, find_graph
 
 
-def traced_matrix(a):
-    """``a`` as a float tracer, or None when it is not traced."""
+class LinAlgError(np.linalg.LinAlgError, TracingError):
+    """numpy's ``LinAlgError`` for traced matrices of the wrong shape, with the user's line."""
+
+
+def traced_matrix(a, what=None):
+    """``a`` as a float tracer, or None when it is not traced; with ``what`` (the numpy
+    function's name) it must be a stack of square matrices, as numpy requires."""
     graph = find_graph([a])
-    return None if graph is None else lifted_float(graph, a)
+    if graph is None:
+        return None
+    traced = lifted_float(graph, a)
+    return traced if what is None else square_matrices(traced, what)
+
+
+def square_matrices(a, what):
+    """``a``, unless it is not a stack of square matrices: numpy's LinAlgError, here."""
+    if a.ndim < 2:
+        raise error_here(f"{what}: {a.ndim}-dimensional array given. Array must be at "
+                         "least two-dimensional", LinAlgError)
+    if a.shape[-1] != a.shape[-2]:
+        raise error_here(f"{what}: Last 2 dimensions of the array must be square (shape "
+                         f"{list(a.shape)})", LinAlgError)
+    return a
 
 
 def _last(x, *index):
@@ -35,7 +54,7 @@ def _last(x, *index):
        grad_fn="LinalgInvExBackward0")
 def inv(a):
     """``np.linalg.inv`` of a matrix or a stack of them."""
-    traced = traced_matrix(a)
+    traced = traced_matrix(a, "inv")
     return np.linalg.inv(a) if traced is None else inverse(traced)
 
 
@@ -48,7 +67,7 @@ def solve(a, b):
         return np.linalg.solve(a, b)
     dtype = result_dtype(a, b)
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
-    a, b = lifted_float(graph, a).astype(dtype), lifted_float(graph, b).astype(dtype)
+    a, b = square_matrices(lifted_float(graph, a), "solve").astype(dtype), lifted_float(graph, b).astype(dtype)
     if b.ndim == 1:
         return reshape(bind("solve", a, reshape(b, b.shape + (1,))), a.shape[:-2] + b.shape)
     return bind("solve", a, b)
@@ -57,7 +76,7 @@ def solve(a, b):
 @faced(numpy=(np.linalg.slogdet,))
 def slogdet(a):
     """``np.linalg.slogdet``: ``(sign, log|det|)``, a tuple."""
-    traced = traced_matrix(a)
+    traced = traced_matrix(a, "slogdet")
     if traced is None:
         return np.linalg.slogdet(a)
     packed = bind("slogdet", traced)
@@ -67,7 +86,7 @@ def slogdet(a):
 @faced(numpy=(np.linalg.det,), tensor=("det",), torch=("det",), grad_fn="LinalgDetBackward0")
 def det(a):
     """``np.linalg.det``, as ``sign * exp(log|det|)``: its gradient is ``det * inv(a)^T``."""
-    traced = traced_matrix(a)
+    traced = traced_matrix(a, "det")
     if traced is None:
         return np.linalg.det(a)
     sign, logabs = slogdet(traced)
@@ -77,7 +96,7 @@ def det(a):
 @faced(tensor=("logdet",), torch=("logdet",), grad_fn="LogdetBackward0")
 def logdet(a):
     """``torch.logdet``: ``log(det(a))``, nan for a negative determinant, -inf for zero."""
-    traced = traced_matrix(a)
+    traced = traced_matrix(a, "logdet")
     sign, logabs = np.linalg.slogdet(a) if traced is None else slogdet(traced)
     with np.errstate(invalid="ignore", divide="ignore"):
         return logabs + log(sign)
@@ -88,7 +107,7 @@ def logdet(a):
 def cholesky(a, upper=False):
     """``np.linalg.cholesky``: the lower factor (the upper one with ``upper=True``, from the
     upper triangle), which reads only that triangle of ``a``."""
-    traced = traced_matrix(a)
+    traced = traced_matrix(a, "cholesky")
     if traced is None:
         return np.linalg.cholesky(a, upper=upper)
     return mT(bind("cholesky", mT(traced))) if upper else bind("cholesky", traced)
@@ -104,7 +123,7 @@ def _hermitian_input(a, UPLO):
 def eigh(a, UPLO="L"):  # noqa: N803 - numpy's name
     """``np.linalg.eigh``: ``(eigenvalues ascending, eigenvectors as columns)`` of the
     symmetric matrix whose ``UPLO`` triangle ``a`` holds."""
-    traced = traced_matrix(a)
+    traced = traced_matrix(a, "eigh")
     if traced is None:
         return np.linalg.eigh(a, UPLO)
     packed = bind("eigh", _hermitian_input(traced, UPLO))
@@ -114,7 +133,7 @@ def eigh(a, UPLO="L"):  # noqa: N803 - numpy's name
 @faced(numpy=(np.linalg.eigvalsh,))
 def eigvalsh(a, UPLO="L"):  # noqa: N803 - numpy's name
     """``np.linalg.eigvalsh``: the eigenvalues of ``eigh``."""
-    traced = traced_matrix(a)
+    traced = traced_matrix(a, "eigvalsh")
     return np.linalg.eigvalsh(a, UPLO) if traced is None else eigh(traced, UPLO)[0]
 
 
@@ -162,9 +181,7 @@ def matrix_power(a, n):
     if graph is None:
         return np.linalg.matrix_power(a, n)
     check_integer(n, "matrix_power", "the exponent")
-    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        raise error_here(f"matrix_power: Last 2 dimensions of the array must be square, got "
-                         f"shape {list(a.shape)}", TracingValueError)
+    square_matrices(a, "matrix_power")
     if n == 0:
         return broadcast_to(constant(graph, np.eye(a.shape[-1], dtype=a.dtype)), a.shape)
     base, n, result = (inv(a) if n < 0 else a), abs(int(n)), None
