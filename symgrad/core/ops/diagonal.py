@@ -72,10 +72,11 @@ def diag(v, k=0):
     return reshape(matrix, (size, size))
 
 
-@faced(numpy=(np.trace,), method=("trace",), tensor=("trace",), torch=("trace",),
-       grad_fn="TraceBackward0")
+# Not symgrad.trace (torch.trace): that name is symgrad's tracing of a function.
+@faced(numpy=(np.trace,), method=("trace",), tensor=("trace",), grad_fn="TraceBackward0")
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
-    """``np.trace``: the sum of diagonal ``offset`` over ``axis1`` and ``axis2``."""
+    """``np.trace`` and ``Tensor.trace``: the sum of diagonal ``offset`` over ``axis1`` and
+    ``axis2``."""
     if not isinstance(a, Tracer):
         return np.trace(a, offset, axis1, axis2, dtype)
     return reduce_sum(diagonal(a, offset, axis1, axis2), -1, dtype=dtype)
