@@ -1,4 +1,5 @@
-"""Contractions and linear algebra, with the op table's checks (tests/core/test_ops.py):
+"""Contractions and linear algebra (symgrad/core/ops/contraction.py, diagonal.py, einsum.py,
+linalg.py, decompositions.py, numpy_linalg.py, norms.py; compiler/cpu/linalg.py), with the op table's checks (tests/core/test_ops.py):
 gradients against central differences to second order, the reference interpreter against
 numpy (values and dtypes), compiled code against the reference (on a sample: each case is
 a compile); an einsum grid on the reference backend; PyTorch's gradients where installed.
@@ -14,7 +15,8 @@ import pytest
 import symgrad as sg
 
 from conftest import assert_same
-from test_ops import REF, Case, forward_and_gradient, numpy_result, projected, uniform
+from test_ops import (REF, Case, check_against_numpy, check_compiled, check_gradient, projected,
+                      uniform)
 
 
 def spd(a):
@@ -120,32 +122,20 @@ COMPILED_PARAMS = [pytest.param(case, np.float64, id=f"{case.name}-f64") for cas
 
 @pytest.mark.parametrize("name", CASE_IDS)
 def test_gradient_matches_numeric_first_and_second_order(name):
-    case = CASES_BY_NAME[name]
-    report = sg.check_grad(case.fn, *case.arguments(), order=2, backend=REF, **case.check)
-    assert report.order == 2
+    check_gradient(CASES_BY_NAME[name])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("name", CASE_IDS)
 def test_reference_matches_numpy(name, dtype):
-    case = CASES_BY_NAME[name]
-    args = case.arguments(dtype)
-    expected = numpy_result(case, args)
-    f32 = dtype == np.float32
-    assert_same(sg.jit(case.fn, backend=REF)(*args), expected,
-                rtol=1e-4 if f32 else 1e-10, atol=1e-4 if f32 else 1e-10)
-    grads = sg.grad(projected(case.fn, expected), argnums=tuple(range(len(args))),
-                    backend=REF)(*args)
-    assert [g.dtype for g in grads] == [np.dtype(dtype)] * len(args)
+    tolerance = 1e-4 if dtype == np.float32 else 1e-10    # LAPACK's float32 paths differ
+    check_against_numpy(CASES_BY_NAME[name], dtype, rtol=tolerance, atol=tolerance)
 
 
 @pytest.mark.numba
 @pytest.mark.parametrize("case, dtype", COMPILED_PARAMS)
 def test_compiled_matches_reference(case, dtype):
-    args = case.arguments(dtype)
-    both = forward_and_gradient(case, args)
-    tolerance = {"rtol": 2e-3, "atol": 2e-3} if dtype == np.float32 else {}
-    assert_same(sg.jit(both)(*args), sg.jit(both, backend=REF)(*args), **tolerance)
+    check_compiled(case, dtype, **({"rtol": 2e-3, "atol": 2e-3} if dtype == np.float32 else {}))
 
 
 # -- PyTorch's gradients (where installed) --------------------------------------------------

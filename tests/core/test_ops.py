@@ -229,7 +229,11 @@ def test_every_op_is_covered():
 # -- gradients against central differences ---------------------------------------------------
 @pytest.mark.parametrize("name", CASE_IDS)
 def test_gradient_matches_numeric_first_and_second_order(name):
-    case = CASES_BY_NAME[name]
+    check_gradient(CASES_BY_NAME[name])
+
+
+def check_gradient(case):
+    """The case's gradient against central differences, first and second order (float64)."""
     report = sg.check_grad(case.fn, *case.arguments(), order=2, backend=REF, **case.check)
     assert report.order == 2
 
@@ -238,11 +242,15 @@ def test_gradient_matches_numeric_first_and_second_order(name):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("name", CASE_IDS)
 def test_reference_matches_numpy(name, dtype):
-    case = CASES_BY_NAME[name]
+    check_against_numpy(CASES_BY_NAME[name], dtype,
+                        rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+
+
+def check_against_numpy(case, dtype, **tolerance):
+    """The reference interpreter's values against numpy's; the gradients' dtypes and shapes."""
     args = case.arguments(dtype)
     expected = numpy_result(case, args)
-    assert_same(sg.jit(case.fn, backend=REF)(*args), expected,
-                rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+    assert_same(sg.jit(case.fn, backend=REF)(*args), expected, **tolerance)
     # gradients have the dtype of the argument they belong to
     grads = sg.grad(projected(case.fn, expected), argnums=tuple(range(len(args))),
                     backend=REF)(*args)
@@ -258,11 +266,15 @@ COMPILED = [pytest.param(name, np.float64, id=f"{name}-f64") for name in CASE_ID
 @pytest.mark.numba
 @pytest.mark.parametrize("name, dtype", COMPILED)
 def test_compiled_matches_reference(name, dtype):
-    case = CASES_BY_NAME[name]
+    check_compiled(CASES_BY_NAME[name], dtype)
+
+
+def check_compiled(case, dtype, **tolerance):
+    """Compiled forward and gradient (one graph, one compile) against the reference."""
     args = case.arguments(dtype)
     both = forward_and_gradient(case, args)
     expected = sg.jit(both, backend=REF)(*args)
-    assert_same(sg.jit(both)(*args), expected)
+    assert_same(sg.jit(both)(*args), expected, **tolerance)
 
 
 # -- specific gradient semantics -------------------------------------------------------------

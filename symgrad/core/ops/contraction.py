@@ -91,34 +91,33 @@ def dot(a, b):
     ``a`` and the second-to-last of ``b`` (the only axis of a vector ``b``). For N-d operands
     that differs from matmul: every pair of stacks meets, ``a.shape[:-1] + b.shape[:-2] +
     b.shape[-1:]``."""
-    operands = traced_operands(a, b)
-    if operands is None:
-        return np.dot(a, b)
-    a, b = operands
-    if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    if a.ndim <= 2 and b.ndim <= 2:
-        return matmul(a, b)      # numpy's wording of a mismatch is matmul's
-    axis_b = 0 if b.ndim == 1 else b.ndim - 2
-    if a.shape[-1] != b.shape[axis_b]:
-        raise error_here(f"dot: shapes {a.shape} and {b.shape} not aligned: {a.shape[-1]} "
-                         f"(dim {a.ndim - 1}) != {b.shape[axis_b]} (dim {axis_b})")
-    return contract(a, b, [a.ndim - 1], [axis_b])
+    return _last_axis_product(a, b, np.dot, lambda b: 0 if b.ndim == 1 else b.ndim - 2)
 
 
 @faced(numpy=(np.inner,), tensor=("inner",), torch=("inner",))
 def inner(a, b):
     """``np.inner``: the sum over the last axes of both; a scalar operand multiplies."""
+    return _last_axis_product(a, b, np.inner, lambda b: b.ndim - 1)
+
+
+def _last_axis_product(a, b, numpy_function, axis_of_b):
+    """``numpy_function(a, b)`` where nothing is traced; else a product with a scalar
+    multiplies, and ``a``'s last axis meets ``b``'s axis ``axis_of_b(b)`` (a matrix
+    product up to 2-D for np.dot, whose mismatch numpy words as matmul's)."""
     operands = traced_operands(a, b)
     if operands is None:
-        return np.inner(a, b)
+        return numpy_function(a, b)
     a, b = operands
     if a.ndim == 0 or b.ndim == 0:
         return a * b
-    if a.shape[-1] != b.shape[-1]:
-        raise error_here(f"inner: shapes {a.shape} and {b.shape} not aligned: "
-                         f"{a.shape[-1]} (last dim) != {b.shape[-1]} (last dim)")
-    return contract(a, b, [a.ndim - 1], [b.ndim - 1])
+    if numpy_function is np.dot and a.ndim <= 2 and b.ndim <= 2:
+        return matmul(a, b)
+    axis_b = axis_of_b(b)
+    if a.shape[-1] != b.shape[axis_b]:
+        raise error_here(f"{numpy_function.__name__}: shapes {a.shape} and {b.shape} not "
+                         f"aligned: {a.shape[-1]} (dim {a.ndim - 1}) != {b.shape[axis_b]} "
+                         f"(dim {axis_b})")
+    return contract(a, b, [a.ndim - 1], [axis_b])
 
 
 @faced(numpy=(np.outer,), tensor=("outer", "ger"), torch=("outer", "ger"))
