@@ -95,6 +95,14 @@ CASES = [
         (np.linalg.norm(x[0], order), np.linalg.norm(x, order, axis=1),
          np.linalg.norm(x, order, axis=0, keepdims=True))
         for order in (None, 2, 1, np.inf, -np.inf, 3, 0.5)), (uniform((3, 4), -1, 1, seed=32),)),
+    Case("array_api_spellings", lambda x, a: (
+        np.linalg.matrix_norm(x), np.linalg.matrix_norm(x, ord="nuc", keepdims=True),
+        np.linalg.vector_norm(x), np.linalg.vector_norm(x, axis=(0, 2), ord=1, keepdims=True),
+        np.linalg.vector_norm(x, axis=1), np.linalg.svdvals(x), np.linalg.trace(x),
+        np.linalg.diagonal(x, offset=1), np.linalg.vecdot(x, x[0]), np.linalg.matmul(x, a),
+        np.linalg.tensordot(a, a, axes=1), np.linalg.outer(a[0], a[1]),
+        np.linalg.matrix_transpose(x)),
+         (uniform((2, 3, 4), -1, 1, seed=34), uniform((4, 4), seed=35)), check={"tolerance": 1e-4}),
     Case("norm_matrix", lambda x: tuple(
         (np.linalg.norm(x[0], order), np.linalg.norm(x, order, axis=(2, 0)),
          np.linalg.norm(x, order, axis=(1, 2), keepdims=True))

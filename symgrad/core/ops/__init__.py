@@ -15,6 +15,7 @@ from symgrad.core.ops.einsum import einsum  # noqa: F401
 import symgrad.core.ops.decompositions  # noqa: F401  (solve, slogdet, cholesky, eigh, svd, pinv)
 import symgrad.core.ops.numpy_linalg as linalg  # noqa: F401  (np.linalg.* on tracers)
 from symgrad.core.ops.norms import norm  # noqa: F401
+import symgrad.core.ops.array_api_linalg  # noqa: F401  (np.linalg.matrix_norm, vecdot, ...)
 from symgrad.core.ops.conv import (  # noqa: F401
     avg_pool2d, avg_pool2d_grad, conv2d, conv2d_input_grad, conv2d_weight_grad, max_pool2d,
     max_pool2d_gather, max_pool2d_grad)
