@@ -152,7 +152,7 @@ def test_index_out_of_bounds():
 
 # -- unsupported numpy functions ---------------------------------------------------------------
 @pytest.mark.parametrize("fn, name", [
-    (lambda x: np.sum(np.linalg.inv(x)), "np.linalg.inv"),
+    (lambda x: np.sum(np.linalg.eig(x)[0]), "np.linalg.eig"),
     (lambda x: np.sum(np.fft.fft(x[0]).real), "np.fft.fft"),
     (lambda x: np.sum(np.cumsum(x)), "np.cumsum"),
     (lambda x: np.sum(np.histogram(x)[0]), "np.histogram"),

@@ -25,6 +25,7 @@ kernels in order, and the output buffers (symgrad.compiler.cuda.host copies data
 live in one-element buffers.
 """
 from . import conv as cuda_conv
+from . import linalg as cuda_linalg
 from .data import (lower_concatenate, lower_constant, lower_custom_vjp,
                                         lower_getitem, lower_input, lower_reshape, lower_setitem,
                                         lower_transpose)
@@ -48,6 +49,7 @@ LOWERINGS = {
     **cuda_conv.LOWERINGS,
     # not on CUDA yet (None): compiling them raises the error of lower_graph, naming the op
     **dict.fromkeys(("gather", "scatter_add", "argsort", "argmax", "argmin"), None),
+    **cuda_linalg.LOWERINGS,
     **dict.fromkeys(fused_ops(), lower_fused),
 }
 

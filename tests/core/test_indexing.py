@@ -10,8 +10,7 @@ import pytest
 
 import symgrad as sg
 from conftest import assert_same
-from test_ops import (REF, Case, check_compiled_against_reference, check_numeric_gradients,
-                      check_reference_against_numpy, uniform)
+from test_ops import REF, Case, check_against_numpy, check_compiled, check_gradient, uniform
 
 X = uniform((3, 4))
 X3 = uniform((2, 3, 4), seed=2)
@@ -97,15 +96,16 @@ COMPILED = ["fancy_mixed", "boolean_mask", "setitem_arrays", "add_at", "take", "
 def test_numeric_gradients_and_reference_against_numpy(name):
     """test_ops.py's checks: gradients of order 1 and 2, values and dtypes in f64 and f32."""
     case = CASES_BY_NAME[name]
-    check_numeric_gradients(case)
+    check_gradient(case)
     for dtype in (np.float64, np.float32):
-        check_reference_against_numpy(case, dtype)
+        check_against_numpy(case, dtype, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                            atol=1e-6)
 
 
 @pytest.mark.numba
 @pytest.mark.parametrize("name", COMPILED)
 def test_compiled_matches_reference(name):
-    check_compiled_against_reference(CASES_BY_NAME[name])
+    check_compiled(CASES_BY_NAME[name], np.float64)
 
 
 # -- repeated indices ------------------------------------------------------------------------

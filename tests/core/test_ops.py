@@ -231,36 +231,39 @@ def forward_and_gradient(case, args):
 
 # -- the op table covers the registry --------------------------------------------------------
 def test_every_op_is_covered():
+    from test_linalg import CASES as LINALG_CASES     # the linear algebra family's table
     covered = set()
-    for case in CASES:
+    for case in CASES + LINALG_CASES:
         covered |= ops_in(sg.trace(case.fn, *case.arguments()))
     missing = set(sg.ops.OPS) - SOURCE_OPS - covered
     assert not missing, f"ops without a case in tests/core/test_ops.py: {sorted(missing)}"
 
 
 # -- gradients against central differences ---------------------------------------------------
-def check_numeric_gradients(case):
-    report = sg.check_grad(case.fn, *case.arguments(), order=2, backend=REF, **case.check)
-    assert report.order == 2
-
-
 @pytest.mark.parametrize("name", CASE_IDS)
 def test_gradient_matches_numeric_first_and_second_order(name):
-    check_numeric_gradients(CASES_BY_NAME[name])
+    check_gradient(CASES_BY_NAME[name])
+
+
+def check_gradient(case):
+    """The case's gradient against central differences, first and second order (float64)."""
+    report = sg.check_grad(case.fn, *case.arguments(), order=2, backend=REF, **case.check)
+    assert report.order == 2
 
 
 # -- the reference interpreter follows numpy (values and dtypes) -----------------------------
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("name", CASE_IDS)
 def test_reference_matches_numpy(name, dtype):
-    check_reference_against_numpy(CASES_BY_NAME[name], dtype)
+    check_against_numpy(CASES_BY_NAME[name], dtype,
+                        rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
 
 
-def check_reference_against_numpy(case, dtype):
+def check_against_numpy(case, dtype, **tolerance):
+    """The reference interpreter's values against numpy's; the gradients' dtypes and shapes."""
     args = case.arguments(dtype)
     expected = numpy_result(case, args)
-    assert_same(sg.jit(case.fn, backend=REF)(*args), expected,
-                rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+    assert_same(sg.jit(case.fn, backend=REF)(*args), expected, **tolerance)
     # gradients have the dtype of the argument they belong to
     grads = sg.grad(projected(case.fn, expected), argnums=tuple(range(len(args))),
                     backend=REF)(*args)
@@ -276,14 +279,15 @@ COMPILED = [pytest.param(name, np.float64, id=f"{name}-f64") for name in CASE_ID
 @pytest.mark.numba
 @pytest.mark.parametrize("name, dtype", COMPILED)
 def test_compiled_matches_reference(name, dtype):
-    check_compiled_against_reference(CASES_BY_NAME[name], dtype)
+    check_compiled(CASES_BY_NAME[name], dtype)
 
 
-def check_compiled_against_reference(case, dtype=np.float64):
+def check_compiled(case, dtype, **tolerance):
+    """Compiled forward and gradient (one graph, one compile) against the reference."""
     args = case.arguments(dtype)
     both = forward_and_gradient(case, args)
     expected = sg.jit(both, backend=REF)(*args)
-    assert_same(sg.jit(both)(*args), expected)
+    assert_same(sg.jit(both)(*args), expected, **tolerance)
 
 
 # -- specific gradient semantics -------------------------------------------------------------

@@ -14,7 +14,14 @@ from symgrad.core.ops.construction import (  # noqa: F401
 from symgrad.core.ops.reordering import (  # noqa: F401
     flip, moveaxis, pad, repeat, roll, rot90, tile)
 from symgrad.core.ops.sorting import argmax, argmin, argsort, sort  # noqa: F401
-from symgrad.core.ops.linalg import dot, matmul  # noqa: F401
+from symgrad.core.ops.linalg import matmul  # noqa: F401
+from symgrad.core.ops.contraction import dot, inner, kron, outer, tensordot, vdot  # noqa: F401
+from symgrad.core.ops.diagonal import diag, diagonal, trace, tril, triu  # noqa: F401
+from symgrad.core.ops.einsum import einsum  # noqa: F401
+import symgrad.core.ops.decompositions  # noqa: F401  (solve, slogdet, cholesky, eigh, svd, pinv)
+import symgrad.core.ops.numpy_linalg as linalg  # noqa: F401  (np.linalg.* on tracers)
+from symgrad.core.ops.norms import norm  # noqa: F401
+import symgrad.core.ops.array_api_linalg  # noqa: F401  (np.linalg.matrix_norm, vecdot, ...)
 from symgrad.core.ops.conv import (  # noqa: F401
     avg_pool2d, avg_pool2d_grad, conv2d, conv2d_input_grad, conv2d_weight_grad, max_pool2d,
     max_pool2d_gather, max_pool2d_grad)

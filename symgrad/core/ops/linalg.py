@@ -8,7 +8,7 @@ import numpy as np
 from symgrad.core.ops.common import lift, result_dtype
 from symgrad.core.ops.registry import declare, faced
 from symgrad.core.ops.shape import reshape, swapaxes
-from symgrad.core.tracing import Tracer, bind, find_graph
+from symgrad.core.tracing import bind, find_graph
 
 
 def _matmul_rule(a, b):
@@ -49,8 +49,8 @@ def _eager_matmul(a, b):
     return np.matmul(a, b) if product is None else product
 
 
-@faced(numpy=(np.matmul,), operator="matmul", reflected=True, tensor=("matmul", "mm"),
-       torch=("matmul", "mm"), grad_fn="MmBackward0")
+@faced(numpy=(np.matmul,), operator="matmul", reflected=True, tensor=("matmul", "mm", "mv", "bmm"),
+       torch=("matmul", "mm", "mv", "bmm"), grad_fn="MmBackward0")
 def matmul(a, b):
     """``a @ b`` with numpy's rules for 1-D operands (a vector is lifted, then squeezed)."""
     graph = find_graph([a, b])
@@ -69,16 +69,3 @@ def matmul(a, b):
     out = bind("matmul", a, b)
     shape = out.shape[:-2] + (() if vector_a else out.shape[-2:-1]) + (() if vector_b else out.shape[-1:])
     return reshape(out, shape)
-
-
-@faced(numpy=(np.dot,), method=("dot",))
-def dot(a, b):
-    """``np.dot``: products of scalars multiply; up to 2-D it is matmul."""
-    ndims = [x.ndim if isinstance(x, Tracer) else np.ndim(x) for x in (a, b)]
-    if 0 in ndims:
-        return a * b
-    if max(ndims) > 2:
-        from symgrad.core.tracing import error_here
-        raise error_here(f"np.dot of arrays with {ndims} dimensions is not supported; "
-                         "use np.matmul / @ (batched) or np.tensordot-free reshapes")
-    return matmul(a, b)
