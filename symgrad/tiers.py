@@ -114,6 +114,12 @@ def in_background(work, name):
     return _WORKER.submit(Job(work, name))
 
 
+def wait_for_background_compiles(timeout=None):
+    """Block until every background compile started so far is done; True if they are
+    (benchmarks, and scripts that want compiled code before they time it)."""
+    return in_background(lambda: None, "waiting for the compiles before it").wait(timeout)
+
+
 class Tiered:
     """What a background job builds (a compiled graph or loop) and makes ready, for the
     tiers: ``build()`` compiles the graph into Python-level code (importing the compiler,

@@ -103,3 +103,23 @@ def test_jobs_run_in_order_and_report_errors():
     gate.set()
     assert second.wait(30) and first.done() and order == [1, 2]
     assert first.error is None and isinstance(second.error, ZeroDivisionError)
+
+
+def test_an_eager_backward_compiles_in_the_background_and_keeps_answering(compile_in_background):
+    from symgrad.eager.tape import compiled_backward
+    w = sg.tensor(W, requires_grad=True)
+
+    def backward_once():
+        w.grad = None
+        loss = (sg.tensor(X) @ w).tanh().sum()
+        loss.backward()
+        return loss, w.grad.numpy().copy()
+    grads = [backward_once()[1] for _ in range(3)]      # use 2 starts the compile; 3 waits not
+    loss, _ = backward_once()
+    from symgrad.eager.tape import Tape
+    tiered = compiled_backward(Tape(loss), loss, [w])
+    assert tiered.tier.wait_until_compiled(timeout=120)
+    grads.append(backward_once()[1])
+    assert tiered.compiled is tiered.tier.built and len(compile_in_background) == 1
+    for gradient in grads[1:]:
+        assert_same(gradient, grads[0])
