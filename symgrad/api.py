@@ -138,7 +138,8 @@ class Staged:
         check_output_sizes(graph)
         # numba CPU code is made in the background while the interpreter answers
         self.run = tiered(graph, functools.partial(BACKENDS[backend], graph, device),
-                          has_tier=BACKENDS[backend] is compile_numba and device == "cpu")
+                          has_tier=BACKENDS[backend] is compile_numba and device == "cpu",
+                          child=("symgrad.compiler", "compile_graph", (graph, device)))
 
     @property
     def compiled(self):

@@ -1,10 +1,13 @@
 """A tier below the compiler: a new graph answers at once, from the reference interpreter.
 
 The first calls of a newly compiled graph (``sg.jit``, ``sg.grad``, ``sg.value_and_grad``,
-``sg.vjp`` on the numba CPU backend) run the optimized graph on symgrad's numpy interpreter
-(symgrad.core.interpreter) while one background thread loads or compiles its machine code;
-once that is ready, calls run the compiled code. The two tiers compute the same graph, so
-their results agree to float tolerance (the compiled-vs-reference tests check exactly
+``sg.vjp`` on the numba CPU backend; an eager backward's tape structure) run the traced
+graph on symgrad's numpy interpreter (symgrad.core.interpreter) while one background
+thread has its machine code made; once that is ready, calls run the compiled code. The
+thread leaves numba's compile to a child process that fills the disk cache
+(symgrad.background_compile: numba holds the GIL while it types and lowers, which would
+slow the program's own Python), then loads the entry. Both tiers compute the same graph,
+so their results agree to float tolerance (the compiled-vs-reference tests check exactly
 that); only rounding differs. A background compile that fails warns once, naming the
 error, and the graph stays on the interpreter: never a hang, never a wrong result.
 ``sg.train`` does the same for its compiled loop (symgrad.training.tiered_loop).
@@ -22,6 +25,7 @@ import queue
 import threading
 import warnings
 
+from symgrad import background_compile
 from symgrad.core.interpreter import evaluate
 from symgrad.core.settings import compile_in_background
 
@@ -32,6 +36,7 @@ class Job:
     def __init__(self, work, name):
         self.work = work
         self.name = name
+        self.in_child = False          # waiting for a compile process (left to it at exit)
         self.error = None
         self.finished = threading.Event()
         self.warned = False
@@ -68,8 +73,8 @@ class Job:
 class _Worker:
     """One daemon thread that runs jobs in order: numba compiles one function at a time
     anyway (its compiler lock), and one thread leaves the other cores to the foreground.
-    At exit, jobs not started are dropped and the running one is waited for, so that its
-    disk cache entry is whole (numba cannot be stopped halfway)."""
+    At exit, jobs not started are dropped and the running one is waited for unless a
+    compile process does its work (that process finishes the disk cache entry alone)."""
 
     def __init__(self):
         self.jobs = queue.Queue()
@@ -102,7 +107,7 @@ class _Worker:
     def close(self):
         self.closing = True
         running = self.running
-        if running is not None:
+        if running is not None and not running.in_child:
             running.wait()
 
 
@@ -126,9 +131,10 @@ class Tiered:
     numba among it, on the background thread too) and ``compiled.prepare(...)`` loads or
     compiles its machine code."""
 
-    def __init__(self, graph, build):
+    def __init__(self, graph, build, child=None):
         self.graph = graph
         self.build = build
+        self.child = child      # (module, function, arguments) of build, for a compile process
         self.job = None
         self.built = None
 
@@ -136,10 +142,30 @@ class Tiered:
         """Start the background job once; later calls do nothing."""
         if self.job is None:
             def work():
+                if self.built is None:
+                    self._compile_in_child(prepare_arguments)
                 built = self.built or self.build()
-                built.prepare(*prepare_arguments)
+                built.prepare(*prepare_arguments)       # a disk cache hit after the child
                 self.built = built
             self.job = in_background(work, f"{self.graph.name!r} ({len(self.graph)} nodes)")
+
+    def _compile_in_child(self, prepare_arguments):
+        """Have a compile process fill the disk cache (symgrad.background_compile), where
+        it can; if it fails, this thread compiles and reports the error itself."""
+        data = background_compile.payload(*self.child, prepare_arguments) \
+            if self.child is not None and background_compile.usable() else None
+        if data is None:
+            return
+        _WORKER.running.in_child = True
+        try:
+            background_compile.compile_in_child(data)
+        except (RuntimeError, OSError) as error:
+            from symgrad.core.compile_log import LOG, configure
+            configure()
+            LOG.info("compiling %s in a process failed (%s); compiling it in this one",
+                     self.graph.name, error)
+        finally:
+            _WORKER.running.in_child = False
 
     @property
     def ready(self):
@@ -172,10 +198,11 @@ class TieredGraph(Tiered):
         return tuple(evaluate(self.graph, inputs))
 
 
-def tiered(graph, build, has_tier=True):
+def tiered(graph, build, has_tier=True, child=None):
     """``build()`` at once when every call must wait for compiled code
     (``SYMGRAD_COMPILE_IN_BACKGROUND=0``) or the backend has no interpreter tier (CUDA),
-    else a :class:`TieredGraph` that answers from the interpreter meanwhile."""
+    else a :class:`TieredGraph` that answers from the interpreter meanwhile (``child``:
+    ``build`` as (module, function, arguments), for a compile process)."""
     if has_tier and compile_in_background():
-        return TieredGraph(graph, build)
+        return TieredGraph(graph, build, child)
     return build()

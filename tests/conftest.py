@@ -112,15 +112,22 @@ def pytest_addoption(parser):
 @pytest.fixture
 def compile_in_background(monkeypatch, tmp_path):
     """New graphs answer from the interpreter while they compile (symgrad.tiers; the suite
-    turns that off), with a fresh disk cache; yields the list of numba compiles made."""
+    turns that off), with a fresh disk cache; yields the list of numba compiles made: in
+    this process (the module's name) or by a compile process ("process")."""
     monkeypatch.setenv("SYMGRAD_COMPILE_IN_BACKGROUND", "1")
     monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(tmp_path))
+    from symgrad import background_compile
     from symgrad.compiler.disk_cache import cached_function
     compiles = []
-    real = cached_function._compile
+    compile_here, compile_in_child = cached_function._compile, background_compile.compile_in_child
 
     def counted(dispatcher, signature):
         compiles.append(dispatcher.py_func.__module__)
-        return real(dispatcher, signature)
+        return compile_here(dispatcher, signature)
+
+    def counted_child(data):
+        compiles.append("process")
+        return compile_in_child(data)
     monkeypatch.setattr(cached_function, "_compile", counted)
+    monkeypatch.setattr(background_compile, "compile_in_child", counted_child)
     return compiles

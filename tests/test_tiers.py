@@ -10,7 +10,7 @@ import pytest
 
 import symgrad as sg
 from symgrad import tiers
-from tests.conftest import assert_same
+from conftest import assert_same
 
 pytestmark = pytest.mark.numba
 
@@ -38,8 +38,23 @@ def test_first_call_is_interpreted_later_calls_compiled_with_equal_results(compi
     assert_same(first, sg.grad(loss, backend="reference")(W, X))
     assert_same(later, first)
     gradient(W, X)
-    assert len(compile_in_background) == 1            # compiled once, not once per call
-    assert tier.built.ready                           # the compiled graph's machine code
+    assert compile_in_background == ["process"]       # compiled once, by a compile process
+    assert tier.built.ready                           # loaded from the disk cache it filled
+
+
+def test_without_a_disk_cache_the_background_thread_compiles(compile_in_background, monkeypatch):
+    monkeypatch.setenv("SYMGRAD_CACHE", "0")
+    gradient = sg.grad(lambda w, x: loss(w, x) * 2.0)
+    first = gradient(W, X)
+    assert the_tier(gradient).wait_until_compiled(timeout=120)
+    assert_same(gradient(W, X), first)
+    assert len(compile_in_background) == 1 and compile_in_background != ["process"]
+
+
+def test_a_graph_that_does_not_pickle_compiles_in_this_process(compile_in_background):
+    from symgrad import background_compile
+    assert background_compile.payload("m", "f", (lambda: None,), ()) is None
+    assert background_compile.payload("m", "f", (1,), ([np.ones((5, 2))],)) is not None
 
 
 def test_second_order_graphs_switch_tiers_too(compile_in_background):
@@ -120,6 +135,12 @@ def test_an_eager_backward_compiles_in_the_background_and_keeps_answering(compil
     tiered = compiled_backward(Tape(loss), loss, [w])
     assert tiered.tier.wait_until_compiled(timeout=120)
     grads.append(backward_once()[1])
-    assert tiered.compiled is tiered.tier.built and len(compile_in_background) == 1
+    assert tiered.compiled is tiered.tier.built and compile_in_background == ["process"]
     for gradient in grads[1:]:
         assert_same(gradient, grads[0])
+
+
+def test_a_failed_compile_process_says_why():
+    from symgrad import background_compile
+    with pytest.raises(RuntimeError, match="compile process exited with status 1: .*Unpickling"):
+        background_compile.compile_in_child(b"not a pickle")

@@ -244,7 +244,7 @@ class TieredBackward:
         def build():
             from symgrad.compiler import compile_graph
             return compile_graph(self.graph)
-        return tiered(self.graph, build)
+        return tiered(self.graph, build, child=("symgrad.compiler", "compile_graph", (self.graph,)))
 
 
 def compiled_backward(tape, root, wrt):

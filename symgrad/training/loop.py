@@ -166,8 +166,10 @@ def _loop_for(key, trace_graph, state_count, mode, device):
         def build():
             from symgrad.compiler import compile_training_loop
             return compile_training_loop(graph, state_count, mode, device)
-        return TieredLoop(graph, build, mode) if device == "cpu" and compile_in_background() \
-            else build()
+        if device != "cpu" or not compile_in_background():
+            return build()
+        return TieredLoop(graph, build, mode, child=("symgrad.compiler", "compile_training_loop",
+                                                     (graph, state_count, mode, device)))
     loop = train.last_loop = _LOOPS.get_or_make(key, make)
     return loop
 

@@ -19,12 +19,12 @@ class TieredLoop(Tiered):
     loop, waiting for it) with interpreted steps in front while it is compiled.
     ``build()`` returns symgrad.compiler.compile_training_loop's loop."""
 
-    def __init__(self, graph, build, mode):
-        super().__init__(graph, build)
+    def __init__(self, graph, build, mode, child=None):
+        super().__init__(graph, build, child)
         self.mode = mode
 
     def __getattr__(self, name):
-        if name.startswith("__") or name in ("build", "built", "job", "graph", "mode"):
+        if name.startswith("__") or name in ("build", "built", "job", "graph", "mode", "child"):
             raise AttributeError(name)
         return getattr(self.compiled(), name)
 

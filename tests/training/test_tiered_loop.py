@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad import nn, optim
+from symgrad import optim
 from symgrad.training import tiered_loop
 from symgrad.training.tiered_loop import TieredLoop
+from test_training_loop import make_step
+from workloads import mlp_data
 
 pytestmark = pytest.mark.numba
 
@@ -48,7 +50,7 @@ def test_functional_steps_switch_from_interpreter_to_compiled_with_equal_results
     w, history = sg.train(functional_step(), w0, data=(X, Y), epochs=3, batch_size=2,
                           shuffle=True, progress=False)
     assert isinstance(sg.train.last_loop, TieredLoop) and len(counted) == 3
-    assert len(compile_in_background) == 1                    # the loop, once
+    assert compile_in_background == ["process"]      # the loop, once, by a compile process
     monkeypatch.setenv("SYMGRAD_COMPILE_IN_BACKGROUND", "0")
     w_compiled, history_compiled = sg.train(functional_step(), w0, data=(X, Y), epochs=3,
                                             batch_size=2, shuffle=True, progress=False)
@@ -58,18 +60,9 @@ def test_functional_steps_switch_from_interpreter_to_compiled_with_equal_results
 
 
 def adam_run(steps):
-    sg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
-    optimizer = optim.Adam(model.parameters(), lr=0.01)
-    criterion = nn.MSELoss()
-
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-    history = sg.train(step, data=(X.astype(np.float32), Y.astype(np.float32)), steps=steps, progress=False)
+    model, _, step = make_step(lambda p: optim.Adam(p, lr=0.01))
+    x, y = mlp_data(np.float32)[:2]
+    history = sg.train(step, data=(x, y), steps=steps, progress=False)
     return history, [p.detach().numpy().copy() for p in model.parameters()]
 
 
@@ -99,4 +92,4 @@ def test_ctrl_c_during_interpreted_steps_keeps_the_finished_ones(compile_in_back
     assert counted == [] and sg.train.last_loop is loop     # compiled at once, no new compile
     np.testing.assert_allclose(history_again, history, rtol=1e-10)
     np.testing.assert_allclose(w_again, w, rtol=1e-10)
-    assert len(compile_in_background) == 1
+    assert compile_in_background == ["process"]
