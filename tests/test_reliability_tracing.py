@@ -1,7 +1,7 @@
 """Issue 15, the tracing slice: writes through views, vjp cotangent structures, unsupported
 dtypes at the boundary, leaked tracers, and the unclear errors of the transformations
-(symgrad/core/views.py, symgrad/core/tracing.py, symgrad/api.py, symgrad/core/pytree.py, symgrad/check.py,
-symgrad/export.py).
+(symgrad/core/views.py, symgrad/core/tracing.py, symgrad/api.py with staging.py, arguments.py
+and pullback.py, symgrad/core/pytree.py, symgrad/check.py, symgrad/export.py).
 
 Each reproducer of the issue is a test, with its siblings; results are compared with numpy
 running the same function, errors by their class and what the message names (values, the

@@ -82,7 +82,7 @@ def _data_tuple(data):
 
 def _where(device, on_cuda):
     """The device the loop runs on: ``device``, else where the data or state is."""
-    from symgrad.api import check_device
+    from symgrad.staging import check_device
     return check_device(device or ("cuda" if on_cuda else "cpu"))
 
 
