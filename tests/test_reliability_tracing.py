@@ -1,7 +1,7 @@
 """Issue 15, the tracing slice: writes through views, vjp cotangent structures, unsupported
 dtypes at the boundary, leaked tracers, and the unclear errors of the transformations
-(symgrad/core/views.py, symgrad/core/tracing.py, symgrad/api.py with staging.py, arguments.py
-and pullback.py, symgrad/core/pytree.py, symgrad/check.py, symgrad/export.py).
+(symgrad/core/views.py, symgrad/core/tracing.py, symgrad/api.py with staging.py, arguments.py,
+pullback.py and output_sizes.py, symgrad/core/pytree.py, symgrad/check.py, symgrad/export.py).
 
 Each reproducer of the issue is a test, with its siblings; results are compared with numpy
 running the same function, errors by their class and what the message names (values, the
@@ -68,6 +68,12 @@ def transpose_view_assign(a):
 
 def reshape_view_assign(a):
     a.reshape(-1)[0] = 5
+    return a
+
+
+def symgrad_reshape_view_assign(a):
+    sg.reshape(a, (-1,))[0] = 5                 # sg.reshape takes the path of a.reshape
+    sg.reshape(a[:, :1], -1)[1] = 8             # a view of a column: writes a[1, 0]
     return a
 
 
@@ -164,6 +170,7 @@ def name_alias_sees_in_place_add(a):
     (slice_then_index_assign, np.ones(3)),
     (transpose_view_assign, np.ones((2, 2))),
     (reshape_view_assign, np.ones((2, 2))),
+    (symgrad_reshape_view_assign, np.ones((2, 2))),
     (chained_index_assign, np.ones((2, 3))),
     (view_sees_a_later_write_to_its_base, SQUARE),
     (sibling_views_see_each_others_writes, SQUARE),

@@ -132,8 +132,12 @@ def _reshaped(x, value):
                    lambda base, new: ops.reshape(new, base.shape), probe)
 
 
-@faced(numpy=(np.reshape,))
+@faced(numpy=(np.reshape,), torch=("reshape",))
 def reshape(x, *shape):
+    """``np.reshape`` and ``sg.reshape`` (``x.reshape`` too): a view of ``x`` where numpy's
+    reshape makes one, so a write through it reaches ``x``; numpy's own on arrays."""
+    if not isinstance(x, Tracer):
+        return ops.reshape(x, *shape)
     return _reshaped(x, ops.reshape(x, *shape))
 
 

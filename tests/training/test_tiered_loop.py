@@ -7,6 +7,7 @@ import pytest
 
 import symgrad as sg
 from symgrad import optim
+from symgrad.tiers import wait_for_background_compiles
 from symgrad.training import tiered_loop
 from symgrad.training.tiered_loop import TieredLoop
 from test_training_loop import make_step
@@ -30,7 +31,7 @@ def switch_after(monkeypatch, interpreted_steps, interrupt=False):
             raise KeyboardInterrupt
         outputs = real(graph, inputs)
         if len(counted) == interpreted_steps:
-            assert sg.train.last_loop.wait_until_compiled(timeout=120)
+            assert wait_for_background_compiles(timeout=120)
         return outputs
     monkeypatch.setattr(tiered_loop, "evaluate", evaluate)
     return counted
@@ -45,18 +46,18 @@ def functional_step():
 
 def test_functional_steps_switch_from_interpreter_to_compiled_with_equal_results(
         compile_in_background, monkeypatch):
-    counted = switch_after(monkeypatch, 3)
+    counted, step = switch_after(monkeypatch, 3), functional_step()
     w0 = np.array([[0.3], [-0.2], [0.1]])
-    w, history = sg.train(functional_step(), w0, data=(X, Y), epochs=3, batch_size=2,
+    w, history = sg.train(step, w0, data=(X, Y), epochs=3, batch_size=2,
                           shuffle=True, progress=False)
-    assert isinstance(sg.train.last_loop, TieredLoop) and len(counted) == 3
+    assert isinstance(sg.compiled_loops(step)[-1], TieredLoop) and len(counted) == 3
     assert compile_in_background == ["process"]      # the loop, once, by a compile process
     monkeypatch.setenv("SYMGRAD_COMPILE_IN_BACKGROUND", "0")
     w_compiled, history_compiled = sg.train(functional_step(), w0, data=(X, Y), epochs=3,
                                             batch_size=2, shuffle=True, progress=False)
     np.testing.assert_allclose(history, history_compiled, rtol=1e-10)
     np.testing.assert_allclose(w, w_compiled, rtol=1e-10)
-    assert "def train_loop" in sg.train.last_loop.source
+    assert "def train_loop" in sg.compiled_loops(step)[-1].source
 
 
 def adam_run(steps):
@@ -85,11 +86,11 @@ def test_ctrl_c_during_interpreted_steps_keeps_the_finished_ones(compile_in_back
     w, history = sg.train(step, w0, data=(X, Y), steps=6, progress=False)
     assert "training interrupted: 2 of 6 steps done" in capsys.readouterr().out
     assert len(history) == 2
-    loop = sg.train.last_loop
+    (loop,) = sg.compiled_loops(step)
     assert loop.wait_until_compiled(timeout=120)        # the background compile went on
     counted = switch_after(monkeypatch, 100)
     w_again, history_again = sg.train(step, w0, data=(X, Y), steps=2, progress=False)
-    assert counted == [] and sg.train.last_loop is loop     # compiled at once, no new compile
+    assert counted == [] and sg.compiled_loops(step) == [loop]   # compiled at once, no new compile
     np.testing.assert_allclose(history_again, history, rtol=1e-10)
     np.testing.assert_allclose(w_again, w, rtol=1e-10)
     assert compile_in_background == ["process"]
