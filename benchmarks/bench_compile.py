@@ -1,19 +1,24 @@
 """Compile time: from the first call to the first result, in a new process.
 
-For each workload the script starts fresh Python processes (``subprocess``) twice over one
-temporary cache folder (``SYMGRAD_CACHE_DIR``): "cold" finds the folder empty, "warm" finds
-it filled by the cold run (generated modules and numba's machine code). It reports the
-median of ``--repeats`` pairs, each with a fresh folder, plus ``import symgrad`` time.
-``import`` is excluded from the first-call figures.
+For each workload the script starts fresh Python processes (``subprocess``) over temporary
+cache folders (``SYMGRAD_CACHE_DIR``): "cold" finds the folder empty and answers from the
+interpreter tier (symgrad.tiers) while the compiled code is made in the background
+("compiled": until it is ready); "warm" finds the folder filled by the cold run; "waited"
+finds an empty folder with ``SYMGRAD_COMPILE_IN_BACKGROUND=0`` (every call waits for
+compiled code, as before the tier). With jax installed, JAX's ``jit(grad)`` / ``jit`` of a
+``fori_loop`` of the step runs the same workload in the same run, and the ratios are
+printed. ``import`` is excluded from the first-call figures.
 
-Workloads (WORKLOADS.md): W1 ``sg.grad`` of the numpy loss; W1 ``sg.train`` of a
+Workloads (WORKLOADS.md, issue 19): W1 ``sg.grad`` of the numpy loss; W1 ``sg.train`` of a
 ``TwoLayerNet(nn.Module)`` + ``optim.SGD`` step; W2 the same with ``optim.Adam``; W4 LeNet
-``sg.train`` when ``nn.Conv2d`` exists. Targets (2-core CPU): W1 cold <= 2 s, warm <= 0.3 s,
-``import symgrad`` <= 0.5 s.
+``sg.train`` at batch 1 and 64 when ``nn.Conv2d`` exists; the first four derivatives of
+``tanh`` over 700 points (HIPS autograd's example); a functional ``sg.train`` step of
+bias-free 256-wide MLPs of 2, 8 and 32 layers.
 
 Run: ``python benchmarks/bench_compile.py [--repeats 3] [--only w1_grad,w2_train]``.
 """
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -103,7 +108,7 @@ def w4_available():
     return hasattr(nn, "Conv2d") and hasattr(nn.functional, "max_pool2d")
 
 
-def w4_train():
+def w4_train(batch=1):
     from symgrad import nn, optim
     import symgrad.nn.functional as F
 
@@ -123,21 +128,133 @@ def w4_train():
             x = F.relu(self.fc1(x))
             x = F.relu(self.fc2(x))
             return self.fc3(x)
-    return _train(LeNet, lambda p: optim.SGD(p, lr=0.01), shape=(1, 1, 32, 32), target=(1, 10))
+    return _train(LeNet, lambda p: optim.SGD(p, lr=0.01), shape=(batch, 1, 32, 32),
+                  target=(batch, 10))
+
+
+def w4_train_b64():
+    return w4_train(batch=64)
+
+
+def tanh(x, np):
+    y = np.exp(-2.0 * x)
+    return (1.0 - y) / (1.0 + y)
+
+
+def nested4_tanh():
+    """HIPS autograd's tanh example: the first four derivatives over 700 points."""
+    import numpy as np
+    import symgrad as sg
+    x = np.linspace(-7, 7, 700)
+    start = time.perf_counter()
+    derivative = functools.partial(tanh, np=np)
+    for _ in range(4):
+        derivative = sg.grad(lambda x, f=derivative: np.sum(f(x)))
+        assert derivative(x).shape == x.shape
+    return time.perf_counter() - start
+
+
+MLP_DEPTHS = (2, 8, 32)
+MLP_WIDTH, MLP_BATCH = 256, 32
+
+
+def mlp_data(depth):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((MLP_WIDTH, MLP_WIDTH)).astype(np.float32) / MLP_WIDTH ** 0.5
+               for _ in range(depth)]
+    x, y = (rng.standard_normal((MLP_BATCH, MLP_WIDTH)).astype(np.float32) for _ in range(2))
+    return weights, x, y
+
+
+def mlp_loss(np, weights, x, y):
+    for w in weights[:-1]:
+        x = np.tanh(x @ w)
+    return np.sum((x @ weights[-1] - y) ** 2) / MLP_BATCH
+
+
+def mlp_train(depth):
+    """A functional sg.train step of a bias-free MLP (the issue's compile-scaling row)."""
+    import numpy as np
+    import symgrad as sg
+    weights, x, y = mlp_data(depth)
+
+    def step(weights, x, y):
+        loss, grads = sg.value_and_grad(lambda w: mlp_loss(np, w, x, y))(weights)
+        return [w - 0.01 * g for w, g in zip(weights, grads)], loss
+    start = time.perf_counter()
+    _, history = sg.train(step, weights, data=(x, y), steps=3, progress=False)
+    assert len(history) == 3
+    return time.perf_counter() - start
+
+
+# -- JAX, the anchor (``jit(grad)``, ``jit`` of a ``fori_loop`` of the training step) --------
+def jax_w1_grad():
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    rng = np.random.default_rng(0)
+    data = [rng.standard_normal(s).astype(np.float32)
+            for s in ((D_in, H), (H, D_out), (N, D_in), (N, D_out))]
+
+    def loss(w1, w2, x, y):
+        return jnp.square(jnp.maximum(x @ w1, 0) @ w2 - y).sum()
+    start = time.perf_counter()
+    jax.block_until_ready(jax.jit(jax.grad(loss, argnums=(0, 1)))(*data))
+    return time.perf_counter() - start
+
+
+def jax_nested4_tanh():
+    import jax
+    import jax.numpy as jnp
+    x = jnp.linspace(-7, 7, 700)
+    start = time.perf_counter()
+    derivative = functools.partial(tanh, np=jnp)
+    for _ in range(4):
+        derivative = jax.jit(jax.grad(lambda x, f=derivative: jnp.sum(f(x))))
+        jax.block_until_ready(derivative(x))
+    return time.perf_counter() - start
+
+
+def jax_mlp_train(depth):
+    import jax
+    import jax.numpy as jnp
+    weights, x, y = mlp_data(depth)
+
+    def step(_, weights):
+        grads = jax.grad(lambda w: mlp_loss(jnp, w, x, y))(weights)
+        return [w - 0.01 * g for w, g in zip(weights, grads)]
+    start = time.perf_counter()
+    jax.block_until_ready(jax.jit(lambda w: jax.lax.fori_loop(0, 3, step, w))(weights))
+    return time.perf_counter() - start
+
+
+JAX_WORKLOADS = {"w1_grad": jax_w1_grad, "nested4_tanh": jax_nested4_tanh,
+                 **{f"mlp{depth}_train": functools.partial(jax_mlp_train, depth)
+                    for depth in MLP_DEPTHS}}
 
 
 WORKLOADS = {"w1_grad": w1_grad, "w1_train": w1_train, "w2_train": w2_train,
-             "w4_train": w4_train}
+             "w4_train": w4_train, "w4_train_b64": w4_train_b64, "nested4_tanh": nested4_tanh,
+             **{f"mlp{depth}_train": functools.partial(mlp_train, depth) for depth in MLP_DEPTHS}}
 TITLES = {"w1_grad": "W1 sg.grad (numpy loss)", "w1_train": "W1 sg.train TwoLayerNet+SGD",
-          "w2_train": "W2 sg.train Sequential+Adam", "w4_train": "W4 sg.train LeNet+SGD b=1"}
+          "w2_train": "W2 sg.train Sequential+Adam", "w4_train": "W4 sg.train LeNet+SGD b=1",
+          "w4_train_b64": "W4 sg.train LeNet+SGD b=64",
+          "nested4_tanh": "4 nested grads of tanh, 700 pts",
+          **{f"mlp{depth}_train": f"sg.train MLP {depth}x256 (functional)"
+             for depth in MLP_DEPTHS}}
 
 
 def child(name):
     start = time.perf_counter()
     import symgrad  # noqa: F401
     imported = time.perf_counter() - start
-    first_call = WORKLOADS[name]()
-    print(json.dumps({"import": imported, "first_call": first_call}))
+    first_call = (JAX_WORKLOADS if name.startswith("jax:") else WORKLOADS)[name.split(":")[-1]]()
+    waited = time.perf_counter()
+    from symgrad.tiers import wait_for_background_compiles
+    wait_for_background_compiles()
+    ready = first_call + time.perf_counter() - waited
+    print(json.dumps({"import": imported, "first_call": first_call, "ready": ready}))
 
 
 # -- the parent: fresh processes, fresh cache folders ---------------------------------------
@@ -164,23 +281,65 @@ def import_time(repeats):
     return full, full - bare
 
 
+def jax_available():
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _one_repeat(name, with_jax):
+    """Seconds to the first result: cold (interpreter tier; and until the compiled code is
+    ready), cold waiting for compiled code (SYMGRAD_COMPILE_IN_BACKGROUND=0), warm, JAX."""
+    cache, waiting_cache = (tempfile.mkdtemp(prefix="symgrad-bench-") for _ in range(2))
+    try:
+        cold = run_child(name, cache)
+        warm = run_child(name, cache)
+        waiting = run_child(name, waiting_cache, {"SYMGRAD_COMPILE_IN_BACKGROUND": "0"})
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(waiting_cache, ignore_errors=True)
+    jax = run_child(f"jax:{name}", tempfile.gettempdir())["first_call"] if with_jax else None
+    return {"cold": cold["first_call"], "ready": cold["ready"], "waiting": waiting["first_call"],
+            "warm": warm["first_call"], "import": warm["import"], "jax": jax}
+
+
 def measure(names, repeats):
     rows = []
+    with_jax = jax_available()
     for name in names:
-        cold, warm, imports = [], [], []
-        for _ in range(repeats):
-            cache = tempfile.mkdtemp(prefix="symgrad-bench-")
-            try:
-                first = run_child(name, cache)
-                second = run_child(name, cache)
-            finally:
-                shutil.rmtree(cache, ignore_errors=True)
-            cold.append(first["first_call"])
-            warm.append(second["first_call"])
-            imports.append(second["import"])
-        rows.append((name, statistics.median(cold), min(cold), statistics.median(warm), min(warm),
-                     statistics.median(imports)))
+        runs = [_one_repeat(name, with_jax and name in JAX_WORKLOADS) for _ in range(repeats)]
+        rows.append((name, {column: None if runs[0][column] is None else
+                            statistics.median(run[column] for run in runs) for column in runs[0]}))
+        print(name, json.dumps(rows[-1][1]), file=sys.stderr, flush=True)    # progress
     return rows
+
+
+COLUMNS = (("cold", "cold"), ("ready", "compiled"), ("waiting", "waited"), ("warm", "warm"),
+           ("jax", "JAX"), ("import", "import"))
+
+
+def _ratio(value, jax):
+    return f"{value / jax:>9.2f}" if jax else f"{'':>9}"
+
+
+def report(rows, repeats, full, net):
+    print(f"\nFirst call to first result, seconds (median of {repeats}; a new process each; "
+          "import excluded). cold: empty cache, answered by the interpreter tier; compiled: "
+          "until its compiled code is ready; waited: empty cache, SYMGRAD_COMPILE_IN_BACKGROUND=0 "
+          "(every call waits for compiled code); warm: the cache filled by the cold run")
+    print(f"{'workload':<36}" + "".join(f"{title:>9}" for _, title in COLUMNS) +
+          f"{'cold/JAX':>9}{'wait/JAX':>9}")
+    for name, row in rows:
+        cells = "".join(f"{row[column]:>9.3f}" if row[column] is not None else f"{'-':>9}"
+                        for column, _ in COLUMNS)
+        print(f"{TITLES[name]:<36}{cells}{_ratio(row['cold'], row['jax'])}"
+              f"{_ratio(row['waiting'], row['jax'])}")
+    label = 'python -c "import symgrad"'
+    print(f"{label:<36}{'':>45}{full:>9.3f}   (minus interpreter start: {net:.3f})")
+    print("targets (issue 19): W1 grad <= 1.5x JAX and <= 0.4 s; W1 train <= 0.6 s; LeNet b=64 "
+          "<= 3 s; nested grads <= 2 s; MLP <= 2x JAX; warm <= 0.1 s")
 
 
 def main():
@@ -192,19 +351,10 @@ def main():
     if arguments.child:
         return child(arguments.child)
     names = [n for n in (arguments.only.split(",") if arguments.only else WORKLOADS) if n]
-    if "w4_train" in names and not arguments.only and not w4_available():
-        names.remove("w4_train")
+    if not arguments.only and not w4_available():
+        names = [n for n in names if not n.startswith("w4_")]
     full, net = import_time(max(arguments.repeats, 5))
-    rows = measure(names, arguments.repeats)
-    print(f"\nCompile time, first call to first result, seconds (median and best of "
-          f"{arguments.repeats}; a new process each; import excluded)")
-    print(f"{'workload':<32}{'cold':>8}{'best':>8}{'warm':>8}{'best':>8}{'import':>9}")
-    for name, cold, cold_best, warm, warm_best, imported in rows:
-        print(f"{TITLES[name]:<32}{cold:>8.3f}{cold_best:>8.3f}{warm:>8.3f}{warm_best:>8.3f}"
-              f"{imported:>9.3f}")
-    label = 'python -c "import symgrad"'
-    print(f"{label:<32}{'':>32}{full:>9.3f}   (minus interpreter start: {net:.3f})")
-    print("targets: W1 cold <= 2 s, warm <= 0.3 s; import symgrad <= 0.5 s")
+    report(measure(names, arguments.repeats), arguments.repeats, full, net)
 
 
 if __name__ == "__main__":

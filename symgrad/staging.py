@@ -15,6 +15,7 @@ from symgrad.core.tracing import (Tracer, add_argument_inputs, argument_names, c
                              current_graph, flatten_outputs, is_array_leaf, is_immutable,
                              set_outputs, tracing_into)
 from symgrad.output_sizes import check_output_sizes
+from symgrad.tiers import TieredGraph, tiered
 
 
 def leaf_signature(leaf):
@@ -86,10 +87,18 @@ class Staged:
         self.graph = graph
         self.out_tree = out_tree
         check_output_sizes(graph)
-        self.compiled = BACKENDS[backend](graph, device)
+        # numba CPU code is made in the background while the interpreter answers
+        self.run = tiered(graph, functools.partial(BACKENDS[backend], graph, device),
+                          has_tier=BACKENDS[backend] is compile_numba and device == "cpu",
+                          child=("symgrad.compiler", "compile_graph", (graph, device)))
+
+    @property
+    def compiled(self):
+        """The compiled callable (``.source``), waiting for a background compile."""
+        return self.run.compiled() if isinstance(self.run, TieredGraph) else self.run
 
     def __call__(self, leaves):
-        outputs = self.compiled(*array_inputs(leaves))
+        outputs = self.run(*array_inputs(leaves))
         return pytree.unflatten(self.out_tree, list(outputs))
 
 

@@ -8,9 +8,14 @@ compile shows up as a failure, never as a skip.
 """
 import importlib
 import importlib.util
+import os
 
 import numpy as np
 import pytest
+
+# Calls wait for compiled code (symgrad.tiers), so that a compiled-vs-reference test tests
+# compiled code; tests of the interpreter tier switch it back on (tests/test_tiers.py).
+os.environ["SYMGRAD_COMPILE_IN_BACKGROUND"] = "0"
 
 BACKENDS = ["reference", "numba"]
 EXAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
@@ -102,3 +107,27 @@ def half_gradient_function():
 def pytest_addoption(parser):
     parser.addoption("--fuzz-count", type=int, default=30,
                      help="how many random programs tests/test_fuzz.py checks (default 30)")
+
+
+@pytest.fixture
+def compile_in_background(monkeypatch, tmp_path):
+    """New graphs answer from the interpreter while they compile (symgrad.tiers; the suite
+    turns that off), with a fresh disk cache; yields the list of numba compiles made: in
+    this process (the module's name) or by a compile process ("process")."""
+    monkeypatch.setenv("SYMGRAD_COMPILE_IN_BACKGROUND", "1")
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(tmp_path))
+    from symgrad import background_compile
+    from symgrad.compiler.disk_cache import cached_function
+    compiles = []
+    compile_here, compile_in_child = cached_function._compile, background_compile.compile_in_child
+
+    def counted(dispatcher, signature):
+        compiles.append(dispatcher.py_func.__module__)
+        return compile_here(dispatcher, signature)
+
+    def counted_child(data):
+        compiles.append("process")
+        return compile_in_child(data)
+    monkeypatch.setattr(cached_function, "_compile", counted)
+    monkeypatch.setattr(background_compile, "compile_in_child", counted_child)
+    return compiles

@@ -24,8 +24,10 @@ def _first_call(owner, cached, diagnose):
     """``owner.function`` until its first call: then the argument types are known, the
     machine code is loaded from the disk cache or compiled (symgrad.compiler.disk_cache.store), and the numba
     dispatcher itself takes the place of this function. numba rejecting the generated code
-    is symgrad's bug: ``diagnose(error, module file)`` makes the error that says so."""
-    def first_call(*arguments):
+    is symgrad's bug: ``diagnose(error, module file)`` makes the error that says so.
+    ``first_call.prepare(arguments)`` does the same without running the code (from any
+    thread: ``cached.prepare`` holds the entry's lock)."""
+    def prepare(arguments):
         try:
             owner.function = cached.prepare(arguments)
         except Exception as error:
@@ -33,9 +35,18 @@ def _first_call(owner, cached, diagnose):
             if not isinstance(error, NumbaError):
                 raise
             raise diagnose(error, cached.module.__file__) from error
+
+    def first_call(*arguments):
+        prepare(arguments)
         return owner.function(*arguments)
     first_call.cached = cached
+    first_call.prepare = prepare
     return first_call
+
+
+def _machine_code_pending(owner):
+    """The ``prepare`` of ``owner``'s first call while its machine code is not loaded yet."""
+    return getattr(owner.function, "prepare", None) if hasattr(owner.function, "cached") else None
 
 
 def _load(generated, optimized, plan, function_name, graph, **kind):
@@ -66,12 +77,27 @@ class CompiledGraph:
         self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
         self.blas_threads = on_numba_threads if runs_on_numba_threads(source) else contextlib.nullcontext
 
-    def __call__(self, *inputs):
+    @property
+    def ready(self):
+        """Whether the machine code is loaded (calls run it without compiling)."""
+        return _machine_code_pending(self) is None
+
+    def prepare(self, *inputs):
+        """Load or compile the machine code for inputs like ``inputs`` without running it
+        (symgrad.tiers calls it from a background thread)."""
+        pending = _machine_code_pending(self)
+        if pending is not None:
+            pending(self._arguments(inputs) + list(self.constants))
+
+    def _arguments(self, inputs):
         if len(inputs) != len(self.input_types):
             raise TypeError(f"{self.graph.name} takes {len(self.input_types)} inputs, got {len(inputs)}")
-        arguments = [self.stand_ins[i] if i in self.stand_ins
-                     else np.asarray(x, dtype)[()] if shape == () else np.ascontiguousarray(x, dtype)
-                     for i, (x, (shape, dtype)) in enumerate(zip(inputs, self.input_types))]
+        return [self.stand_ins[i] if i in self.stand_ins
+                else np.asarray(x, dtype)[()] if shape == () else np.ascontiguousarray(x, dtype)
+                for i, (x, (shape, dtype)) in enumerate(zip(inputs, self.input_types))]
+
+    def __call__(self, *inputs):
+        arguments = self._arguments(inputs)
         with self.blas_threads():
             results = self.function(*arguments, *self.constants)
         return tuple(np.asarray(r, dtype) if shape == () else r
@@ -113,6 +139,18 @@ class CompiledLoop:
         # loops on numba's threads keep BLAS on one thread (symgrad.compiler.cpu.blas_threads); other
         # loops give BLAS every core
         self.blas_threads = on_numba_threads if runs_on_numba_threads(source) else loop_blas_threads
+
+    @property
+    def ready(self):
+        """Whether the machine code is loaded (running steps compiles nothing)."""
+        return _machine_code_pending(self) is None
+
+    def prepare(self, state, data, order, batch_size, history, progress):
+        """Load or compile the machine code for arguments like these without running a step
+        (symgrad.training.tiered_loop calls it from a background thread)."""
+        pending = _machine_code_pending(self)
+        if pending is not None:
+            pending((*state, *data, order, batch_size, 0, 0, history, progress, *self.constants))
 
     @contextlib.contextmanager
     def bound(self, state, data, order, batch_size, history, progress):

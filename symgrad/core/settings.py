@@ -4,6 +4,8 @@
 - ``SYMGRAD_CACHE_DIR`` (the disk cache's folder), else ``XDG_CACHE_HOME`` / ``LOCALAPPDATA``
 - ``SYMGRAD_CACHE_LOCK_TIMEOUT`` (seconds to wait for another process's lock, default 10)
 - ``SYMGRAD_LOG_COMPILES`` (log every compile and its reason to stderr)
+- ``SYMGRAD_COMPILE_IN_BACKGROUND`` (``0`` makes a new graph's first call wait for its
+  compiled code instead of answering from the interpreter: symgrad.tiers)
 - ``SYMGRAD_BLAS_THREADS`` (numpy's BLAS threads, default 1) and
   ``SYMGRAD_LOOP_BLAS_THREADS`` (compiled code's BLAS threads, default every core)
 - ``NUMBA_CACHE_DIR`` (read, as numba reads it, to find numba's files of an entry)
@@ -57,6 +59,12 @@ def cache_lock_timeout():
 def log_compiles():
     """``$SYMGRAD_LOG_COMPILES`` set (not 0): every compile is logged to stderr."""
     return _switched_on("SYMGRAD_LOG_COMPILES", "0")
+
+
+def compile_in_background():
+    """False when ``$SYMGRAD_COMPILE_IN_BACKGROUND`` is ``0``/``false``/``no``/``off``: a new
+    graph's calls then wait for its compiled code (symgrad.tiers)."""
+    return _switched_on("SYMGRAD_COMPILE_IN_BACKGROUND", "1")
 
 
 def numpy_blas_threads():

@@ -16,6 +16,7 @@ from symgrad.core.compile_log import log_compile, log_eviction
 from symgrad.core.graph import Graph, freeze
 from symgrad.eager.grad_mode import no_grad
 from symgrad.core.tracing import Tracer, constant
+from symgrad.tiers import TieredGraph, tiered
 
 # The backward functions of the last TAPE_CACHE_SIZE tape structures used, least recently
 # used first: a program whose tapes keep changing (a shape per step) holds a bounded number.
@@ -222,12 +223,15 @@ class TieredBackward:
     the reference interpreter (numpy, op by op: no compile); use number ``COMPILE_ON_USE``
     compiles it, and the compiled function serves every later use. A backward that runs
     once (an interactive ``y.backward()``, or the eager first step of ``sg.train`` before
-    the loop is compiled) so never waits for numba; a loop compiles on its second step."""
+    the loop is compiled) so never waits for numba; a loop compiles on its second step, in
+    the background unless ``SYMGRAD_COMPILE_IN_BACKGROUND=0`` (symgrad.tiers: uses stay
+    interpreted until it is ready)."""
 
     def __init__(self, graph):
         self.graph = graph
         self.uses = 0
         self.compiled = None
+        self.tier = None
 
     def __call__(self, *inputs):
         if self.compiled is None:
@@ -235,11 +239,21 @@ class TieredBackward:
             if self.uses < COMPILE_ON_USE:
                 from symgrad.core.interpreter import evaluate
                 return tuple(evaluate(self.graph, inputs))
-            from symgrad.compiler import compile_graph
-            log_compile("eager backward", f"{self.graph.name} ({len(self.graph)} nodes)",
-                        f"a tape structure used {self.uses} times")
-            self.compiled = compile_graph(self.graph)
+            if self.tier is None:
+                self.tier = self._compile()
+            if isinstance(self.tier, TieredGraph) and not self.tier.ready:
+                return self.tier(*inputs)
+            self.compiled = getattr(self.tier, "built", self.tier)
         return self.compiled(*inputs)
+
+    def _compile(self):
+        log_compile("eager backward", f"{self.graph.name} ({len(self.graph)} nodes)",
+                    f"a tape structure used {self.uses} times")
+
+        def build():
+            from symgrad.compiler import compile_graph
+            return compile_graph(self.graph)
+        return tiered(self.graph, build, child=("symgrad.compiler", "compile_graph", (self.graph,)))
 
 
 def compiled_backward(tape, root, wrt):

@@ -25,8 +25,10 @@ import numpy as np
 import symgrad.core.pytree as pytree
 from symgrad.core.bounded_cache import BoundedCache
 from symgrad.training.minibatches import plan_batches
+from symgrad.training.tiered_loop import TieredLoop
 from symgrad.core.errors import TracingError
 from symgrad.core.graph import Graph
+from symgrad.core.settings import compile_in_background
 from symgrad.core.ops.shape import reshape
 from symgrad.eager.device import CudaArray, place, to_host
 from symgrad.training.state import (discover_slots, hyperparameters, leaked_tracers, snapshot,
@@ -158,10 +160,19 @@ _LOOPS = BoundedCache(LOOPS_SIZE)
 def _loop_for(key, trace_graph, state_count, mode, device):
     """The compiled loop for ``key``: traced and compiled once, then reused on new data of
     the same shapes. As with jax.jit, values a step reads from its closure are captured
-    when it is first traced."""
-    from symgrad.compiler import compile_training_loop
-    return _LOOPS.get_or_make(
-        key, lambda: compile_training_loop(trace_graph(), state_count, mode, device))
+    when it is first traced. On the CPU, steps run on the interpreter while the loop is
+    compiled in the background (symgrad.training.tiered_loop)."""
+    def make():
+        graph = trace_graph()
+
+        def build():
+            from symgrad.compiler import compile_training_loop
+            return compile_training_loop(graph, state_count, mode, device)
+        if device != "cpu" or not compile_in_background():
+            return build()
+        return TieredLoop(graph, build, mode, child=("symgrad.compiler", "compile_training_loop",
+                                                     (graph, state_count, mode, device)))
+    return _LOOPS.get_or_make(key, make)
 
 
 def compiled_loops(step):
