@@ -24,6 +24,7 @@ from symgrad.core.interpreter import evaluate
 from symgrad.core.ops.elementwise import identity
 from symgrad.core.ops.shape import reshape
 from symgrad.core.source_info import describe_location
+from symgrad.static_arguments import StaticSpec, unwrapped
 from symgrad.core.tracing import (Tracer, add_argument_inputs, argument_names, check_live, constant,
                              current_graph, error_here, find_graph, flatten_outputs,
                              is_array_leaf, is_immutable, set_outputs, tracing_into)
@@ -155,16 +156,18 @@ class Transformed:
     arguments are traced like positional ones (never differentiated: argnums counts
     positional arguments), as in JAX."""
 
-    def __init__(self, fn, build, backend="numba", kind="jit", device="cpu"):
+    def __init__(self, fn, build, backend="numba", kind="jit", device="cpu", static=StaticSpec()):
         functools.update_wrapper(self, fn, updated=())
         self.fn = fn
-        self.build = build          # (*args as tracers, **kwargs) -> output pytree of tracers
+        self.static = static        # which arguments are static (symgrad.static_arguments)
+        self.build = unwrapped(build)   # (*args as tracers, **kwargs) -> pytree of tracers
         self.backend = backend
         self.device = check_device(device)   # "cpu" or "cuda": where the compiled code runs
         self.kind = kind            # the transformation's name, for compile logs
         self.cache = {}
 
     def __call__(self, *args, **kwargs):
+        args, kwargs = self.static.mark(self.fn, args, kwargs)
         leaves, treedef = pytree.flatten((args, kwargs))
         traced = [leaf for leaf in leaves if isinstance(leaf, Tracer)]
         if traced:
@@ -195,6 +198,7 @@ class Transformed:
     def trace(self, *args, **kwargs):
         """The graph this transformation compiles for ``args`` (forward, or with gradients)."""
         graph = Graph(getattr(self.fn, "__name__", "fn"))
+        args, kwargs = self.static.mark(self.fn, args, kwargs)
         leaves, treedef = pytree.flatten((args, kwargs))
         tracers = add_argument_inputs(graph, leaves, argument_names(self.fn, args, kwargs))
         with tracing_into(graph):
@@ -210,6 +214,7 @@ class Transformed:
     def compiled(self, *args, **kwargs):
         """The compiled object for ``args`` (its ``.source`` is the generated code)."""
         self(*args, **kwargs)
+        args, kwargs = self.static.mark(self.fn, args, kwargs)
         return self.cache[signature_key(*pytree.flatten((args, kwargs)))].compiled
 
 
@@ -238,7 +243,7 @@ def reused(transformation):
 
 
 @reused
-def jit(fn=None, *, backend="numba", device="cpu"):
+def jit(fn=None, *, backend="numba", device="cpu", static_argnums=(), static_argnames=()):
     """Compile ``fn``'s forward computation (traced once per signature). ``device="cuda"``
     compiles it into CUDA kernels instead (symgrad.compiler.cuda.lowering; so do ``grad``,
     ``value_and_grad`` and ``vjp``): arrays in and out are numpy arrays.
@@ -248,8 +253,10 @@ def jit(fn=None, *, backend="numba", device="cpu"):
     array(2.)
     """
     if fn is None:
-        return functools.partial(jit, backend=backend, device=device)
-    return Transformed(fn, fn, backend, kind="jit", device=device)
+        return functools.partial(jit, backend=backend, device=device,
+                                 static_argnums=static_argnums, static_argnames=static_argnames)
+    return Transformed(fn, fn, backend, kind="jit", device=device,
+                       static=StaticSpec.of(static_argnums, static_argnames))
 
 
 def _check_argnums(argnums):
@@ -322,7 +329,8 @@ def _split_aux(fn, out):
 
 
 @reused
-def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
+def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu",
+                   static_argnums=(), static_argnames=()):
     """Like JAX: ``(value, gradient)``; the gradient has the structure of ``args[argnums]``.
     Keyword arguments pass through to ``fn`` and are not differentiated.
 
@@ -334,7 +342,8 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
     _check_argnums(argnums)
     if fn is None:
         return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, backend=backend,
-                                 device=device)
+                                 device=device, static_argnums=static_argnums,
+                                 static_argnames=static_argnames)
 
     def build(*args, **kwargs):
         positions, many = _normalize_argnums(fn, argnums, args)
@@ -356,11 +365,13 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
         grads = tuple(grads) if many else grads[0]
         return ((out, aux), grads) if has_aux else (out, grads)
 
-    return Transformed(fn, build, backend, kind="value_and_grad", device=device)
+    return Transformed(fn, build, backend, kind="value_and_grad", device=device,
+                       static=StaticSpec.of(static_argnums, static_argnames, argnums))
 
 
 @reused
-def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
+def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu", static_argnums=(),
+         static_argnames=()):
     """The gradient of a scalar function, as a function (``@sg.grad`` works as a decorator).
 
     >>> import numpy as np, symgrad as sg
@@ -370,14 +381,17 @@ def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
     _check_argnums(argnums)
     if fn is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux, backend=backend,
-                                 device=device)
-    with_value = value_and_grad(fn, argnums, has_aux, backend=backend, device=device)
+                                 device=device, static_argnums=static_argnums,
+                                 static_argnames=static_argnames)
+    static = {"static_argnums": static_argnums, "static_argnames": static_argnames}
+    with_value = value_and_grad(fn, argnums, has_aux, backend=backend, device=device, **static)
 
     def build(*args, **kwargs):
         value, grads = with_value.build(*args, **kwargs)
         return (grads, value[1]) if has_aux else grads
 
-    return Transformed(fn, build, backend, kind="grad", device=device)
+    return Transformed(fn, build, backend, kind="grad", device=device,
+                       static=StaticSpec.of(static_argnums, static_argnames, argnums))
 
 
 def _leaf_type(leaf):

@@ -29,12 +29,6 @@ def index(x, key):
     return ops.getitem(x, key)
 
 
-def logsumexp(x, axis, keepdims=False):
-    peak = ops.amax(x, axis, keepdims=True)
-    total = ops.log(ops.sum(ops.exp(x - peak), axis, keepdims=True)) + peak
-    return total if keepdims else ops.squeeze(total, axis)
-
-
 def _dims(dim):
     return tuple(dim) if isinstance(dim, (list, tuple)) else dim
 
@@ -176,12 +170,21 @@ def _extremum(function, name):
     return method
 
 
+def _moment(function, name):
+    """``Tensor.var``/``Tensor.std``: PyTorch's ``unbiased=True`` (or ``correction``) default."""
+    def method(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        return apply(name, function, self, axis=_dims(dim),
+                     ddof=ops.torch_correction(unbiased, correction), keepdims=bool(keepdim))
+    return method
+
+
 # Methods whose PyTorch signature differs from the front function's (dim/keepdim, views,
 # casts, devices); they take precedence over the faces.
 DOOR_METHODS = {
     "sum": _reduction(ops.sum, "SumBackward"), "mean": _reduction(ops.mean, "MeanBackward"),
     "prod": _reduction(ops.prod, "ProdBackward"), "max": _extremum(ops.amax, "MaxBackward"),
-    "min": _extremum(ops.amin, "MinBackward"), "clamp": _clamp, "clip": _clamp, "view": _view,
+    "min": _extremum(ops.amin, "MinBackward"), "var": _moment(ops.var, "VarBackward0"),
+    "std": _moment(ops.std, "StdBackward0"), "clamp": _clamp, "clip": _clamp, "view": _view,
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
@@ -201,7 +204,7 @@ def addmm_function(bias, a, b):
 
 
 def logsumexp_function(x, dim, keepdim=False):
-    return apply("LogsumexpBackward0", logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
+    return apply("LogsumexpBackward0", ops.logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
 
 
 def _as_function(method):

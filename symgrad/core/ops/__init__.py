@@ -14,7 +14,7 @@ from symgrad.core.ops.rounding import (  # noqa: F401
 from symgrad.core.ops.reduction import amax, amin, mean, prod, sum  # noqa: F401
 from symgrad.core.ops.statistics import (  # noqa: F401
     all, any, average, count_nonzero, cumprod, cumsum, logsumexp, nanmax, nanmean, nanmin,
-    nansum, ptp, std, var)
+    nansum, ptp, std, torch_correction, var)
 from symgrad.core.ops.shape import (  # noqa: F401
     broadcast_to, concatenate, expand_dims, getitem, ravel, reshape, setitem, squeeze, stack,
     swapaxes, transpose)

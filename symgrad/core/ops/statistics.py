@@ -87,13 +87,13 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
     return (average_, total) if returned else average_
 
 
-@faced(numpy=(np.ptp,), torch=("ptp",))
+@faced(numpy=(np.ptp,))
 def ptp(x, axis=None, keepdims=False):
     """``np.ptp``: ``max - min`` (ties split the gradient evenly, as for max and min)."""
     return amax(x, axis, keepdims=keepdims) - amin(x, axis, keepdims=keepdims)
 
 
-@faced(tensor=("logsumexp",), torch=("logsumexp",))
+@faced(tensor=("logsumexp",), torch=("logsumexp",), grad_fn="LogsumexpBackward0")
 def logsumexp(x, axis=None, keepdims=False):
     """``log(sum(exp(x)))`` over ``axis``, without overflow: the maximum is taken out first
     (an infinite maximum is not, so that all -inf gives -inf and +inf gives +inf).
@@ -149,14 +149,14 @@ def _without_nan(x, fill):
     return where(isnan(x), fill, x)
 
 
-@faced(numpy=(np.nansum,), torch=("nansum",))
+@faced(numpy=(np.nansum,), torch=("nansum",), grad_fn="NansumBackward0")
 def nansum(x, axis=None, dtype=None, out=None, keepdims=False):
     """``np.nansum``: the sum with NaN counted as 0."""
     _no_out(out, "nansum")
     return sum(_without_nan(x, 0), axis, dtype, keepdims=keepdims)
 
 
-@faced(numpy=(np.nanmean,), torch=("nanmean",))
+@faced(numpy=(np.nanmean,), torch=("nanmean",), grad_fn="NanmeanBackward0")
 def nanmean(x, axis=None, dtype=None, out=None, keepdims=False):
     """``np.nanmean``: the mean of the entries that are not NaN (NaN where all are)."""
     _no_out(out, "nanmean")
