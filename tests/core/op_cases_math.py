@@ -11,6 +11,10 @@ import symgrad as sg
 
 def math_cases(Case, uniform, away_from):
     """The cases, built with test_ops.py's ``Case`` and argument helpers."""
+    return elementwise_cases(Case, uniform, away_from) + reduction_cases(Case, uniform)
+
+
+def elementwise_cases(Case, uniform, away_from):
     inside = uniform((3, 4), -0.8, 0.8, seed=20)              # in (-1, 1)
     positive = uniform((3, 4), seed=21)                       # in (0.5, 1.5)
     signed = away_from(uniform((3, 4), -2, 2, seed=22), [0.0])
@@ -53,6 +57,11 @@ def math_cases(Case, uniform, away_from):
                                                np.select([x > 1, x < -1], [x * x, h], default=x),
                                                np.select([x > 0], [x])),
              (away_from(signed, [-1.0, 1.0]), uniform((4,), seed=26))),
+    ]
+
+
+def reduction_cases(Case, uniform):
+    return [
         Case("moments", lambda x, w: (np.var(x), x.var(axis=0, ddof=1), np.std(x, axis=(0, 2)),
                                       x.std(axis=-1, keepdims=True), np.var(x, correction=1),
                                       np.average(x), np.average(x, axis=1, weights=w),
@@ -71,6 +80,6 @@ def math_cases(Case, uniform, away_from):
         Case("truth_and_counts", lambda x: (np.all(x > 0), x.any(axis=0), np.any(x > 1.4),
                                             np.count_nonzero(x > 1, axis=1),
                                             np.where(np.all(x > 0.6, axis=1, keepdims=True),
-                                                     x, -x)), (positive,)),
+                                                     x, -x)), (uniform((3, 4), seed=21),)),
     ]
 
