@@ -1,108 +1,55 @@
 """symgrad's backend: an optimized Graph becomes one Numba-compiled function.
 
-``compile_graph(graph)`` copies the graph, runs the passes (fold, simplify, CSE, DCE),
-plans fused loop nests, generates source (``.source``) and loads it from the disk cache.
+The driver: ``compile_graph(graph, device)`` and ``compile_training_loop(...)`` run the
+passes once (symgrad.compiler.passes: fold, simplify, CSE, DCE, the fusion and in-place
+plans), then hand the optimized graph to the device's wing (``WINGS``: symgrad.compiler.cpu
+or .cuda), which only lowers it, emits source (``.source``) and loads it from the disk cache.
 """
 import contextlib
-import functools
-
-import numpy as np
+from dataclasses import dataclass
+from typing import Callable
 
 from .lazy_import import forgotten_on_failure
 
 with forgotten_on_failure():        # imports numba: a Ctrl-C here must not break the retry
-    from .cpu.blas_threads import loop_blas_threads, on_numba_threads, settle_blas_threads
-    from .disk_cache.store import load
-    from .cuda import host as cuda
-    from .cuda import training_loop as cuda_training
-    from .cpu import lowering as numba_cpu
-    from .cuda import lowering as numba_cuda
-    from .cpu import training_loop
-    from .codegen.internal_error import codegen_error, generated_code_error
-    from .cpu.threads import runs_on_numba_threads
-    from .passes import optimize, plan_fusion
-    from .passes.memory import plan_in_place
-
-CODEGENS = {"cpu": numba_cpu, "cuda": numba_cuda}
+    from .cpu import host as cpu_host
+    from .cpu.host import CompiledGraph, CompiledLoop  # noqa: F401  (the CPU results' types)
+    from .cuda import host as cuda_host
+    from .cuda import training_loop as cuda_training_loop
+    from .codegen.internal_error import codegen_error
+    from .passes import optimize_for_codegen
+    from symgrad.core.compile_log import log_compile
 
 
-def _first_call(owner, cached, diagnose):
-    """``owner.function`` until its first call: then the argument types are known, the
-    machine code is loaded from the disk cache or compiled (symgrad.compiler.disk_cache.store), and the numba
-    dispatcher itself takes the place of this function. numba rejecting the generated code
-    is symgrad's bug: ``diagnose(error, module file)`` makes the error that says so."""
-    def first_call(*arguments):
-        try:
-            owner.function = cached.prepare(arguments)
-        except Exception as error:
-            from numba.core.errors import NumbaError
-            if not isinstance(error, NumbaError):
-                raise
-            raise diagnose(error, cached.module.__file__) from error
-        return owner.function(*arguments)
-    first_call.cached = cached
-    return first_call
+@dataclass(frozen=True)
+class Wing:
+    """One device's code generator and host code, as the driver calls them."""
+    prepare: Callable                # () -> None, before the passes: the device is usable here
+    compile_graph: Callable          # (graph, optimized) -> callable returning output tuples
+    compile_training_loop: Callable  # (graph, optimized, state_count, batching) -> a loop
 
 
-def _load(generated, optimized, plan, function_name, graph, **kind):
-    """``symgrad.compiler.disk_cache.store.load`` of a GeneratedModule, and the ``diagnose`` of its first
-    call; Python rejecting the source is reported as symgrad's bug too."""
-    diagnose = functools.partial(generated_code_error, generated, optimized, plan)
-    try:
-        return load(generated.source, function_name, graph, **kind), diagnose
-    except SyntaxError as error:
-        raise diagnose(error, error.filename or "") from error
+WINGS = {
+    "cpu": Wing(cpu_host.prepare, cpu_host.compile_graph, cpu_host.compile_training_loop),
+    "cuda": Wing(cuda_host.require_cuda, cuda_host.compile_graph,
+                 cuda_training_loop.compile_training_loop),
+}
 
 
-class CompiledGraph:
-    """A callable over the graph's inputs returning a tuple of its outputs."""
-
-    def __init__(self, graph, optimized, source, function, constants, diagnose):
-        self.graph = graph
-        self.optimized = optimized
-        self.source = source
-        self.function = _first_call(self, function, diagnose)
-        self.constants = constants
-        self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
-        # an input the optimized graph never reads gets an empty stand-in of its type, not a
-        # C-ordered copy of its value (nn.Linear's weight.t() in a backward: 40 µs a W1 step)
-        self.stand_ins = {i: _stand_in(*types) for i, (node, types)
-                          in enumerate(zip(optimized.inputs, self.input_types))
-                          if not optimized.users(node) and node not in optimized.outputs}
-        self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
-        self.blas_threads = on_numba_threads if runs_on_numba_threads(source) else contextlib.nullcontext
-
-    def __call__(self, *inputs):
-        if len(inputs) != len(self.input_types):
-            raise TypeError(f"{self.graph.name} takes {len(self.input_types)} inputs, got {len(inputs)}")
-        arguments = [self.stand_ins[i] if i in self.stand_ins
-                     else np.asarray(x, dtype)[()] if shape == () else np.ascontiguousarray(x, dtype)
-                     for i, (x, (shape, dtype)) in enumerate(zip(inputs, self.input_types))]
-        with self.blas_threads():
-            results = self.function(*arguments, *self.constants)
-        return tuple(np.asarray(r, dtype) if shape == () else r
-                     for r, (shape, dtype) in zip(results, self.output_types))
-
-
-def _stand_in(shape, dtype):
-    return dtype.type(0) if shape == () else np.empty((0,) * len(shape), dtype)
-
-
-def constant_arguments(optimized, constant_nodes):
-    """The array constants as the generated code takes them: C-ordered, whatever view the
-    traced function captured (``arr.transpose(...)[:, :, 0]``), since the code reads them
-    as C arrays (reshapes, flat loops, BLAS)."""
-    return [np.ascontiguousarray(optimized[n]["params"]["value"]) for n in constant_nodes]
+def _wing(device):
+    if device not in WINGS:
+        raise ValueError(f"unknown device {device!r}: symgrad compiles for "
+                         f"{', '.join(map(repr, WINGS))}")
+    return WINGS[device]
 
 
 def compile_graph(graph, device="cpu"):
-    """Compile ``graph`` for ``device`` (a key of ``GRAPH_COMPILERS``); the result's
-    ``.source`` is the generated module."""
-    if device not in GRAPH_COMPILERS:
-        raise ValueError(f"unknown device {device!r}: symgrad compiles for "
-                         f"{', '.join(map(repr, GRAPH_COMPILERS))}")
+    """Compile ``graph`` for ``device`` (a key of ``WINGS``); the result's ``.source`` is
+    the generated module."""
+    wing = _wing(device)
     with _syntax_errors_reported(graph):
-        return GRAPH_COMPILERS[device](graph)
+        wing.prepare()
+        return wing.compile_graph(graph, optimize_for_codegen(graph))
 
 
 @contextlib.contextmanager
@@ -115,74 +62,19 @@ def _syntax_errors_reported(graph):
         raise codegen_error(graph, None, error, line=error.text) from error
 
 
-def _compile_graph_cpu(graph, device="cpu"):
-    settle_blas_threads()
-    optimized = optimize(graph.copy())
-    plan = plan_fusion(optimized)
-    generated = CODEGENS[device].generate(optimized, plan)
-    cached, diagnose = _load(generated, optimized, plan, "run", graph, backend=f"numba-{device}",
-                             kind="graph")
-    constants = constant_arguments(optimized, generated.constant_nodes)
-    return CompiledGraph(graph, optimized, generated.source, cached, constants, diagnose)
-
-
-# device -> graph -> compiled callable (CUDA: symgrad.compiler.cuda.host, kernels from codegen.numba_cuda)
-GRAPH_COMPILERS = {"cpu": _compile_graph_cpu, "cuda": cuda.compile_graph}
-
-
-class CompiledLoop:
-    """A training loop over steps ``start .. start+count``: array state is updated in place,
-    scalar state is passed as one-element arrays; ``progress[0]`` counts finished steps."""
-
-    def __init__(self, graph, optimized, source, function, constants, in_place, diagnose):
-        self.graph = graph
-        self.optimized = optimized
-        self.source = source
-        self.function = _first_call(self, function, diagnose)
-        self.constants = constants
-        self.in_place = in_place
-        # loops on numba's threads keep BLAS on one thread (symgrad.compiler.cpu.blas_threads); other
-        # loops give BLAS every core
-        self.blas_threads = on_numba_threads if runs_on_numba_threads(source) else loop_blas_threads
-
-    @contextlib.contextmanager
-    def bound(self, state, data, order, batch_size, history, progress):
-        """Yields ``run_steps(start, count)``, which runs those steps on these arrays (the
-        same protocol as symgrad.compiler.cuda.training_loop.CudaTrainingLoop)."""
-        def run_steps(start, count):
-            with self.blas_threads():
-                self.function(*state, *data, order, batch_size, start, count, history, progress,
-                              *self.constants)
-        yield run_steps
-
-
 def _log_loop_compile(graph, state_count):
-    from symgrad.core.compile_log import log_compile
     log_compile("training loop", graph.name, f"a new step graph ({len(graph)} nodes, "
                 f"{state_count} state inputs, {len(graph.inputs) - state_count} batch inputs)")
 
 
 def compile_training_loop(graph, state_count, batching, device="cpu"):
     """Compile a step graph (inputs: state then batch; outputs: loss then new state) into a
-    loop that runs many steps on ``device``; see symgrad.compiler.cpu.training_loop (CPU) and
+    loop that runs many steps on ``device``, with ``.bound(state, data, order, batch_size,
+    history, progress)``; see symgrad.compiler.cpu.training_loop (CPU) and
     symgrad.compiler.cuda.training_loop (CUDA)."""
+    wing = _wing(device)
     _log_loop_compile(graph, state_count)
     with _syntax_errors_reported(graph):
-        return LOOP_COMPILERS[device](graph, state_count, batching)
-
-
-def _compile_training_loop_cpu(graph, state_count, batching):
-    settle_blas_threads()
-    optimized = optimize(graph.copy())
-    plan = plan_fusion(optimized)
-    carried = list(zip(optimized.inputs[:state_count], optimized.outputs[1:]))
-    in_place = plan_in_place(optimized, plan, carried)
-    generated = training_loop.generate_loop(optimized, plan, in_place, state_count, batching)
-    cached, diagnose = _load(generated, optimized, plan, "train_loop", graph, backend="numba-cpu",
-                             kind="training_loop")
-    constants = constant_arguments(optimized, generated.constant_nodes)
-    return CompiledLoop(graph, optimized, generated.source, cached, constants, in_place, diagnose)
-
-
-# device -> (step graph, state count, batching) -> loop with .bound(...)
-LOOP_COMPILERS = {"cpu": _compile_training_loop_cpu, "cuda": cuda_training.compile_training_loop}
+        wing.prepare()
+        optimized = optimize_for_codegen(graph, state_count)
+        return wing.compile_training_loop(graph, optimized, state_count, batching)

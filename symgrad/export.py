@@ -131,7 +131,8 @@ def module_function_name(name):
 
 def staged(fn):
     """``fn`` as a symgrad transformation: ``sg.grad(f)`` stays itself, a plain f is jitted."""
-    from symgrad.api import Transformed, jit
+    from symgrad.api import jit
+    from symgrad.staging import Transformed
     transformed = fn if isinstance(fn, Transformed) else jit(fn)
     if transformed.backend != "numba":
         raise ExportError(f"export_source compiles with the numba backend; {fn!r} uses "

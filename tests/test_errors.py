@@ -123,9 +123,9 @@ def test_matmul_shape_mismatch_names_op_shapes_and_line(fn):
 
 
 def test_matmul_shape_mismatch_is_found_at_trace_time_before_any_compile(monkeypatch):
-    import symgrad.api
+    import symgrad.staging
     compiled = []
-    monkeypatch.setitem(symgrad.api.BACKENDS, "numba", lambda graph: compiled.append(graph))
+    monkeypatch.setitem(symgrad.staging.BACKENDS, "numba", lambda graph: compiled.append(graph))
     with pytest.raises(sg.TracingError):
         sg.grad(w1_forward_with_swapped_weights)(np.ones((100, 10)), np.ones((64, 1000)))
     assert compiled == []

@@ -16,6 +16,22 @@ class CodegenError(RuntimeError):
     traced function."""
 
 
+class MissingLoweringError(CodegenError, NotImplementedError):
+    """A wing has no lowering for an op of the graph: on the CPU a bug in symgrad (every op
+    of the registry has one there), on CUDA an op not on CUDA yet."""
+
+
+def lowering_in(table, wing, graph, plan, node, advice):
+    """The emitter of ``node``'s op in a wing's lowering ``table`` (op name -> emitter), or a
+    MissingLoweringError naming the op, its shapes and the graph, then ``advice``."""
+    emitter = table.get(graph.op(node))
+    if emitter is None:
+        raise MissingLoweringError(
+            f"the {wing} backend cannot compile {_node_text(graph, plan, node)} of graph "
+            f"{graph.name!r}: it has no lowering for op {graph.op(node)!r}; {advice}")
+    return emitter
+
+
 def _type(attrs):
     return f"{attrs['dtype']}{list(attrs['shape'])}"
 

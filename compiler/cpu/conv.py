@@ -1,5 +1,5 @@
 """Numba CPU lowerings of the convolutions (symgrad/core/ops/conv.py), registered into
-``numba_cpu.LOWERINGS`` by ``compiler/codegen/__init__.py``.
+``symgrad.compiler.cpu.lowering.LOWERINGS`` by ``compiler/cpu/__init__.py``.
 
 Convolutions are matrix products, one sample at a time: the sample's input is unfolded
 (im2col, compiler/cpu/im2col.py) into a block that stays in cache and multiplied by the

@@ -1,5 +1,5 @@
 """Numba CPU lowerings of pooling (symgrad/core/ops/conv.py), registered into
-``numba_cpu.LOWERINGS`` by ``compiler/codegen/__init__.py``.
+``symgrad.compiler.cpu.lowering.LOWERINGS`` by ``compiler/cpu/__init__.py``.
 
 Pooling is loops over windows. ``max_pool2d`` records each window's first maximum (a flat
 index into the input plane) and its gradient ops read those indices when the forward is in
@@ -7,7 +7,7 @@ the graph. Large batches split their samples across threads
 (compiler/cpu/sample_loop.py). Every buffer is made in the prologue; shapes and params
 are literals in the generated source.
 """
-from .lowering import numba_dtype
+from .lowering_state import numba_dtype
 from .sample_loop import SampleLoop
 from ..codegen.source import literal
 from ..codegen.window_geometry import (Geometry, affine, close_loops, output_spatial,

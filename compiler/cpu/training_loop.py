@@ -11,7 +11,8 @@ Batching modes: ``"full"`` (the data arrays are the batch), ``"sample"`` (step `
 row ``order[k]``, without a batch axis) and ``"batch"`` (step ``k`` gathers rows
 ``order[k*B:(k+1)*B]`` into a buffer made once).
 """
-from .lowering import assemble, lower_graph, njit_options, signature
+from .lowering import lower_graph
+from .module import assemble, njit_options, signature
 from ..codegen.source import SourceWriter, copy_lines
 
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from .kernel import device_shape
 from .lowering import generate
+from ..disk_cache import store as cache
 from ..lazy_import import forgotten_on_failure
 
 
@@ -104,22 +105,13 @@ def compile_ptx(kernels, cc):
             for name, (kernel, signature) in kernels.items()}
 
 
-def compile_graph(graph, require_device=True, kind="graph", state_count=0):
-    """Compile ``graph`` for the GPU: the CPU backend's passes and fusion plan, CUDA kernels.
-    With ``require_device=False`` no GPU is needed until the result is called (``.ptx()``
-    compiles its kernels without one). A step graph carries its first ``state_count`` inputs
-    to outputs 1, 2, ...: new state is computed into the old state's buffer where that is
-    safe (``.in_place``)."""
-    from ..disk_cache import store as cache
-    from ..passes import optimize, plan_fusion
-    from ..passes.memory import plan_in_place
-    if require_device:
-        require_cuda()
-    optimized = optimize(graph.copy())
-    plan = plan_fusion(optimized)
-    carried = list(zip(optimized.inputs[:state_count], optimized.outputs[1:]))
-    in_place = plan_in_place(optimized, plan, carried)
-    source, constant_nodes = generate(optimized, plan, in_place)
+def compile_graph(graph, optimized, kind="graph"):
+    """``graph``, optimized by the driver (a symgrad.compiler.passes.Optimized: the same
+    passes and fusion plan as the CPU wing's), as CUDA kernels. No GPU is needed until the
+    result is called (``.ptx()`` compiles its kernels without one). New state of a step
+    graph is computed into the old state's buffer where that is safe (``.in_place``)."""
+    source, constant_nodes = generate(optimized.graph, optimized.plan, optimized.in_place)
     module = cache.load(source, "setup", graph, backend="numba-cuda", kind=kind).module
-    constants = [optimized[n]["params"]["value"] for n in constant_nodes]
-    return CompiledCudaGraph(graph, optimized, source, module, constants, in_place)
+    constants = [optimized.graph[n]["params"]["value"] for n in constant_nodes]
+    return CompiledCudaGraph(graph, optimized.graph, source, module, constants,
+                             optimized.in_place)

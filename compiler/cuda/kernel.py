@@ -5,7 +5,7 @@ literal), one kernel being written (:class:`Kernel`) and the state of one graph'
 """
 import math
 
-from ..cpu.lowering import numba_dtype
+from ..cpu.lowering_state import numba_dtype
 from ..codegen.source import SourceWriter, shape_text
 
 

@@ -31,7 +31,7 @@ from .data import (lower_concatenate, lower_constant, lower_custom_vjp,
 from .kernel import Lowering
 from .matmul import lower_matmul
 from .nests import lower_fused
-from ..codegen.internal_error import lowering_of
+from ..codegen.internal_error import lowering_in, lowering_of
 from ..codegen.source import SourceWriter
 from ..passes.fuse import fused_ops
 
@@ -50,17 +50,15 @@ LOWERINGS = {
 }
 
 
+MISSING_ADVICE = "it is not on CUDA yet: use device='cpu' for this function"
+
+
 def lower_graph(graph, plan, in_place=None):
     lowering = Lowering(graph, plan, in_place)
     for node in graph.topological_order():
-        op = graph.op(node)
-        lowering_function = LOWERINGS.get(op)
-        if lowering_function is None:
-            raise NotImplementedError(
-                f"the CUDA backend cannot compile op {op!r} (node %{node} of graph "
-                f"{graph.name!r}): it has no CUDA lowering; use device='cpu' for this function")
+        emitter = lowering_in(LOWERINGS, "CUDA", graph, plan, node, MISSING_ADVICE)
         with lowering_of(graph, plan, node):
-            lowering_function(lowering, node)
+            emitter(lowering, node)
     return lowering
 
 

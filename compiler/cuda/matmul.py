@@ -11,7 +11,7 @@ walking its contiguous axis, so global reads stay coalesced either way. Batch ax
 import math
 
 from .kernel import Kernel, broadcast, unflatten
-from ..cpu.lowering import numba_dtype
+from ..cpu.lowering_state import numba_dtype
 from ..codegen.source import literal
 
 

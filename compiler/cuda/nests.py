@@ -7,7 +7,7 @@ import numpy as np
 
 from .kernel import Kernel, broadcast, unflatten
 from .reduce import reduce
-from ..cpu.lowering import REDUCTIONS, scalar_expression
+from ..cpu.nests import REDUCTIONS, scalar_expression
 
 
 def compute_members(lowering, kernel, members, shape, indices):

@@ -7,7 +7,7 @@ partial result per slice, a second kernel reduces the slices. Used by reduction 
 (symgrad.compiler.cuda.nests) and the convolution weight gradient (symgrad.compiler.cuda.conv).
 """
 from .kernel import Kernel
-from ..cpu.lowering import numba_dtype
+from ..cpu.lowering_state import numba_dtype
 from ..codegen.source import literal
 
 SLICE = 2048         # reduced elements per block when an output's reduction is split

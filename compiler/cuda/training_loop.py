@@ -127,7 +127,8 @@ def _batch_feeders(batching, buffers, data, order, batch_size):
     return feeders
 
 
-def compile_training_loop(graph, state_count, batching):
-    """The step graph's kernels, run as a loop by :class:`CudaTrainingLoop`."""
-    compiled = compile_graph(graph, kind="training_loop", state_count=state_count)
+def compile_training_loop(graph, optimized, state_count, batching):
+    """The step graph's kernels (optimized by the driver), run as a loop by
+    :class:`CudaTrainingLoop`."""
+    compiled = compile_graph(graph, optimized, kind="training_loop")
     return CudaTrainingLoop(compiled, state_count, batching)

@@ -12,11 +12,14 @@
   and never trusted.
 
 **Key.** ``<graph>`` is the first 12 hex digits of the input graph's structural hash (ops,
-params, shapes, dtypes, wiring: so the input signature too; see ``Graph.structural_hash``) and ``<key>`` the first 20 of
-the SHA-256 of the JSON of :func:`key_parts`: cache format, symgrad, numba, numpy and Python
-versions, backend and function kind, the graph's structural hash, the input signature
-(shape and dtype of every input) and the SHA-256 of the generated source (which changes
-whenever the code generator does). Any change gives a new entry; entries of other versions
+params, shapes, dtypes, wiring: so the input signature too; array constants by shape and
+dtype, not value: see ``Graph.structural_hash``) and ``<key>`` the first 20 of the SHA-256
+of the JSON of :func:`key_parts`: cache format, symgrad, numba, numpy and Python versions,
+backend and function kind, the graph's structural hash, the input signature (shape and
+dtype of every input) and the SHA-256 of the generated source (which changes whenever the
+code generator does, and holds every constant the code inlines). Array constants are
+arguments of the generated code, so graphs that differ only in their values (a minibatch
+of a captured dataset, picked by a static int) share one compiled function. Any change gives a new entry; entries of other versions
 are never read (``sg.cache.info()`` counts them as stale, ``sg.cache.clear()`` removes
 them). numba adds the CPU model and its features to its own index key.
 
@@ -84,7 +87,7 @@ def key_parts(source, graph=None, backend="numba-cpu", kind="graph"):
     """Everything the entry depends on (see the module docstring)."""
     parts = dict(versions(), backend=backend, kind=kind, source=source_hash(source))
     if graph is not None:
-        parts["graph"] = graph.structural_hash()
+        parts["graph"] = graph.structural_hash(array_values=False)
         parts["signature"] = [[list(graph[n]["shape"]), graph[n]["dtype"]] for n in graph.inputs]
     return parts
 

@@ -1,8 +1,12 @@
-"""Graph-to-graph optimizations, run to a fixed point before code generation."""
+"""Graph-to-graph optimizations, run to a fixed point before code generation, then the plans
+both wings' code generators follow (fused loop nests, state updated in place)."""
+from typing import NamedTuple
+
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
 from .fuse import FusionPlan, LoopNest, plan_fusion  # noqa: F401
+from .memory import plan_in_place
 from .simplify import simplify
 
 PIPELINE = (fold_constants, simplify, eliminate_common_subexpressions, eliminate_dead_code)
@@ -17,3 +21,21 @@ def optimize(graph, max_rounds=10):
         if not changed:
             break
     return graph
+
+
+class Optimized(NamedTuple):
+    """What the passes make of a graph, the input of a wing's code generator."""
+    graph: object      # the optimized copy
+    plan: FusionPlan
+    in_place: dict     # output node -> the input node whose buffer it overwrites
+
+
+def optimize_for_codegen(graph, state_count=0):
+    """``graph`` copied, optimized and planned. A step graph carries its first
+    ``state_count`` inputs to outputs 1, 2, ...: new state is computed into the old state's
+    buffer where that is safe (``in_place``, symgrad.compiler.passes.memory)."""
+    optimized = optimize(graph.copy())
+    plan = plan_fusion(optimized)
+    carried = list(zip(optimized.inputs[:state_count], optimized.outputs[1:]))
+    in_place = plan_in_place(optimized, plan, carried) if carried else {}
+    return Optimized(optimized, plan, in_place)

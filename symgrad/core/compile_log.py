@@ -44,7 +44,7 @@ def log_compile(kind, what, reason):
 
 
 def describe_leaf(signature):
-    """``float32[64,1000]``, ``int scalar`` or ``static 3``, from api.leaf_signature."""
+    """``float32[64,1000]``, ``int scalar`` or ``static 3``, from staging.leaf_signature."""
     if signature[0] == "scalar":
         return f"Python {signature[1]}"
     if signature[0] == "static":

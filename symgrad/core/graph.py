@@ -121,23 +121,27 @@ class Graph:
         return other
 
     # -- identity -----------------------------------------------------------------------
-    def signature_of(self, node):
-        """What a node computes, independent of its id: op, shape, dtype, params."""
+    def signature_of(self, node, array_values=True):
+        """What a node computes, independent of its id: op, shape, dtype, params (an array
+        param by its shape and dtype only, unless ``array_values``)."""
         attrs = self.nx.nodes[node]
-        params = {k: (v.dtype.str, v.shape, v.tobytes()) if isinstance(v, np.ndarray) else freeze(v)
+        params = {k: _array_signature(v, array_values) if isinstance(v, np.ndarray) else freeze(v)
                   for k, v in attrs["params"].items()}
         return (attrs["op"], attrs["shape"], attrs["dtype"], freeze(params))
 
-    def structural_hash(self):
-        """A stable hash of ops, params, shapes, dtypes and wiring: the disk cache's key, the
-        same in every process (a param that is a Python object, such as a custom VJP's rule,
-        enters through its repr, without the memory address `` at 0x7f...``)."""
+    def structural_hash(self, array_values=True):
+        """A stable hash of ops, params, shapes, dtypes and wiring, the same in every process
+        (a param that is a Python object, such as a custom VJP's rule, enters through its
+        repr, without the memory address `` at 0x7f...``). Without ``array_values``, graphs
+        that differ only in the values of array constants hash alike: the disk cache keys
+        compiled code so, as the code takes array constants as arguments."""
         order = self.topological_order()
         position = {node: i for i, node in enumerate(order)}
         digest = hashlib.sha256()
         for node in order:
             operands = tuple(position[o] for o in self.operands(node))
-            digest.update(_ADDRESS.sub("", repr((self.signature_of(node), operands))).encode())
+            signature = self.signature_of(node, array_values)
+            digest.update(_ADDRESS.sub("", repr((signature, operands))).encode())
         digest.update(repr(([position[n] for n in self.inputs],
                             [position[n] for n in self.outputs])).encode())
         return digest.hexdigest()[:20]
@@ -153,3 +157,7 @@ class Graph:
     def __repr__(self):
         return f"<Graph {self.name!r}: {len(self)} nodes, {len(self.inputs)} inputs, " \
                f"{len(self.outputs)} outputs>"
+
+
+def _array_signature(value, with_values):
+    return (value.dtype.str, value.shape, value.tobytes() if with_values else None)

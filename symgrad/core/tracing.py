@@ -143,22 +143,29 @@ class Tracer:
 
     def __array__(self, dtype=None, copy=None):
         check_live(self)
-        raise error_here(
+        raise self._remembered(error_here(
             f"numpy tried to turn the traced value {self!r} into a concrete array, but "
             "symgrad traces the function once for all values. This happens with "
             "np.array/np.asarray of it, storing it in a numpy array (array[i:j] = traced), "
             ".item()/.tolist()/float() of a Tensor that holds it, a method of a plain numpy "
             "array given it (data.dot(traced): write np.dot(a, b) or a @ b instead), or a "
             "numpy function given a list of traced values (a list argument is a pytree of "
-            "scalars: np.stack it first)")
+            "scalars: np.stack it first)"))
 
     def _concrete(self, what):
         check_live(self)
-        raise error_here(
+        raise self._remembered(error_here(
             f"{what} needs the concrete value of a traced array {self!r}, but symgrad traces "
             "the function once for all values. Use symgrad.where(condition, a, b) (or "
             "np.where) instead of Python control flow on traced values, and return values "
-            "to print or log them from the function")
+            "to print or log them from the function"))
+
+    def _remembered(self, error):
+        """``error``, kept on the graph: numpy replaces an error raised while it converts a
+        sequence-like object (``array[i] = traced``) by its own ValueError, and
+        :func:`tracing_into` puts ours back."""
+        self.graph.conversion_error = error
+        return error
 
     def __bool__(self):
         self._concrete("Python control flow (if/while/and/or/bool())")
@@ -320,6 +327,11 @@ def tracing_into(graph):
     _active_graphs.append(graph)
     try:
         yield graph
+    except ValueError as problem:
+        swallowed = getattr(graph, "conversion_error", None)
+        if swallowed is not None and "setting an array element with a sequence" in str(problem):
+            raise swallowed from None
+        raise
     finally:
         _active_graphs.pop()
         graph.closed = True

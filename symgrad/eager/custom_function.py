@@ -21,7 +21,12 @@ from symgrad.eager.tensor import Tensor
 
 
 class FunctionCtx:
-    """What ``forward`` leaves for ``backward``: saved tensors and plain attributes."""
+    """What ``forward`` leaves for ``backward``: saved tensors and plain attributes.
+
+    Plain attributes (``ctx.scale = 0.5``) are constants of the compiled backward, keyed by
+    value: ``backward`` may branch on them in Python, and a value that changes every call
+    makes a new tape structure each time (the last ``symgrad.eager.tape.TAPE_CACHE_SIZE`` are kept); pass a
+    changing number as a tensor argument of ``apply`` instead."""
 
     def save_for_backward(self, *tensors):
         self._saved = tensors

@@ -125,9 +125,8 @@ def _t(self):
 
 def _clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
     name = "ClampMinBackward0" if max is None else "ClampMaxBackward0" if min is None else "ClampBackward1"
-    if any(isinstance(bound, (np.ndarray, Tensor)) for bound in (min, max)):
-        return apply(name, ops.clip, self, min, max)    # operands: fed, or differentiated
-    return apply(name, ops.clip, self, min=min, max=max)    # numbers: constants of the graph
+    # the bounds are operands, so a bound that changes every step keeps one tape structure
+    return apply(name, ops.clip, self, min, max)
 
 
 def _getitem(self, key):

@@ -31,7 +31,7 @@ from symgrad.core.ops.shape import reshape
 from symgrad.eager.device import CudaArray, place, to_host
 from symgrad.training.state import (discover_slots, hyperparameters, leaked_tracers, snapshot,
                            state_on_host, traced_slots)
-from symgrad.core.tracing import Tracer, set_outputs
+from symgrad.core.tracing import Tracer, check_dtype, set_outputs
 
 
 def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuffle=False,
@@ -53,6 +53,8 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
                         f"step; pass the params as one pytree and the arrays as data=(...)")
     values = [getattr(d, "_value", d) for d in _data_tuple(data)]
     arrays = [np.ascontiguousarray(to_host(value)) for value in values]
+    for k, array in enumerate(arrays):
+        check_dtype(array.dtype, f"train: data[{k}] (shape {list(array.shape)})")
     data_on_cuda = any(isinstance(value, CudaArray) for value in values)
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
     if state:
@@ -78,7 +80,7 @@ def _data_tuple(data):
 
 def _where(device, on_cuda):
     """The device the loop runs on: ``device``, else where the data or state is."""
-    from symgrad.api import check_device
+    from symgrad.staging import check_device
     return check_device(device or ("cuda" if on_cuda else "cpu"))
 
 
@@ -111,6 +113,8 @@ def _batch_tracers(graph, plan, arrays, wrap=lambda value: value):
 def _train_functional(step, params, arrays, plan, progress, device):
     leaves, treedef = pytree.flatten(params)
     state = [np.array(leaf, copy=True) for leaf in leaves]
+    for k, leaf in enumerate(state):
+        check_dtype(leaf.dtype, f"train: params leaf {k} (shape {list(leaf.shape)})")
     key = (step, treedef, _signature(state), _signature(plan.example(a) for a in arrays), plan.mode,
            device)
     loop = _loop_for(key, lambda: _trace_functional(step, treedef, state, plan, arrays), len(state),
@@ -161,11 +165,18 @@ def _loop_for(key, trace_graph, state_count, mode, device):
 
 
 def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):
+    """On any failure (but Ctrl-C inside the compiled loop, which keeps the finished steps)
+    the step's state is put back as it was before ``train``."""
     with state_on_host(step) as state_on_cuda:
-        device = _where(device, data_on_cuda or state_on_cuda)
-        history, slots, loop = _first_step(step, arrays, plan, device)
-        state = [slot.buffer() for slot in slots]
-        history = _run(loop, state, arrays, plan, progress, first_step=1, history=history)
+        restore = snapshot(step)
+        try:
+            device = _where(device, data_on_cuda or state_on_cuda)
+            history, slots, loop = _first_step(step, arrays, plan, device)
+            state = [slot.buffer() for slot in slots]
+            history = _run(loop, state, arrays, plan, progress, first_step=1, history=history)
+        except BaseException:
+            restore()
+            raise
         for slot, value in zip(slots, state):
             slot.set(place(np.asarray(value, slot.dtype), device))
     return history
@@ -173,21 +184,16 @@ def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):
 
 def _first_step(step, arrays, plan, device):
     """Run the first step eagerly (on the host: optimizers create their state) and compile
-    the loop; on failure the step's state is put back as it was."""
+    the loop."""
     from symgrad.eager.creation import tensor
-    restore = snapshot(step)
-    try:
-        history = np.empty(plan.total_steps)
-        loss = step(*[tensor(plan.batch(array, 0)) for array in arrays])
-        history[0] = _eager_loss(loss)
-        slots = discover_slots(step)
-        key = (step, tuple((slot.name, np.shape(slot.get()), slot.dtype.str) for slot in slots),
-               _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(step), device)
-        loop = _loop_for(key, lambda: _trace_stateful(step, slots, plan, arrays), len(slots),
-                         plan.mode, device)
-    except BaseException:
-        restore()
-        raise
+    history = np.empty(plan.total_steps)
+    loss = step(*[tensor(plan.batch(array, 0)) for array in arrays])
+    history[0] = _eager_loss(loss)
+    slots = discover_slots(step)
+    key = (step, tuple((slot.name, np.shape(slot.get()), slot.dtype.str) for slot in slots),
+           _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(step), device)
+    loop = _loop_for(key, lambda: _trace_stateful(step, slots, plan, arrays), len(slots),
+                     plan.mode, device)
     return history, slots, loop
 
 

@@ -25,6 +25,8 @@ import pytest
 
 import symgrad as sg
 from symgrad.compiler.cuda import host as cuda
+from symgrad.compiler.passes import optimize_for_codegen
+from symgrad.compiler.codegen.internal_error import CodegenError
 from symgrad.compiler.cpu import lowering as numba_cpu
 from symgrad.compiler.cuda import lowering as numba_cuda
 
@@ -85,7 +87,7 @@ def test_every_kernel_compiles_to_ptx(case):
         pytest.skip("the simulator has no compiler (run without NUMBA_ENABLE_CUDASIM)")
     transform, fn, args, _ = cases.CASES[case]
     graph = transform(fn, device="cuda").trace(*args)
-    compiled = cuda.compile_graph(graph, require_device=False)
+    compiled = cuda.compile_graph(graph, optimize_for_codegen(graph))   # no GPU asked for
     assert "@cuda.jit" in compiled.source and "def setup(" in compiled.source
     ptx = compiled.ptx(cc=(9, 0))
     assert set(ptx) == set(compiled.module.SIGNATURES) and ptx
@@ -116,6 +118,8 @@ def test_op_without_a_cuda_lowering_fails_at_compile_time_naming_it():
     x = graph.add_input((2,), "float64")
     graph.outputs = [graph.add_node("fourier", [x], (2,), "float64")]
     with pytest.raises(NotImplementedError, match="cannot compile op 'fourier' .*device='cpu'"):
+        numba_cuda.lower_graph(graph, plan=None)
+    with pytest.raises(CodegenError, match="the CUDA backend cannot compile op 'fourier'"):
         numba_cuda.lower_graph(graph, plan=None)
 
 

@@ -285,6 +285,21 @@ def test_compile_log_gives_the_reason_and_the_changed_argument(caplog):
     assert len(messages) == 3
 
 
+def test_graphs_that_differ_only_in_array_constants_share_one_numba_compile(caplog):
+    rng = np.random.default_rng(4)
+    data, w = rng.standard_normal((12, 5)), rng.standard_normal(5)
+
+    def gradient_on(rows, backend):
+        return sg.grad(lambda w: np.sum(np.tanh(data[rows] @ w) ** 2), backend=backend)(w)
+    with caplog.at_level(logging.INFO, logger="symgrad.compile"):
+        for batch in range(3):                          # a new constant minibatch each time
+            rows = slice(4 * batch, 4 * batch + 4)
+            np.testing.assert_allclose(gradient_on(rows, "numba"),
+                                       gradient_on(rows, "reference"), rtol=1e-12)
+    numba_compiles = [r for r in caplog.records if "with numba" in r.getMessage()]
+    assert len(numba_compiles) == 1
+
+
 def test_a_function_compiled_more_than_eight_times_warns_once_naming_the_argument():
     def total(x, bias):
         return np.sum(x) + bias

@@ -251,6 +251,23 @@ def test_clamp_with_array_and_tensor_bounds_backpropagates_as_torch():
         np.testing.assert_array_equal(our_min.grad.numpy(), their_min.grad.numpy())
 
 
+def test_clamp_with_a_number_bound_that_changes_every_step_keeps_one_tape(compile_count,
+                                                                         fresh_tape_cache):
+    torch = pytest.importorskip("torch")
+    values = np.linspace(-1, 1, 5, dtype=np.float32)
+    ours, theirs = sg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    for step in range(4):
+        ours.grad = theirs.grad = None
+        low = -0.5 + 0.25 * step
+        out, expected = ours.clamp(min=low, max=0.8), theirs.clamp(min=low, max=0.8)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+        (out * out).sum().backward()
+        (expected * expected).sum().backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
+    assert len(fresh_tape_cache._COMPILED) == 1 and compile_count[0] == 1
+
+
 def test_tape_cache_is_bounded_and_logs_its_evictions(monkeypatch, fresh_tape_cache):
     import logging
     from symgrad.core.compile_log import LOG
@@ -453,15 +470,16 @@ def test_state_reached_through_containers_defaults_and_partials_trains_as_eager(
 @pytest.fixture
 def compiled_chunks(monkeypatch):
     """The step counts of the compiled loop's calls, each chunk a single step (a clock that
-    says every chunk took CHUNK_SECONDS); ``interrupt_at`` raises KeyboardInterrupt before
-    that call, as a Ctrl-C that arrived while the chunk before it ran would."""
+    says every chunk took CHUNK_SECONDS); ``interrupt_at[k] = error`` raises ``error`` before
+    call ``k`` (a KeyboardInterrupt as a Ctrl-C that arrived while the chunk before it ran
+    would, another error as a failure in the middle of the loop)."""
     import contextlib
 
     import symgrad.compiler as compiler
     from symgrad.training import progress
     ticks = iter(range(10 ** 6))
     monkeypatch.setattr(progress, "_clock", lambda: next(ticks) * progress.CHUNK_SECONDS)
-    counts, interrupt_at = [], []
+    counts, interrupt_at = [], {}
     real = compiler.CompiledLoop.bound
 
     @contextlib.contextmanager
@@ -469,7 +487,7 @@ def compiled_chunks(monkeypatch):
         with real(self, *args) as run_steps:
             def run(start, count):
                 if len(counts) in interrupt_at:
-                    raise KeyboardInterrupt
+                    raise interrupt_at[len(counts)]
                 counts.append(count)
                 run_steps(start, count)
             yield run
@@ -497,7 +515,7 @@ def test_loop_without_a_progress_bar_runs_in_chunks(compiled_chunks):
 
 def test_ctrl_c_between_chunks_keeps_the_state_of_the_last_whole_step(compiled_chunks, capsys):
     counts, interrupt_at = compiled_chunks
-    interrupt_at.append(3)
+    interrupt_at[3] = KeyboardInterrupt
     x, y = regression_data()
     trainer = Trainer()
     history = sg.train(trainer.step, data=(x, y), steps=10, progress=False)
@@ -506,6 +524,32 @@ def test_ctrl_c_between_chunks_keeps_the_state_of_the_last_whole_step(compiled_c
     eager = Trainer()
     np.testing.assert_allclose(history, eager_losses(eager.step, x, y, 4), rtol=2e-5)
     assert_same_training_state(trainer.model, trainer.opt, eager.model, eager.opt)
+
+
+def test_an_error_in_the_middle_of_the_compiled_loop_puts_the_state_back(compiled_chunks):
+    _, interrupt_at = compiled_chunks
+    interrupt_at[3] = MemoryError("out of memory")
+    x, y = regression_data()
+    trainer = Trainer()
+    eager_losses(trainer.step, x, y, 2)
+    params = values_of(trainer.model.parameters())
+    state, calls = state_values(trainer.opt), trainer.calls
+    with pytest.raises(MemoryError, match="out of memory"):
+        sg.train(trainer.step, data=(x, y), steps=10, progress=False)
+    assert trainer.calls > calls                   # its eager first step ran
+    assert_all_equal(trainer.model.parameters(), params)
+    assert_state_equal(trainer.opt, state)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.complex128])
+def test_data_and_params_of_an_unsupported_dtype_are_refused_before_tracing(dtype):
+    x = np.ones(3, dtype)
+    with pytest.raises(sg.errors.TracingTypeError, match=rf"train: data\[0\] \(shape \[3\]\) has "
+                                                  rf"dtype {np.dtype(dtype).name}"):
+        sg.train(functional_step, 1.0, data=(x,), steps=2, progress=False)
+    with pytest.raises(sg.errors.TracingTypeError, match=rf"params leaf 0 .* {np.dtype(dtype).name}"):
+        sg.train(functional_step, np.ones(3, dtype), data=(np.ones(3),), steps=2,
+                 progress=False)
 
 
 # -- item 10: clear errors for sg.train's arguments and for reading values inside a step ------
