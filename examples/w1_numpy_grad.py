@@ -72,8 +72,7 @@ def write_graphs(folder="graphs"):
         picture = sg.viz.export(graph, os.path.join(folder, f"{name}.svg"))
         print(f"wrote {picture.path} (drawn by {picture.renderer})")
     print(sg.viz.summary(graphs["w1_gradient"]))
-    loop = sg.train.last_loop
-    if loop is not None:
+    for loop in sg.compiled_loops(sgd_step)[-1:]:
         picture = sg.viz.export(loop.optimized, os.path.join(folder, "w1_train_step.svg"))
         print(f"wrote {picture.path}: the compiled training step (drawn by {picture.renderer})")
         path = os.path.join(folder, "w1_train_loop.py")

@@ -23,11 +23,25 @@ from symgrad.api import grad, jit, value_and_grad, vjp
 from symgrad.check import check_grad
 from symgrad.export import export_source
 import symgrad.eager.tensor_methods  # noqa: F401  (Tensor's operators and methods)
+import symgrad.eager.assignment  # noqa: F401  (Tensor.__setitem__)
 from symgrad.eager.creation import (
-    arange, from_numpy, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like)
+    BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, arange, as_tensor,
+    empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace, logspace, numel, ones,
+    ones_like, tensor, zeros, zeros_like)
 from symgrad.eager.device import device
-from symgrad.eager.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from symgrad.eager.tensor import Tensor, bool_, float32, float64, int32, int64
+from symgrad.eager.dtypes import (
+    bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, finfo, float, float16,
+    float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64,
+    is_floating_point, long, set_default_dtype, short, uint8, uint16, uint32, uint64)
+from symgrad.eager.environment import backends, cuda, get_default_device, set_default_device
+from symgrad.eager.grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
+from symgrad.eager.promotion import result_type
+from symgrad.eager.sampling import (
+    Generator, bernoulli, default_generator, initial_seed, manual_seed, multinomial, normal,
+    rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed)
+from symgrad.eager.serialization import load, save
+from symgrad.eager.tensor import Size, Tensor
 import symgrad.autograd as autograd
 import symgrad.cache as cache  # sg.cache.info(), sg.cache.clear()
 import symgrad.public_functions as public_functions
@@ -38,13 +52,26 @@ from symgrad.viz import ExportError
 # floors 3 and 4: layers, losses, optimizers; compiled training loops
 import symgrad.nn as nn
 import symgrad.optim as optim
-from symgrad.training.loop import train
+import symgrad.utils as utils
+from symgrad.training.loop import compiled_loops, train
 
 __all__ = [
     "__version__", "errors", "ops", "TracingError", "Graph", "evaluate", "Tracer", "trace",
     "grad", "jit", "value_and_grad", "vjp", "check_grad", "export_source",
-    "arange", "from_numpy", "full", "manual_seed", "ones", "ones_like", "rand", "randn", "tensor",
-    "zeros", "zeros_like", "device", "enable_grad", "is_grad_enabled", "no_grad",
-    "set_grad_enabled", "Tensor", "bool_", "float32", "float64", "int32", "int64", "autograd",
-    "cache", "viz", "ExportError", "nn", "optim", "train",
+    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor",
+    "arange", "as_tensor",
+    "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "is_tensor", "linspace",
+    "logspace", "numel",
+    "ones", "ones_like", "tensor", "zeros", "zeros_like", "device",
+    "bfloat16", "cdouble", "cfloat", "complex64", "complex128", "double", "dtype", "finfo",
+    "float16", "float32", "float64", "get_default_dtype", "half", "iinfo", "int8",
+    "int16", "int32", "int64", "is_floating_point", "long", "set_default_dtype", "short", "uint8",
+    "uint16", "uint32", "uint64", "backends", "cuda", "get_default_device", "set_default_device",
+    "enable_grad", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "result_type", "Generator", "bernoulli", "default_generator", "initial_seed", "manual_seed",
+    "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn",
+    "randn_like", "randperm", "seed", "load", "save", "Size", "Tensor", "autograd",
+    "cache", "viz", "ExportError", "nn", "optim", "utils", "train", "compiled_loops",
 ] + public_functions.__all__
+# symgrad.float, .int and .bool (PyTorch's dtypes) stay out of __all__: a star import would hide
+# Python's builtins of those names

@@ -15,12 +15,12 @@ import numpy as np
 
 import symgrad.core.tracer_faces  # noqa: F401  (tracers trace numpy code)
 import symgrad.core.pytree as pytree
-from symgrad.arguments import (_check_argnums, _fresh_differentiable, _normalize_argnums,
-                               _scalar_output, _split_aux)
+from symgrad.arguments import (check_argnums, fresh_differentiable, normalize_argnums,
+                               scalar_output, split_aux)
 from symgrad.core.reverse_mode import backward
 from symgrad.core.tracing import constant, current_graph, find_graph
-from symgrad.pullback import _check_cotangents, _pullback_builder
-from symgrad.staging import _TRANSFORMED, Transformed, reused
+from symgrad.pullback import check_cotangents, pullback_builder
+from symgrad.staging import TRANSFORMED, Transformed, reused
 from symgrad.static_arguments import StaticSpec
 
 
@@ -52,25 +52,25 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
     >>> float(value), gradient
     (9.0, array([6.]))
     """
-    _check_argnums(argnums)
+    check_argnums(argnums)
     if fn is None:
         return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, backend=backend,
                                  device=device, static_argnums=static_argnums,
                                  static_argnames=static_argnames)
 
     def build(*args, **kwargs):
-        positions, many = _normalize_argnums(fn, argnums, args)
+        positions, many = normalize_argnums(fn, argnums, args)
         graph = find_graph(pytree.flatten((args, kwargs))[0]) or current_graph()
         since = graph._next_id
-        args = _fresh_differentiable(fn, graph, args, positions)
+        args = fresh_differentiable(fn, graph, args, positions)
         # The variables, taken before fn runs: `a[:2] = v` inside fn rebinds the tracer `a`
         # to the set-item node, but the gradient is with respect to the argument as passed.
         trees = [pytree.flatten(args[position]) for position in positions]
         wrt = [leaf.node for leaves, _ in trees for leaf in leaves]
         out = fn(*args, **kwargs)
         if has_aux:
-            out, aux = _split_aux(fn, out)
-        out = _scalar_output(fn, out)
+            out, aux = split_aux(fn, out)
+        out = scalar_output(fn, out)
         seed = constant(graph, np.ones((), out.dtype))
         flat_grads = iter(backward(graph, {out.node: seed}, wrt, since))
         grads = [pytree.unflatten(treedef, [next(flat_grads) for _ in leaves])
@@ -91,7 +91,7 @@ def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu", st
     >>> sg.grad(lambda w, x: np.sum(x @ w), argnums=0)(np.ones(2), np.ones((3, 2)))
     array([3., 3.])
     """
-    _check_argnums(argnums)
+    check_argnums(argnums)
     if fn is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux, backend=backend,
                                  device=device, static_argnums=static_argnums,
@@ -117,15 +117,15 @@ def vjp(fn, *primals, has_aux=False, backend="numba", device="cpu"):
     """
     def make():
         return (Transformed(fn, fn, backend, kind="vjp", device=device),
-                Transformed(fn, _pullback_builder(fn, has_aux), backend, kind="vjp pullback",
+                Transformed(fn, pullback_builder(fn, has_aux), backend, kind="vjp pullback",
                             device=device))
-    forward, pull = _TRANSFORMED.get_or_make((fn, "vjp", has_aux, backend, device), make)
+    forward, pull = TRANSFORMED.get_or_make((fn, "vjp", has_aux, backend, device), make)
     out = forward(*primals)
     if has_aux:
-        out, aux = _split_aux(fn, out)
+        out, aux = split_aux(fn, out)
 
     def pullback(cotangents):
-        _check_cotangents(out, cotangents)
+        check_cotangents(out, cotangents)
         return pull(primals, cotangents)
 
     return (out, pullback, aux) if has_aux else (out, pullback)

@@ -11,7 +11,7 @@ from symgrad.core.ops.shape import reshape
 from symgrad.core.tracing import Tracer, constant, error_here, is_immutable
 
 
-def _check_argnums(argnums):
+def check_argnums(argnums):
     """A TypeError at the user's line unless ``argnums`` is an int or a tuple of ints."""
     positions = argnums if isinstance(argnums, (tuple, list)) else (argnums,)
     for position in positions:
@@ -21,7 +21,7 @@ def _check_argnums(argnums):
                              f"{type(argnums).__name__}", TracingTypeError)
 
 
-def _normalize_argnums(fn, argnums, args):
+def normalize_argnums(fn, argnums, args):
     many = isinstance(argnums, (tuple, list))
     positions = tuple(argnums) if many else (argnums,)
     for position in positions:
@@ -32,14 +32,14 @@ def _normalize_argnums(fn, argnums, args):
     return tuple(int(p) % len(args) for p in positions), many
 
 
-def _variable(graph, leaf):
+def fresh_variable(graph, leaf):
     """``leaf`` in a fresh node, a variable of its own to differentiate with respect to
     (mutable like the leaf: symgrad.core.views)."""
     value = identity(leaf if isinstance(leaf, Tracer) else constant(graph, leaf))
     return Tracer(graph, value.node, immutable=is_immutable(leaf))
 
 
-def _fresh_differentiable(fn, graph, args, positions):
+def fresh_differentiable(fn, graph, args, positions):
     """Copy each differentiated leaf into a fresh node so it is a variable of its own."""
     args = list(args)
     for position in positions:
@@ -53,12 +53,12 @@ def _fresh_differentiable(fn, graph, args, positions):
                     f"to argument {position}{path} of dtype {dtype.name}: only floating-point "
                     "arguments have gradients (convert with .astype(np.float64) or leave it "
                     "out of argnums)")
-            fresh.append(_variable(graph, leaf))
+            fresh.append(fresh_variable(graph, leaf))
         args[position] = pytree.unflatten(treedef, fresh)
     return args
 
 
-def _scalar_output(fn, out):
+def scalar_output(fn, out):
     if not isinstance(out, Tracer):
         raise error_here(f"grad: {getattr(fn, '__name__', 'the function')} must return a "
                          f"scalar array, got {type(out).__name__}")
@@ -70,7 +70,7 @@ def _scalar_output(fn, out):
     return reshape(out, ()) if out.shape != () else out
 
 
-def _split_aux(fn, out):
+def split_aux(fn, out):
     """``(output, aux)`` of a has_aux function; aux is any pytree (strings stay as they are)."""
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         got = f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) \

@@ -28,3 +28,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         _, grads = gradients(output, seed, inputs, keep)
         totals = [total + g for total, g in zip(totals, grads)]
     return tuple(Tensor(total) for total in totals)
+
+
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - PyTorch's legacy name
+    """``torch.autograd.Variable(t, requires_grad=...)``: since PyTorch 0.4 a Variable is the
+    tensor itself; ``requires_grad=True`` makes it require gradients."""
+    tensor = data if isinstance(data, Tensor) else Tensor(np.asarray(data))
+    if requires_grad:
+        tensor.requires_grad_(True)
+    return tensor

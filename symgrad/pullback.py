@@ -3,7 +3,7 @@ back to the primals."""
 import numpy as np
 
 import symgrad.core.pytree as pytree
-from symgrad.arguments import _split_aux, _variable
+from symgrad.arguments import fresh_variable, split_aux
 from symgrad.core.reverse_mode import backward, is_differentiable
 from symgrad.core.errors import TracingTypeError, TracingValueError
 from symgrad.core.tracing import Tracer, constant, current_graph, error_here, find_graph
@@ -17,7 +17,7 @@ def _leaf_type(leaf):
                                            np.asarray(leaf).dtype)
 
 
-def _check_cotangents(out, cotangents):
+def check_cotangents(out, cotangents):
     """A TracingError at the pullback's call unless ``cotangents`` has the structure of the
     outputs, with a float leaf of each output's shape (JAX's rules; a float cotangent of
     another precision is cast)."""
@@ -41,16 +41,16 @@ def _check_cotangents(out, cotangents):
                              "float cotangent", TracingTypeError)
 
 
-def _pullback_builder(fn, has_aux):
+def pullback_builder(fn, has_aux):
     def build(primals, cotangents):
         graph = find_graph(pytree.flatten((primals, cotangents))[0]) or current_graph()
         since = graph._next_id
         leaves, treedef = pytree.flatten(primals)
-        fresh = [_variable(graph, leaf) for leaf in leaves]
+        fresh = [fresh_variable(graph, leaf) for leaf in leaves]
         # Taken before fn runs, which may rebind a tracer by `a[:2] = v`.
         wrt = [leaf.node for leaf in fresh if is_differentiable(leaf.dtype)]
         out = fn(*pytree.unflatten(treedef, fresh))
-        out_leaves, _ = pytree.flatten(_split_aux(fn, out)[0] if has_aux else out)
+        out_leaves, _ = pytree.flatten(split_aux(fn, out)[0] if has_aux else out)
         out_leaves = [leaf if isinstance(leaf, Tracer) else constant(graph, leaf) for leaf in out_leaves]
         seeds = {}
         for out_leaf, cotangent in zip(out_leaves, pytree.flatten(cotangents)[0]):

@@ -172,7 +172,7 @@ class Transformed:
 # The transformations of the last TRANSFORMED_SIZE functions used (bounded: a program that
 # transforms a new lambda per call keeps a bounded number alive).
 TRANSFORMED_SIZE = 256
-_TRANSFORMED = BoundedCache(TRANSFORMED_SIZE)
+TRANSFORMED = BoundedCache(TRANSFORMED_SIZE)
 
 
 def reused(transformation):
@@ -189,5 +189,5 @@ def reused(transformation):
             hash(key)
         except TypeError:           # unhashable args (or function)
             return transformation(fn, *args, **options)
-        return _TRANSFORMED.get_or_make(key, lambda: transformation(fn, *args, **options))
+        return TRANSFORMED.get_or_make(key, lambda: transformation(fn, *args, **options))
     return cached

@@ -155,7 +155,7 @@ def test_index_out_of_bounds():
     (lambda x: np.sum(np.linalg.inv(x)), "np.linalg.inv"),
     (lambda x: np.sum(np.fft.fft(x[0]).real), "np.fft.fft"),
     (lambda x: np.sum(np.unwrap(x)), "np.unwrap"),
-    (lambda x: np.sum(np.sort(x)), "np.sort"),
+    (lambda x: np.sum(np.histogram(x)[0]), "np.histogram"),
     (lambda x: np.add.reduce(x, axis=None), "np.add.reduce"),
     (lambda x: np.sum(np.spacing(x)), "np.spacing"),
 ])
@@ -178,9 +178,9 @@ def test_ufunc_keyword_arguments_are_named():
     assert "np.multiply" in message and "out" in message
 
 
-def test_fancy_indexing_is_rejected_clearly():
-    message = raises_tracing_error(sg.grad(lambda x: np.sum(x[[0, 2]]), backend=REF), np.ones(3))
-    assert "indexing with list" in message and "basic indexing" in message
+def test_a_traced_boolean_mask_is_rejected_clearly():
+    message = raises_tracing_error(sg.grad(lambda x: np.sum(x[x > 0]), backend=REF), np.ones(3))
+    assert "data-dependent shape" in message and "np.where(mask, x, 0)" in message
 
 
 # -- argnums and dtypes ----------------------------------------------------------------------
@@ -260,9 +260,10 @@ def test_captured_numpy_array_with_operators_is_fine():
     assert_same(g, data.sum(axis=0) * (1 + data.sum()))
 
 
-def test_np_array_of_a_tracer_fails_clearly():
-    message = raises_tracing_error(sg.jit(lambda x: np.asarray(x) * 2, backend=REF), np.ones(2))
-    assert "concrete array" in message and "np.asarray" in message
+def test_a_numpy_array_method_given_a_tracer_fails_clearly():
+    data = np.ones((2, 2))
+    message = raises_tracing_error(sg.jit(lambda x: data.dot(x), backend=REF), np.ones(2))
+    assert "concrete array" in message and "np.dot(a, b)" in message
 
 
 def test_a_tracer_leaked_from_another_trace_is_reported():

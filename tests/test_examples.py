@@ -261,7 +261,7 @@ def _torch_mlp(real, model, x, y, steps, make_optimizer):
     reference = real.nn.Sequential(real.nn.Linear(model[0].in_features, model[0].out_features),
                                    real.nn.ReLU(),
                                    real.nn.Linear(model[2].in_features, model[2].out_features))
-    reference.load_state_dict({k: real.from_numpy(v) for k, v in model.state_dict().items()})
+    reference.load_state_dict({k: real.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
     optimizer = make_optimizer(reference.parameters())
     loss_fn = real.nn.MSELoss(reduction="sum")
     xt, yt = real.from_numpy(value(x)), real.from_numpy(value(y))
@@ -341,3 +341,20 @@ def test_w6_against_pytorch():
     a.grad.zero_()
     (3 * a).sum().backward()
     assert example.accumulation() == ([2.0, 4.0], second, a.grad.tolist())
+
+
+# -- the tutorial-style examples (polynomial fits of sin, the FashionMNIST-shaped classifier) ----
+def test_polynomial_sin_example_fits_each_way(capsys):
+    example = load("polynomial_sin")
+    for fit in (example.with_tensors, example.with_nn, example.with_function):
+        torch.manual_seed(0)
+        early = fit(steps=5)
+        torch.manual_seed(0)
+        assert fit(steps=200) < early / 2
+    assert capsys.readouterr().out.count("Result: y = ") == 6
+
+
+def test_fashion_classifier_example_learns_and_reloads():
+    if not hasattr(torch.Tensor, "argmax"):
+        pytest.skip("Tensor.argmax is not in this build yet")
+    assert load("fashion_classifier").main(epochs=2, samples=320) > 0.5

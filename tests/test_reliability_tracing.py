@@ -1,7 +1,7 @@
 """Issue 15, the tracing slice: writes through views, vjp cotangent structures, unsupported
 dtypes at the boundary, leaked tracers, and the unclear errors of the transformations
-(symgrad/core/views.py, symgrad/core/tracing.py, symgrad/api.py with staging.py, arguments.py
-and pullback.py, symgrad/core/pytree.py, symgrad/check.py, symgrad/export.py).
+(symgrad/core/views.py, symgrad/core/tracing.py, symgrad/api.py with staging.py, arguments.py,
+pullback.py and output_sizes.py, symgrad/core/pytree.py, symgrad/check.py, symgrad/export.py).
 
 Each reproducer of the issue is a test, with its siblings; results are compared with numpy
 running the same function, errors by their class and what the message names (values, the
@@ -68,6 +68,12 @@ def transpose_view_assign(a):
 
 def reshape_view_assign(a):
     a.reshape(-1)[0] = 5
+    return a
+
+
+def symgrad_reshape_view_assign(a):
+    sg.reshape(a, (-1,))[0] = 5                 # sg.reshape takes the path of a.reshape
+    sg.reshape(a[:, :1], -1)[1] = 8             # a view of a column: writes a[1, 0]
     return a
 
 
@@ -164,6 +170,7 @@ def name_alias_sees_in_place_add(a):
     (slice_then_index_assign, np.ones(3)),
     (transpose_view_assign, np.ones((2, 2))),
     (reshape_view_assign, np.ones((2, 2))),
+    (symgrad_reshape_view_assign, np.ones((2, 2))),
     (chained_index_assign, np.ones((2, 3))),
     (view_sees_a_later_write_to_its_base, SQUARE),
     (sibling_views_see_each_others_writes, SQUARE),
@@ -340,11 +347,9 @@ def test_writing_a_traced_value_into_a_numpy_array_is_refused_clearly():
 
 # -- in-place ndarray methods ---------------------------------------------------------------
 @pytest.mark.parametrize("method, args, what", [
-    ("sort", (), "x.sort() changes the array in place: symgrad has no sort op"),
-    ("partition", (1,), "x.partition() changes the array in place"),
     ("resize", ((4,),), "x.resize() changes the array in place"),
     ("put", ([0], [1.0]), "x.put() changes the array in place"),
-    ("argmax", (), "x.argmax is not supported on traced arrays"),
+    ("choose", ([np.ones(3)],), "x.choose is not supported on traced arrays"),
 ])
 def test_unsupported_ndarray_methods_say_so_at_the_line(method, args, what):
     def call_it(x):
@@ -361,12 +366,12 @@ def test_hasattr_of_an_unsupported_method_is_false_and_fill_works():
     seen = {}
 
     def f(x):
-        seen["sort"], seen["fill"] = hasattr(x, "sort"), hasattr(x, "fill")
+        seen["resize"], seen["fill"] = hasattr(x, "resize"), hasattr(x, "fill")
         x.fill(0)
         return x
 
     assert_same(sg.jit(f, backend=REF)(np.ones(3)), np.zeros(3))
-    assert seen == {"sort": False, "fill": True}
+    assert seen == {"resize": False, "fill": True}
     with pytest.raises(ValueError):
         np.ones(3).fill(np.ones(3))
     message = error_of(ValueError, sg.jit(lambda x: x.fill(np.ones(3)), backend=REF), np.ones(3))
@@ -673,7 +678,7 @@ def test_a_7_tib_output_raises_numpy_s_memory_error_before_compiling():
     (lambda loss: operator.index(loss), "as an index"),
     (lambda loss: range(loss), "as an index"),
     (lambda loss: complex(loss), "complex()"),
-    (lambda loss: np.asarray(loss), "concrete array"),
+    (lambda loss: np.ascontiguousarray(loss), "concrete array"),
     (lambda loss: loss.tolist(), ".tolist()"),
 ])
 def test_a_concrete_value_of_a_traced_loss_is_a_clear_error_at_the_line(use, what):

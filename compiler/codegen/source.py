@@ -41,8 +41,8 @@ def copy_lines(writer, target, source, shape, index=None, source_shape=None):
     """``target[index] = source`` between arrays, as an explicit loop nest.
 
     numba's array-to-array slice assignment compiles the formatting of its shape-mismatch
-    error message (unicode joins, int-to-str...) in every new process: ~2 s of a cold compile
-    for one ``v[...] = w`` line. The loop compiles in milliseconds and runs as fast.
+    error message (unicode joins, int-to-str...) in every new process, seconds of a cold
+    compile for one ``v[...] = w`` line. The loop compiles at once and runs as fast.
     ``shape`` is the target's; ``index`` a primitive index (ints and ``(start, stop, step)``
     ranges, leading axes; None: all of the target); ``source`` broadcasts to the indexed
     region as in numpy (``source_shape``, default the region's shape)."""

@@ -1,9 +1,10 @@
 """The CPU wing: graphs lowered to Python source compiled by ``numba.njit``.
 
 The wing's lowering table is ``lowering.LOWERINGS``; the op families with lowerings of
-their own module (convolution, pooling) add theirs here.
+their own module (convolution, pooling, indexing and sorting) add theirs here.
 """
-from . import conv, lowering, pool
+from . import conv, gather, lowering, pool
 
 lowering.LOWERINGS.update(conv.LOWERINGS)
 lowering.LOWERINGS.update(pool.LOWERINGS)
+lowering.LOWERINGS.update(gather.LOWERINGS)

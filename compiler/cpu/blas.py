@@ -1,8 +1,8 @@
 """Matrix products on BLAS for the numba CPU code generator: ``gemm`` (symgrad.compiler.cpu.runtime.gemm)
 into a buffer made once, and updates by a product (symgrad.compiler.passes.gemm_update) as one GEMM
 call with alpha and beta into the updated buffer. Float products call ``gemm`` rather than
-numba's ``np.dot``, whose overloads (shape checks, error messages) took 0.6 s of W1's cold
-compile; complex products still use ``np.dot``, integer and boolean ones are loops."""
+numba's ``np.dot``, whose overloads (shape checks, error messages) were a large part of a
+cold compile; complex products still use ``np.dot``, integer and boolean ones are loops."""
 import numpy as np
 
 from ..codegen.source import literal

@@ -2,21 +2,20 @@
 
 numpy and scipy each bundle their own OpenBLAS; numba's BLAS calls go to scipy's, eager
 numpy calls numpy's. Idle OpenBLAS threads spin, and so do numba's OpenMP threads between
-parallel loops: two pools of spinning threads on a 2-core machine starve each other (the
-W1 eager step with both OpenBLAS libraries on two threads: 9-60 ms instead of 0.5 ms). So
-only one pool has threads at a time:
+parallel loops: two pools of spinning threads on a 2-core machine starve each other (an
+eager step with both OpenBLAS libraries on two threads ran tens of times slower). So only
+one pool has threads at a time:
 
 - Once compiled code may call BLAS (``settle_blas_threads``), every BLAS library gets one
   thread (``SYMGRAD_BLAS_THREADS`` chooses another count) except scipy's own bundled
   OpenBLAS, the one compiled code calls, which gets every core (``SYMGRAD_LOOP_BLAS_THREADS``
-  chooses another count); eager 2-D float products run on it too (``eager_matmul``). The W1
-  eager step with its compiled backward: 609 -> 505 µs.
+  chooses another count); eager 2-D float products run on it too (``eager_matmul``).
 - From the first call of a function on numba's threads on (``on_numba_threads``; see
   symgrad.compiler.cpu.threads), compiled code's BLAS has one thread too: numba's threads own
-  the cores (LeNet's eager batch-64 step, whose backward runs on them: 17 ms with OpenBLAS's
-  threads spinning beside them, 9.4 without).
+  the cores (an eager convolutional step whose backward runs on them took nearly twice as
+  long with OpenBLAS's threads spinning beside them).
 - A compiled training loop not on numba's threads gives every BLAS library every core for
-  its run (W1: 238 µs per step instead of 327).
+  its run.
 """
 import contextlib
 import importlib.machinery
@@ -82,8 +81,8 @@ def _load_extension(name):
 def load_scipy_blas():
     """Import ``scipy.linalg.cython_blas`` (whose OpenBLAS numba's BLAS calls go to) and
     ``scipy.linalg._fblas`` without running ``scipy.linalg/__init__.py``: that package
-    import costs ~0.15 s (scipy's array API layer imports numpy.f2py and more), a third of a
-    warm first call. The extension modules load in ms; ``scipy.linalg`` gets them as its
+    import (scipy's array API layer imports numpy.f2py and more) is a large part of a warm
+    first call. The extension modules load at once; ``scipy.linalg`` gets them as its
     attributes when imported."""
     missing = [name for name in EXTENSIONS if f"{LINALG}.{name}" not in sys.modules]
     if not missing:

@@ -59,7 +59,7 @@ class CompiledGraph:
         self.constants = constants
         self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
         # an input the optimized graph never reads gets an empty stand-in of its type, not a
-        # C-ordered copy of its value (nn.Linear's weight.t() in a backward: 40 µs a W1 step)
+        # C-ordered copy of its value (nn.Linear's weight.t() in a backward)
         self.stand_ins = {i: _stand_in(*types) for i, (node, types)
                           in enumerate(zip(optimized.inputs, self.input_types))
                           if not optimized.users(node) and node not in optimized.outputs}
@@ -119,10 +119,11 @@ class CompiledLoop:
         """Yields ``run_steps(start, count)``, which runs those steps on these arrays (the
         same protocol as symgrad.compiler.cuda.training_loop.CudaTrainingLoop)."""
         def run_steps(start, count):
-            with self.blas_threads():
-                self.function(*state, *data, order, batch_size, start, count, history, progress,
-                              *self.constants)
-        yield run_steps
+            self.function(*state, *data, order, batch_size, start, count, history, progress,
+                          *self.constants)
+        # once per run, not per chunk: setting BLAS threads scans the loaded libraries
+        with self.blas_threads():
+            yield run_steps
 
 
 def compile_training_loop(graph, optimized, state_count, batching):

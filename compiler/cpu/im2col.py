@@ -22,8 +22,8 @@ class Unfolding:
     expanded into a buffer that is zero there. Long copies vectorize where short rows do not,
     but compacting and expanding cost O*OH*OW short-row copies each, so the wide layout is
     used for stride 1 when the unfolded block is much larger than the output (R > 2*O) and
-    junk is at most half the columns: LeNet's conv2 (R=54, O=16) ran its three ops 10-15%
-    faster wide at batch 64; conv1 (R=9, O=6) lost at batch 1.
+    junk is at most half the columns (measured on a small convolutional net: a wide block
+    won for R=54, O=16 at batch 64 and lost for R=9, O=6 at batch 1).
     """
 
     def __init__(self, lowering, node, g, out_channels, loop):
@@ -95,7 +95,7 @@ class Unfolding:
         plane = self._plane(source)
         self._open_shifts()
         # the index is cast to unsigned: numba then skips negative-index wraparound, and the
-        # copy vectorizes (3x faster)
+        # copy vectorizes
         out.open(f"for q in range(min({self.columns}, {self.hp * self.wp} - shift)):")
         out.line(f"{cols}[r, q] = {plane}[c, np.uint64(q + shift)]")
         close_loops(out, 4)

@@ -10,7 +10,7 @@ from .runtime import runtime_source
 
 # numpy's error model: a float division by zero gives inf or nan, as in numpy, instead of a
 # Python ZeroDivisionError check whose branch keeps LLVM from vectorizing any loop that divides
-# (the fused Adam update ran 8x slower with it).
+# (the fused Adam update ran several times slower with it).
 NJIT_OPTIONS = 'cache=True, fastmath={"nsz", "contract", "arcp"}, error_model="numpy"'
 
 

@@ -40,8 +40,8 @@ def load(lowering, operand, loop_shape, local):
 def scalar_expression(lowering, node, loop_shape, local, writer=None):
     """The op's scalar template applied to its operands' elements. With a ``writer``, array
     loads go to locals first: ``where``'s ``{1} if {0} else {2}`` then compiles to a select
-    instead of a branch around a load (a mispredicted branch per element: 43% of a LeNet
-    step at batch 64)."""
+    instead of a branch around a load (a mispredicted branch per element, which had been
+    a large part of a convolutional step)."""
     attrs = lowering.attrs(node)
     operands = []
     for position, operand in enumerate(lowering.graph.operands(node)):

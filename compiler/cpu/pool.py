@@ -71,8 +71,8 @@ def _argmax(lowering, x, node):
 def _emit_max_scan(lowering, node, g, source, argmax, result=None):
     """Inside the window loops: find the window's first maximum, store its index in
     ``argmax`` and, when ``result`` is given, its value (NaN when the window holds one, as
-    in PyTorch). Selects, not branches: a branch per element mispredicts half the time
-    (3x slower). Windows of unpadded input are unrolled."""
+    in PyTorch). Selects, not branches: a branch per element mispredicts half the time.
+    Windows of unpadded input are unrolled."""
     out = lowering.out
     dtype = lowering.attrs(node)["dtype"]
     row, col = affine("oy", g.sh, 0, -g.ph), affine("ox", g.sw, 0, -g.pw)

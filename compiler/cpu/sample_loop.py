@@ -2,8 +2,7 @@
 sequential loop, or, for batches of ``PARALLEL_BATCH`` samples or more, one chunk of
 consecutive samples per thread under ``numba.prange``. Each chunk has its own scratch
 buffers (unfolded blocks, partial weight gradients), so results do not depend on thread
-timing. LeNet at batch 64 on 2 cores: 2.1 ms per step instead of 2.8. (What a function
-on numba's threads needs besides: symgrad.compiler.cpu.threads.)"""
+timing. (What a function on numba's threads needs besides: symgrad.compiler.cpu.threads.)"""
 import numba
 
 from ..codegen.source import literal

@@ -6,7 +6,7 @@ from ..codegen.source import copy_lines, shape_text
 def lower_transpose(lowering, node):
     """A view: ``.T`` when it reverses the axes, else a strided view with the strides
     permuted. numba's ``np.transpose(x, axes)`` compiles the formatting of its error
-    messages: 12 s of the cold compile of a batched product's gradient."""
+    messages, most of the cold compile of a batched product's gradient."""
     variable = lowering.var(lowering.graph.operands(node)[0])
     axes = lowering.attrs(node)["params"]["axes"]
     if axes == tuple(reversed(range(len(axes)))):

@@ -1,26 +1,25 @@
 """Which loops of a generated CPU function run on numba's threads, and what such a
 function needs.
 
-A training step whose elementwise work is large (Adam's update of a 1000x100 weight: a
-square root and a division per element, about 40 µs on one core) runs those loop nests
+A training step whose elementwise work is large (Adam's update of a large weight: a
+square root and a division per element) runs those loop nests
 under ``numba.prange``. Such a function keeps BLAS on one thread (idle OpenBLAS threads
 spin and starve numba's: below), so its large products are split into one one-thread GEMM
 per thread (symgrad.compiler.cpu.runtime.gemm): by blocks of the result's rows or columns, or of the
 summed dimension (partial products added afterwards), so that each thread touches only its
-own block of the product's largest array (``product_split``). For W2's ``x @ w1``
-(64x1000 @ 1000x100) that is the summed dimension: each thread reads only the rows of ``w1``
-its part of the Adam update has just written, still in its core's cache (W2: 242 -> 200 µs
-per step). Window ops split their samples the same way (symgrad.compiler.cpu.sample_loop).
+own block of the product's largest array (``product_split``). For ``x @ w1`` with a
+short, wide ``x`` and a tall ``w1`` that is the summed dimension: each thread reads only the
+rows of ``w1`` its part of the Adam update has just written, still in its core's cache.
+Window ops split their samples the same way (symgrad.compiler.cpu.sample_loop).
 
 Such a function needs ``parallel=`` in its decorator (``NJIT_PARALLEL``); only explicit
 ``prange`` loops are parallelized (numba's other rewrites would parallelize small array
 expressions, and cost compile time). BLAS stays on one thread while it runs
-(``runs_on_numba_threads``): idle OpenBLAS threads spin and starve numba's (LeNet batch 64:
-16 ms per step instead of 2.1). numba's OpenMP threads wait as OpenMP does by default:
-they spin a while between loops, then sleep. ``OMP_WAIT_POLICY=PASSIVE`` makes them sleep
-at once, which suits a machine shared with other busy processes, but waking a sleeping
-thread costs about 35 µs a parallel loop here (W2: 377 instead of 250 µs per step; LeNet
-batch 64: 2.06 instead of 1.38 ms).
+(``runs_on_numba_threads``): idle OpenBLAS threads spin and starve numba's, which made a
+convolutional step several times slower. numba's OpenMP threads wait as OpenMP does by
+default: they spin a while between loops, then sleep. ``OMP_WAIT_POLICY=PASSIVE`` makes
+them sleep at once, which suits a machine shared with other busy processes, but waking a
+sleeping thread at every parallel loop costs a large part of a short step.
 """
 import math
 
@@ -32,9 +31,8 @@ NJIT_PARALLEL = ('parallel={"comprehension": False, "reduction": False, "inplace
                  '"prange": True}')
 
 # A nest runs on numba's threads when its elements times its ops reach this: Adam's update
-# of W2's 1000x100 weight (14 ops an element) does; LeNet's SGD update of its 120x576 fc1
-# weight (2 ops) does not: a parallel region, with BLAS then on one thread, made that
-# batch-1 step 45 -> 66 µs.
+# of a 1000x100 weight (14 ops an element) does; an SGD update of a 120x576 weight (2 ops)
+# does not: a parallel region, with BLAS then on one thread, made such a small step slower.
 PARALLEL_WORK = 1 << 19
 PARALLEL_MULTIPLY_ADDS = 1 << 20  # a product this large is split across the threads
 

@@ -43,7 +43,7 @@ the entry's machine code and recompiles: never a crash or a wrong result. Ctrl-C
 loads or compiles takes effect when it is done (symgrad.compiler.disk_cache.cached_function).
 
 **Warm path.** On a hit the machine code is loaded directly (numba's loader without its
-``refresh()`` of every typing and lowering registry, which alone costs ~0.15 s per process);
+``refresh()`` of every typing and lowering registry, a large part of a warm first call);
 anything unexpected falls back to numba's ordinary path.
 """
 import glob

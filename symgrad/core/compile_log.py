@@ -43,6 +43,12 @@ def log_compile(kind, what, reason):
     LOG.info("compiling %s %s: %s", kind, what, reason)
 
 
+def log_eviction(what, cache, bound):
+    """Say that ``what`` left the bounded ``cache`` because more than ``bound`` are in use."""
+    configure()
+    LOG.info("evicting %s from the %s: more than %s in use", what, cache, bound)
+
+
 def describe_leaf(signature):
     """``float32[64,1000]``, ``int scalar`` or ``static 3``, from staging.leaf_signature."""
     if signature[0] == "scalar":

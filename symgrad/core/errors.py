@@ -27,6 +27,10 @@ class TracingValueError(TracingError, ValueError):
     """A value of the wrong shape, or a write numpy refuses (where numpy raises ValueError)."""
 
 
+class TracingIndexError(TracingError, IndexError):
+    """An index out of bounds or of the wrong kind (where numpy raises IndexError)."""
+
+
 class TracingAttributeError(TracingError, AttributeError):
     """An ndarray attribute or method that traced arrays do not have (``hasattr`` is False)."""
 

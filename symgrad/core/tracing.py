@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import symgrad.core.numpy_namespace as numpy_namespace
 import symgrad.core.pytree as pytree
 from symgrad.core.errors import (TracingAttributeError, TracingError, TracingTypeError,
                             TracingValueError, UnexpectedTracerError)
@@ -116,7 +117,7 @@ class Tracer:
 
     # numpy protocols --------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        function = NUMPY_FUNCTIONS.get(ufunc) if method == "__call__" else None
+        function = NUMPY_FUNCTIONS.get(ufunc if method == "__call__" else (ufunc, method))
         if function is None:
             name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
             raise unsupported(name)
@@ -146,7 +147,8 @@ class Tracer:
         raise self._remembered(error_here(
             f"numpy tried to turn the traced value {self!r} into a concrete array, but "
             "symgrad traces the function once for all values. This happens with "
-            "np.array/np.asarray of it, storing it in a numpy array (array[i:j] = traced), "
+            "array/asarray imported from numpy by name (np.array works), storing it in a "
+            "numpy array (array[i:j] = traced), "
             ".item()/.tolist()/float() of a Tensor that holds it, a method of a plain numpy "
             "array given it (data.dot(traced): write np.dot(a, b) or a @ b instead), or a "
             "numpy function given a list of traced values (a list argument is a pytree of "
@@ -197,8 +199,6 @@ class Tracer:
 # ndarray methods that change the array in place (see Tracer.__getattr__), with what to
 # write instead; fill and the in-place operators are supported (symgrad.core.views).
 IN_PLACE_METHODS = {
-    "sort": "symgrad has no sort op",
-    "partition": "symgrad has no partition op",
     "resize": "write a new array (np.reshape, np.concatenate) instead",
     "put": "write x[index] = value with basic indices instead",
 }
@@ -326,7 +326,8 @@ def tracing_into(graph):
     returns (or fails), the graph's tracers are dead (check_live)."""
     _active_graphs.append(graph)
     try:
-        yield graph
+        with numpy_namespace.traced_constructors(outermost=len(_active_graphs) == 1):
+            yield graph
     except ValueError as problem:
         swallowed = getattr(graph, "conversion_error", None)
         if swallowed is not None and "setting an array element with a sequence" in str(problem):

@@ -17,6 +17,7 @@ import numpy as np
 
 import symgrad.core.ops as ops
 from symgrad.core.errors import TracingTypeError, TracingValueError
+from symgrad.core.ops.indexing import has_arrays
 from symgrad.core.ops.registry import faced
 from symgrad.core.ops.shape import as_slices, normalize_index
 from symgrad.core.tracing import Tracer, View, conformed, copy_of, error_here
@@ -44,6 +45,8 @@ def view_of(base, value, read, write_back, probe, readonly=False):
 
 # -- indexing ---------------------------------------------------------------------------------
 def getitem(x, index):
+    if has_arrays(index) or isinstance(index, Tracer):
+        return copy_of(ops.getitem(x, index))     # advanced indexing copies, as in numpy
     value = ops.getitem(x, index)
     entries = index if isinstance(index, tuple) else (index,)
     if len(entries) == x.ndim and all(isinstance(e, (int, np.integer)) for e in entries):
@@ -132,8 +135,12 @@ def _reshaped(x, value):
                    lambda base, new: ops.reshape(new, base.shape), probe)
 
 
-@faced(numpy=(np.reshape,))
+@faced(numpy=(np.reshape,), torch=("reshape",))
 def reshape(x, *shape):
+    """``np.reshape`` and ``sg.reshape`` (``x.reshape`` too): a view of ``x`` where numpy's
+    reshape makes one, so a write through it reaches ``x``; numpy's own on arrays."""
+    if not isinstance(x, Tracer):
+        return ops.reshape(x, *shape)
     return _reshaped(x, ops.reshape(x, *shape))
 
 

@@ -33,3 +33,10 @@ class set_grad_enabled(contextlib.ContextDecorator):
 
 no_grad = functools.partial(set_grad_enabled, False)
 enable_grad = functools.partial(set_grad_enabled, True)
+
+
+class inference_mode(set_grad_enabled):  # noqa: N801 - PyTorch's name
+    """``torch.inference_mode()``: as ``no_grad`` (``inference_mode(False)`` records again)."""
+
+    def __init__(self, mode=True):
+        super().__init__(not mode)

@@ -12,6 +12,7 @@ import numpy as np
 import symgrad.core.reverse_mode as autodiff
 import symgrad.core.ops as ops
 from symgrad.core.bounded_cache import BoundedCache
+from symgrad.core.compile_log import log_compile, log_eviction
 from symgrad.core.graph import Graph, freeze
 from symgrad.eager.grad_mode import no_grad
 from symgrad.core.tracing import Tracer, constant
@@ -19,7 +20,16 @@ from symgrad.core.tracing import Tracer, constant
 # The backward functions of the last TAPE_CACHE_SIZE tape structures used, least recently
 # used first: a program whose tapes keep changing (a shape per step) holds a bounded number.
 TAPE_CACHE_SIZE = 256
-_COMPILED = BoundedCache(TAPE_CACHE_SIZE, on_evict=lambda key, value: log_eviction(key, value))
+
+
+def log_evicted_backward(_key, evicted):
+    """The tape cache's ``on_evict``: which backward left it (``SYMGRAD_LOG_COMPILES=1``)."""
+    compiled = "compiled" if evicted.compiled is not None else "not compiled"
+    log_eviction(f"eager backward {evicted.graph.name} ({len(evicted.graph)} nodes, {compiled})",
+                 "tape cache", f"{_COMPILED.size} tape structures (TAPE_CACHE_SIZE)")
+
+
+_COMPILED = BoundedCache(TAPE_CACHE_SIZE, on_evict=log_evicted_backward)
 
 
 class AccumulateGrad:
@@ -200,7 +210,7 @@ def _fed_input(graph, value, name):
 
 # Values the gradient graph recomputes rather than reads from its inputs: a transpose is a
 # view there, while its eager value (``weight.t()`` in nn.Linear) is an F-ordered array
-# that the compiled function would copy into a C-ordered one every call (40 µs a W1 step).
+# that the compiled function would copy into a C-ordered one every call.
 RECOMPUTED = {"input", "transpose"}
 
 
@@ -226,7 +236,6 @@ class TieredBackward:
                 from symgrad.core.interpreter import evaluate
                 return tuple(evaluate(self.graph, inputs))
             from symgrad.compiler import compile_graph
-            from symgrad.core.compile_log import log_compile
             log_compile("eager backward", f"{self.graph.name} ({len(self.graph)} nodes)",
                         f"a tape structure used {self.uses} times")
             self.compiled = compile_graph(self.graph)
@@ -238,14 +247,6 @@ def compiled_backward(tape, root, wrt):
     one of the ``TAPE_CACHE_SIZE`` most recently used)."""
     return _COMPILED.get_or_make(tape.key(wrt, root.shape),
                                  lambda: TieredBackward(build_gradient_graph(tape, root, wrt)))
-
-
-def log_eviction(_key, evicted):
-    from symgrad.core.compile_log import LOG, configure
-    configure()
-    LOG.info("evicting eager backward %s (%d nodes, %s) from the tape cache: more than %d "
-             "tape structures in use (TAPE_CACHE_SIZE)", evicted.graph.name, len(evicted.graph),
-             "compiled" if evicted.compiled is not None else "not compiled", _COMPILED.size)
 
 
 def _seed(root, gradient):

@@ -16,45 +16,79 @@ import numpy as np
 
 import symgrad.core.ops as ops
 from symgrad.core.ops.registry import FRONTS
-from symgrad.eager.device import CudaArray, device_of, place, to_host
+from symgrad.eager.device import CudaArray, device_of, place
+from symgrad.eager.dtypes import default_float, of_numpy
 from symgrad.eager.grad_mode import is_grad_enabled
 from symgrad.core.ops.common import result_dtype
 import symgrad.eager.tape as tape
 from symgrad.eager.tape import BackwardNode
 from symgrad.core.tracing import Tracer, error_here
 
-float32, float64, int64, int32 = np.float32, np.float64, np.int64, np.int32
-bool_ = np.bool_
-
-
-def _default_dtype(data):
-    array = np.asarray(data)
-    return np.float32 if array.dtype == np.float64 and not isinstance(data, np.ndarray) else array.dtype
-
-
 def _value_of(x):
     return x._value if isinstance(x, Tensor) else x
+
+
+def legacy_data(data):
+    """The array of ``torch.Tensor(*data)``: a sequence of numbers, or a size."""
+    if len(data) == 1 and isinstance(data[0], np.generic):
+        return np.asarray(data[0])
+    if len(data) == 1 and isinstance(data[0], (list, tuple)) and not isinstance(data[0], Size):
+        return np.array(data[0], dtype=default_float())
+    if len(data) == 1 and isinstance(data[0], Size):
+        data = tuple(data[0])
+    if all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in data):
+        return np.zeros(data, dtype=default_float())
+    raise TypeError(f"new(): data must be a sequence (got {type(data[0]).__name__})")
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple, printed as PyTorch prints it (``torch.Size([2, 3])``)."""
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+
+GRAD_DTYPE_ERROR = "only Tensors of floating point and complex dtype can require gradients"
 
 
 class Tensor:
     """An array with autograd metadata (``requires_grad``, ``grad``, ``grad_fn``)."""
     __array_priority__ = 1000
 
-    def __init__(self, value, requires_grad=False, grad_fn=None):
+    def __init__(self, *data, requires_grad=False, grad_fn=None):
+        """``Tensor(array)`` wraps an array (or a tracer); PyTorch's legacy forms make a
+        tensor of the default float dtype: ``Tensor([1, 2])`` of data, ``Tensor(2, 3)`` of
+        a shape (zeros: symgrad leaves no memory uninitialized)."""
+        value = data[0] if len(data) == 1 else None
+        if not isinstance(value, (np.ndarray, CudaArray)) and not hasattr(value, "aval"):
+            value = legacy_data(data)
         self._value = value
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         self._grad = None
         self.grad_fn = grad_fn
         self._version = 0
 
     # -- metadata ---------------------------------------------------------------------------
-    shape = property(lambda self: tuple(self._value.shape))
-    dtype = property(lambda self: np.dtype(self._value.dtype))
-    ndim = property(lambda self: len(self.shape))
+    shape = property(lambda self: Size(self._value.shape))
+    dtype = property(lambda self: of_numpy(self._value.dtype))
+    ndim = property(lambda self: len(self._value.shape))
     is_leaf = property(lambda self: self.grad_fn is None)
     device = property(lambda self: device_of(self._value))
     is_cuda = property(lambda self: isinstance(self._value, CudaArray))
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad):
+        if requires_grad and np.dtype(self._value.dtype).kind not in "fc":
+            raise RuntimeError(GRAD_DTYPE_ERROR)
+        self._requires_grad = bool(requires_grad)
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
@@ -63,10 +97,14 @@ class Tensor:
         return self.ndim
 
     def numel(self):
-        return int(np.prod(self.shape, dtype=np.int64))
+        return int(np.prod(self._value.shape, dtype=np.int64))
+
+    nelement = numel
 
     def __len__(self):
-        return self.shape[0]
+        if not self._value.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._value.shape[0]
 
     def requires_grad_(self, requires_grad=True):
         if not self.is_leaf and not requires_grad:
@@ -89,56 +127,6 @@ class Tensor:
             check_assigned_grad(self, grad)
         self._grad = grad
 
-    # -- devices and conversion ---------------------------------------------------------------
-    def numpy(self):
-        _check_concrete(self, ".numpy()")
-        if self.is_cuda:
-            raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() "
-                            "to copy the tensor to host memory first.")
-        if self.requires_grad:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        return self._value
-
-    def item(self):
-        _check_concrete(self, ".item()")
-        if self.numel() != 1:
-            raise ValueError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return np.asarray(to_host(self._value)).item()
-
-    def tolist(self):
-        _check_concrete(self, ".tolist()")
-        return np.asarray(to_host(self._value)).tolist()
-
-    def __float__(self):
-        _check_concrete(self, "float()")
-        return float(self.item())
-
-    def __int__(self):
-        _check_concrete(self, "int()")
-        return int(self.item())
-
-    def __bool__(self):
-        if isinstance(self._value, Tracer):
-            return bool(self._value)        # the tracer's error: control flow on a traced value
-        return bool(self.item())
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self._value, dtype=dtype)
-
-    def __repr__(self):
-        body = np.array2string(np.asarray(to_host(self._value)), separator=", ",
-                               prefix="tensor(", precision=4)
-        extras = [f"device='{self.device}'"] if self.is_cuda else []
-        if self.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype=symgrad.{self.dtype.name}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return f"tensor({body}{''.join(', ' + e for e in extras)})"
-
-    # -- untracked views ----------------------------------------------------------------------
     @property
     def data(self):
         """The same storage without history: updates through it are not tracked."""
@@ -241,58 +229,6 @@ class Tensor:
             self._assign(None)  # raises the leaf error
         return function_apply(function, self, other)
 
-    def __setitem__(self, index, value):
-        index = _value_of(index)
-        is_mask = getattr(index, "dtype", None) == np.bool_
-        if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
-            self._record_assignment(index, value, is_mask)
-            return
-        value = _value_of(value)
-        if is_mask and any(hasattr(v, "aval") for v in (self._value, value, index)):
-            check_assignment(self.shape, index, value, is_mask)
-            self._value = masked_assign(self._value, value, index)
-        else:
-            self._value[index] = value          # numpy's semantics, masks included
-        self._version += 1
-
-    def _record_assignment(self, index, value, is_mask):
-        """``self[index] = value`` on the tape: self becomes the output of a node reading its
-        old value (``before``). Checked first: a refused assignment changes nothing."""
-        check_assignment(self.shape, index, value, is_mask)
-        before = Tensor(self._value, self.requires_grad, self.grad_fn)
-        before._version = self._version
-        if before.grad_fn is not None:
-            before.grad_fn.output = before
-        if is_mask:
-            updated = apply("IndexPutBackward0", masked_assign, before, value, index)
-        else:
-            updated = apply("CopySlices", set_index, before, value, key=index)
-        self._value, self.grad_fn, self.requires_grad = updated._value, updated.grad_fn, True
-        self.grad_fn.output = self
-        self._version += 1
-
-
-def check_assignment(shape, index, value, is_mask):
-    """What symgrad can trace or record of ``x[index] = value``: basic indexing, or one value
-    through a boolean mask of x's shape (numpy gives several values to the selected
-    elements in order, which a ``where`` cannot: refused, not silently different)."""
-    value = _value_of(value)
-    if is_mask and tuple(np.shape(index)) != tuple(shape):
-        raise IndexError(f"x[mask] = value: the boolean mask has shape {list(np.shape(index))}, "
-                         f"the tensor {list(shape)}; symgrad records assignments through a mask "
-                         f"of the tensor's own shape")
-    if is_mask and np.size(value) != 1:
-        raise IndexError(f"x[mask] = value with {np.size(value)} values: symgrad records a "
-                         f"boolean-mask assignment of one value (x[mask] = 0.0); for a value "
-                         f"per element use symgrad.where(mask, values, x)")
-    entries = index if isinstance(index, tuple) else (index,)
-    if not is_mask and any(isinstance(e, (np.ndarray, list)) or hasattr(e, "aval")
-                           for e in entries):
-        raise IndexError("x[index] = value with an index array: symgrad records basic indexing "
-                         "(integers, slices, None, ...) and boolean masks of the tensor's shape; "
-                         "use symgrad.where(mask, values, x) for other selections")
-
-
 def _check_concrete(tensor, what):
     """A clear error, at the user's line, for reading the value of a traced tensor."""
     if isinstance(tensor._value, Tracer):
@@ -349,17 +285,6 @@ def _scaled(alpha, other):
     return value if alpha == 1 else ops.multiply(alpha, value)
 
 
-# -- functions the tape replays for assignments (their identity is part of its key) ---------
-def set_index(x, value, key):
-    return ops.setitem(x, key, value)
-
-
-def masked_assign(x, value, mask):
-    """``x[mask] = value`` for a boolean mask of x's shape and one value, as a ``where``
-    (which traces and replays, the mask an operand of the tape)."""
-    return ops.astype(ops.where(mask, value, x), np.dtype(x.dtype).name)
-
-
 def apply(backward_name, function, *args, **static):
     """Run ``function`` (a symgrad op function) on the values of ``args``; record its
     backward node when a gradient is wanted."""
@@ -367,7 +292,8 @@ def apply(backward_name, function, *args, **static):
     result = function(*values, **static)
     out = Tensor(result if hasattr(result, "aval") else np.asarray(result))
     parents = [a for a in args if isinstance(a, Tensor)]
-    if is_grad_enabled() and any(p.requires_grad for p in parents):
+    if is_grad_enabled() and any(p.requires_grad for p in parents) and \
+            np.dtype(out._value.dtype).kind in "fc":    # casts to int and argmax: no gradient
         out.requires_grad = True
         out.grad_fn = BackwardNode(backward_name, function, static, args, out, parents)
     return out

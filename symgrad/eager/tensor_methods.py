@@ -7,8 +7,10 @@ from one training step to the next.
 import numpy as np
 
 import symgrad.core.ops as ops
-from symgrad.eager.device import device as Device, place
 from symgrad.core.ops.registry import FRONTS
+from symgrad.eager.conversion import cast
+from symgrad.eager.dtypes import TYPE_NAMES, default_float
+from symgrad.eager.promotion import is_scalar, numpy_result_type, unweak
 from symgrad.eager.tensor import Tensor, _value_of, apply
 
 
@@ -29,6 +31,16 @@ def index(x, key):
     return ops.getitem(x, key)
 
 
+def _mean(self, dim=None, keepdim=False, dtype=None):
+    """``mean``: of float tensors only, as in PyTorch (``dtype=`` casts first)."""
+    source = self if dtype is None else cast(self, dtype)
+    if not source.dtype.is_floating_point and not source.dtype.is_complex:
+        kind = TYPE_NAMES.get(source.dtype, "Tensor")[:-len("Tensor")]
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {kind}")
+    return _reduction(ops.mean, "MeanBackward")(source, dim, keepdim)
+
+
 def _dims(dim):
     return tuple(dim) if isinstance(dim, (list, tuple)) else dim
 
@@ -40,21 +52,57 @@ def _reduction(function, name):
     return method
 
 
+def torch_operands(args):
+    """``args`` cast to PyTorch's result dtype (:mod:`symgrad.eager.promotion`) where
+    numpy's would differ, and that dtype; other arguments (not operands) pass unchanged."""
+    if not all(isinstance(a, (Tensor, np.ndarray)) or is_scalar(a) for a in args):
+        return args, None
+    target = numpy_result_type(args)
+    return [cast(a, target) if isinstance(a, Tensor) else unweak(a) for a in args], target
+
+
+def promoted(grad_fn, function):
+    """``function`` (an elementwise front) on Tensors with PyTorch's promotion: integer
+    operands give the default float dtype where the result is a float (``/``, ``exp``)."""
+    def call(*args):
+        operands, target = torch_operands(args)
+        out = apply(grad_fn, function, *operands)
+        if target is not None and target.kind in "biu" and out._value.dtype == np.float64:
+            return cast(out, default_float())
+        return out
+    return call
+
+
+def _elementwise(front):
+    return any(isinstance(f, np.ufunc) for f in front.faces.numpy)
+
+
+def _torch_call(front):
+    """The front called on Tensors: its result, with the front's grad_fn."""
+    if _elementwise(front):
+        return promoted(front.faces.grad_fn, front.function)
+    return lambda *args: apply(front.faces.grad_fn, front.function, *args)
+
+
 def _recorded(front):
-    """``Tensor.<name>`` of a front function: its result, with the front's grad_fn."""
-    grad_fn, function = front.faces.grad_fn, front.function
-    return lambda self, *args: apply(grad_fn, function, self, *args)
+    """``Tensor.<name>`` of a front function."""
+    call = _torch_call(front)
+    return lambda self, *args: call(self, *args)
 
 
 def _recorded_flipped(front):
-    grad_fn, function = front.faces.grad_fn, front.function
-    return lambda self, other: apply(grad_fn, function, other, self)
+    call = _torch_call(front)
+    return lambda self, other: call(other, self)
 
 
 def _unrecorded(front):
     """A comparison: a Tensor of the result, no history (there is no gradient)."""
     function = front.function
-    return lambda self, other: Tensor(function(self._value, _value_of(other)))
+
+    def compare(self, other):
+        operands, _ = torch_operands([self, other])
+        return Tensor(function(*(_value_of(o) for o in operands)))
+    return compare
 
 
 def face_methods():
@@ -134,32 +182,25 @@ def _getitem(self, key):
     if isinstance(key, np.ndarray) or hasattr(key, "aval"):
         raise IndexError("indexing a Tensor with a tensor is supported only in assignments "
                          "(x[mask] = value); use symgrad.where for selection")
-    return apply("SliceBackward0" if isinstance(key, (slice, tuple)) else "SelectBackward0",
-                 index, self, key=key)
+    try:
+        return apply("SliceBackward0" if isinstance(key, (slice, tuple)) else "SelectBackward0",
+                     index, self, key=key)
+    except IndexError as error:     # numpy's words for PyTorch's: "dimension", not "axis"
+        raise IndexError(str(error).replace(" for axis ", " for dimension ")) from None
 
 
-def _astype(dtype):
-    return lambda self: apply("ToCopyBackward0", ops.astype, self, dtype=np.dtype(dtype).name)
+def check_matmul_shapes(a, b):
+    """PyTorch's error for 2-D operands whose inner sizes differ (the one users search)."""
+    if len(a.shape) == 2 and len(np.shape(b)) == 2 and a.shape[1] != np.shape(b)[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} "
+                           f"and {np.shape(b)[0]}x{np.shape(b)[1]})")
 
 
-def _to(self, *args, dtype=None, device=None, **_kwargs):
-    """``.to(dtype)``, ``.to(device)``, ``.to(device, dtype)``: a cast is recorded for
-    autograd; a move to another device (symgrad.eager.device) gives a new leaf with the same
-    ``requires_grad``; ``self`` when nothing changes.
-
-    >>> import symgrad as torch
-    >>> torch.tensor([1, 2]).to("cpu", torch.float64).dtype
-    dtype('float64')
-    """
-    for arg in args:
-        if isinstance(arg, (str, Device)):
-            device = arg
-        else:
-            dtype = arg
-    cast = self if dtype is None else apply("ToCopyBackward0", ops.astype, self,
-                                            dtype=np.dtype(dtype).name)
-    moved = cast._value if device is None else place(cast._value, device)
-    return cast if moved is cast._value else Tensor(moved, cast.requires_grad)
+def _checked_matmul(method):
+    def matmul(self, other):
+        check_matmul_shapes(self, other)
+        return method(self, other)
+    return matmul
 
 
 def _extremum(function, name):
@@ -179,19 +220,18 @@ def _moment(function, name):
 
 # Methods whose PyTorch signature differs from the front function's (dim/keepdim, views,
 # casts, devices); they take precedence over the faces.
+FACE_METHODS = face_methods()
 DOOR_METHODS = {
-    "sum": _reduction(ops.sum, "SumBackward"), "mean": _reduction(ops.mean, "MeanBackward"),
+    **{name: _checked_matmul(FACE_METHODS[name]) for name in ("__matmul__", "matmul", "mm")},
+    "sum": _reduction(ops.sum, "SumBackward"), "mean": _mean,
     "prod": _reduction(ops.prod, "ProdBackward"), "max": _extremum(ops.amax, "MaxBackward"),
     "min": _extremum(ops.amin, "MinBackward"), "var": _moment(ops.var, "VarBackward0"),
     "std": _moment(ops.std, "StdBackward0"), "clamp": _clamp, "clip": _clamp, "view": _view,
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
-    "float": _astype(np.float32), "double": _astype(np.float64), "long": _astype(np.int64),
-    "to": _to, "type": lambda self, dtype: _to(self, dtype),
-    "cuda": lambda self: _to(self, "cuda"), "cpu": lambda self: _to(self, "cpu"),
 }
-METHODS = {**face_methods(), **DOOR_METHODS}
+METHODS = {**FACE_METHODS, **DOOR_METHODS}
 for _name, _method in METHODS.items():
     setattr(Tensor, _name, _method)
 Tensor.__hash__ = object.__hash__
@@ -219,7 +259,7 @@ def _torch_functions():
             if name in METHODS:
                 functions[name] = _as_function(METHODS[name])
             elif front.faces.grad_fn:
-                functions[name] = (lambda f: lambda *args: apply(f.faces.grad_fn, f.function, *args))(front)
+                functions[name] = _torch_call(front)
     for name in ("clamp", "flatten", "t", "permute", "unsqueeze", "squeeze", "neg"):
         functions[name] = _as_function(METHODS[name])
     return {**functions, "addmm": addmm_function, "logsumexp": logsumexp_function}

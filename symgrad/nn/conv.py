@@ -8,7 +8,7 @@ arguments, reprs and initialization).
 >>> conv
 Conv2d(1, 6, kernel_size=(3, 3), stride=(1, 1))
 >>> conv(torch.randn(2, 1, 8, 8)).shape
-(2, 6, 6, 6)
+torch.Size([2, 6, 6, 6])
 >>> nn.MaxPool2d(2)
 MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
 """

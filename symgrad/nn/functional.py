@@ -43,13 +43,20 @@ def _reduce(value, reduction):
 
 
 # -- layers ---------------------------------------------------------------------------------
+def linear_mismatch(input_shape, weight_shape):
+    """PyTorch's words for an input whose last dimension is not the weight's (the leading
+    dimensions flattened into rows, as its matmul sees them)."""
+    rows = int(np.prod(input_shape[:-1], dtype=np.int64)) if input_shape else 1
+    columns = input_shape[-1] if input_shape else 1
+    return (f"mat1 and mat2 shapes cannot be multiplied ({rows}x{columns} and "
+            f"{weight_shape[-1]}x{weight_shape[0]})")
+
+
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: ``addmm`` for 2-D input (grad_fn ``AddmmBackward0``)."""
     _check_tensor(input, "input", "linear")
     if input.dim() == 0 or input.shape[-1] != weight.shape[-1]:
-        raise ValueError(f"linear(): expected input with last dimension {weight.shape[-1]} "
-                         f"(weight has shape {tuple(weight.shape)}), got shape "
-                         f"{tuple(input.shape)}")
+        raise RuntimeError(linear_mismatch(input.shape, weight.shape))
     if bias is not None and input.dim() == 2:
         return addmm_function(bias, input, weight.t())
     out = input.matmul(weight.t())
@@ -136,6 +143,35 @@ def mse_loss(input, target, reduction="mean"):
     _check_reduction(reduction, "mse_loss")
     target = _broadcast_target(input, target, "mse_loss")
     return apply("MseLossBackward0", _mse, input, target, reduction=reduction)
+
+
+def _bce_with_logits(x, y, reduction):
+    """``max(x, 0) - x y + log(1 + exp(-|x|))``: no overflow for large logits."""
+    loss = ops.subtract(ops.maximum(x, 0.0), ops.multiply(x, y))
+    return _reduce(ops.add(loss, ops.log1p(ops.exp(ops.negative(ops.absolute(x))))), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+    """Binary cross entropy of logits against targets in [0, 1] (PyTorch's stable form)."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    target = _broadcast_target(input, target, "binary_cross_entropy_with_logits")
+    return apply("BinaryCrossEntropyWithLogitsBackward0", _bce_with_logits, input, target,
+                 reduction=reduction)
+
+
+def _bce(p, y, reduction):
+    """``-(y log p + (1 - y) log(1 - p))``, each log clamped at -100 as PyTorch clamps it."""
+    log_p = ops.maximum(ops.log(p), -100.0)
+    log_q = ops.maximum(ops.log(ops.subtract(1.0, p)), -100.0)
+    loss = ops.add(ops.multiply(y, log_p), ops.multiply(ops.subtract(1.0, y), log_q))
+    return _reduce(ops.negative(loss), reduction)
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """Binary cross entropy of probabilities against targets in [0, 1]."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    target = _broadcast_target(input, target, "binary_cross_entropy")
+    return apply("BinaryCrossEntropyBackward0", _bce, input, target, reduction=reduction)
 
 
 def _l1(x, y, reduction):

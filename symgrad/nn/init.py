@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 
-import symgrad.eager.creation as creation
+import symgrad.eager.sampling as sampling
 from symgrad.eager.grad_mode import no_grad
 
 
 def _random(kind, shape, dtype):
-    draw = getattr(creation, kind)
+    draw = getattr(sampling, kind)
     return draw(*shape, dtype=dtype)
 
 

@@ -17,6 +17,7 @@ import symgrad.nn.functional as F
 import symgrad.nn.init as init
 from symgrad.nn.module import Module
 from symgrad.nn.parameter import Parameter
+from symgrad.eager.dtypes import default_float, to_numpy
 from symgrad.eager.tensor import Tensor
 
 
@@ -29,7 +30,7 @@ def _check_size(value, name, owner):
 def add_weight_and_bias(layer, weight_shape, bias, dtype):
     """Register ``layer.weight`` (``weight_shape``) and ``layer.bias`` (one per output, or
     None), then give them PyTorch's default initialization."""
-    dtype = np.dtype(dtype or np.float32)
+    dtype = to_numpy(dtype) or default_float()     # torch.get_default_dtype() unless given
     layer.weight = Parameter(np.empty(weight_shape, dtype))
     if bias:
         layer.bias = Parameter(np.empty(weight_shape[0], dtype))
@@ -78,8 +79,9 @@ class Linear(Module):
                             f"{type(input).__name__}")
         shape = tuple(input.shape)
         if not shape or shape[-1] != self.in_features:
-            raise ValueError(f"{self!r}: expected input with last dimension "
-                             f"{self.in_features}, got shape {shape}")
+            raise RuntimeError(f"{F.linear_mismatch(shape, self.weight.shape)}: {self!r} "
+                               f"expects input with last dimension {self.in_features}, got "
+                               f"shape {shape}")
         if input.dtype != self.weight.dtype:
             raise TypeError(f"{self!r}: input dtype {np.dtype(input.dtype).name} does not match "
                             f"the weight's {np.dtype(self.weight.dtype).name} (convert the "

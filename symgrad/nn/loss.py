@@ -48,6 +48,16 @@ class L1Loss(_Loss):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
+class BCEWithLogitsLoss(_Loss):
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
+
+
+class BCELoss(_Loss):
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, reduction=self.reduction)
+
+
 class CrossEntropyLoss(_Loss):
     """Cross entropy of logits (N, C) against class indices (N,) or class probabilities."""
 

@@ -294,18 +294,18 @@ class Module(Conversions):
 
     # -- state dict -----------------------------------------------------------------------------
     def state_dict(self, prefix="", keep_vars=False):
-        """An ordered dict of dotted name -> a numpy copy of every parameter and persistent
-        buffer, also of those on the GPU (with ``keep_vars=True``, the Parameter objects
+        """An ordered dict of dotted name -> a detached Tensor copy (on the host) of every
+        parameter and persistent buffer (with ``keep_vars=True``, the Parameter objects
         themselves)."""
         state = OrderedDict()
         for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
             head = module_prefix + ("." if module_prefix else "")
             for name, param in module._parameters.items():
                 if param is not None:
-                    state[head + name] = param if keep_vars else np.array(to_host(param._value))
+                    state[head + name] = param if keep_vars else _host_copy(param)
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent_buffers:
-                    state[head + name] = buffer if keep_vars else np.array(to_host(buffer._value))
+                    state[head + name] = buffer if keep_vars else _host_copy(buffer)
         return state
 
     def load_state_dict(self, state_dict, strict=True):
@@ -372,3 +372,7 @@ class Module(Conversions):
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
+
+
+def _host_copy(tensor):
+    return Tensor(np.array(to_host(tensor._value)))

@@ -8,6 +8,7 @@
 """
 import numpy as np
 
+from symgrad.eager.dtypes import default_float
 from symgrad.eager.tensor import Tensor
 
 
@@ -20,8 +21,8 @@ def _as_value(data):
     if isinstance(data, np.generic):
         return np.asarray(data)
     array = np.asarray(data)
-    if array.dtype == np.float64:          # Python floats: symgrad's default dtype, like torch
-        array = array.astype(np.float32)
+    if array.dtype == np.float64:          # Python floats: the default dtype, as in torch
+        array = array.astype(default_float())
     return array
 
 

@@ -18,7 +18,7 @@ dtype, as a Python float would in numpy.
 >>> (w * w).sum().backward()
 >>> opt.step()
 >>> w
-tensor([ 0.9, -0.9], requires_grad=True)
+tensor([ 0.9000, -0.9000], requires_grad=True)
 """
 import numpy as np
 

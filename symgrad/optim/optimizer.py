@@ -242,8 +242,8 @@ class Optimizer:
     # -- state dict -----------------------------------------------------------------------------
     def state_dict(self):
         """{'state': {index: {name: value}}, 'param_groups': [{..., 'params': [index, ...]}]}
-        with parameters replaced by their position across groups and tensors by numpy
-        copies (PyTorch's layout)."""
+        with parameters replaced by their position across groups and tensors by copies
+        (PyTorch's layout)."""
         index_of = {}
         groups = []
         for group in self.param_groups:
@@ -257,7 +257,7 @@ class Optimizer:
         for param, values in self.state.items():
             if id(param) in index_of:
                 state[index_of[id(param)]] = {
-                    key: np.array(value._value) if isinstance(value, Tensor) else
+                    key: Tensor(np.array(value._value)) if isinstance(value, Tensor) else
                     copy.deepcopy(value) for key, value in values.items()}
         return {"state": state, "param_groups": groups}
 

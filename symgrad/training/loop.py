@@ -43,6 +43,8 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     ``epochs`` without ``batch_size`` feeds one sample (no batch axis) per step; with
     ``batch_size`` minibatches of that many rows (a last partial batch is dropped).
     ``shuffle`` permutes the rows every epoch (numpy generator seeded by ``seed``).
+    ``data`` may also be a ``DataLoader`` over a ``TensorDataset`` (its batch size and
+    shuffling; a last partial batch needs ``drop_last=True``), drawn with ``epochs``.
     ``device="cuda"`` runs the loop on the GPU with the state and data resident there
     (symgrad.compiler.cuda.training_loop); by default the loop runs on "cuda" when the data or the step's
     modules and tensors are there (``model.cuda()``), else on "cpu", and a PyTorch-style
@@ -51,6 +53,9 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     if len(state) > 1:
         raise TypeError(f"train(step, params, data=...): got {len(state)} arguments after the "
                         f"step; pass the params as one pytree and the arrays as data=(...)")
+    if hasattr(data, "dataset") and hasattr(data, "collate_fn"):      # a DataLoader
+        from symgrad.utils.data import loader_data
+        data, batch_size, shuffle, seed = loader_data(data)
     values = [getattr(d, "_value", d) for d in _data_tuple(data)]
     arrays = [np.ascontiguousarray(to_host(value)) for value in values]
     for k, array in enumerate(arrays):
@@ -61,9 +66,6 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
         return _train_functional(step, state[0], arrays, plan, progress,
                                  _where(device, data_on_cuda))
     return _train_stateful(step, arrays, plan, progress, device, data_on_cuda)
-
-
-train.last_loop = None   # the most recently used compiled loop (its .source, .graph)
 
 
 def _data_tuple(data):
@@ -158,10 +160,25 @@ def _loop_for(key, trace_graph, state_count, mode, device):
     the same shapes. As with jax.jit, values a step reads from its closure are captured
     when it is first traced."""
     from symgrad.compiler import compile_training_loop
-    loop = _LOOPS.get_or_make(
+    return _LOOPS.get_or_make(
         key, lambda: compile_training_loop(trace_graph(), state_count, mode, device))
-    train.last_loop = loop
-    return loop
+
+
+def compiled_loops(step):
+    """The compiled loops ``train`` keeps for ``step`` (one per shape, batching and device),
+    the most recently used last: each has its step ``.graph``, ``.optimized`` graph and
+    generated ``.source``.
+
+    >>> import numpy as np, symgrad as sg
+    >>> def step(w, x):
+    ...     loss, g = sg.value_and_grad(lambda w: np.sum((x * w) ** 2))(w)
+    ...     return w - 0.1 * g, loss
+    >>> w, history = sg.train(step, 1.0, data=(np.ones(3),), steps=2, progress=False)
+    >>> loop = sg.compiled_loops(step)[-1]
+    >>> "def train_loop(" in loop.source
+    True
+    """
+    return [_LOOPS[key] for key in _LOOPS if key[0] == step]
 
 
 def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):

@@ -173,7 +173,7 @@ def train_functional(progress=False, **options):
     results = [sg.train(w1_step, args[:2], data=args[2:], progress=progress, device=device,
                         **options) for device in ("cpu", "cuda")]
     assert_same(results[1], results[0])
-    assert len(sg.train.last_loop.in_place) == 2   # both updates overwrite the old weights
+    assert len(sg.compiled_loops(w1_step)[-1].in_place) == 2   # both updates overwrite the old weights
 
 
 def pytorch_step(model, opt):
@@ -247,7 +247,7 @@ def train_model_on_cuda():
     model_on_cuda.cuda()
     history = sg.train(step_on_cuda, data=(sg.tensor(x).cuda(), sg.tensor(y).cuda()), steps=3,
                        progress=False)
-    assert sg.train.last_loop.__class__.__name__ == "CudaTrainingLoop"
+    assert sg.compiled_loops(step_on_cuda)[-1].__class__.__name__ == "CudaTrainingLoop"
     assert all(p.device == "cuda" for p in model_on_cuda.parameters())
     assert all(s["exp_avg"].is_cuda for s in opt_on_cuda.state.values())
     assert_same(history.astype(np.float32), expected.astype(np.float32))

@@ -39,7 +39,7 @@ def test_adam_with_a_large_weight_runs_on_threads_and_matches_the_eager_loop():
     params = (rng.standard_normal((256, COLUMNS)) * 0.05, rng.standard_normal((COLUMNS, 10)) * 0.05)
     state = adam_state(params)
     trained, history = sg.train(adam_step, state, data=(x, y), steps=15, progress=False)
-    source = sg.train.last_loop.source
+    source = sg.compiled_loops(adam_step)[-1].source
     # x @ w1: each thread multiplies its rows of w1 (those its part of the update wrote)
     assert source.count("gemm_inner(t, ") == 1
     # x.T @ grad by blocks of rows, each block followed by the update of those rows of w1
@@ -74,10 +74,15 @@ def test_adam_on_a_linear_layer_splits_its_products_by_the_weight_s_rows():
     def eager(train_step):
         return [float(train_step(sg.tensor(x), sg.tensor(y)).item()) for _ in range(6)]
 
+    def compiled(train_step):
+        history = sg.train(train_step, data=(x, y), steps=6, progress=False)
+        sources.append(sg.compiled_loops(train_step)[-1].source)
+        return history
+
     sg.manual_seed(0)
-    history, trained = run(lambda s: sg.train(s, data=(x, y), steps=6, progress=False),
-                           sg.nn.Linear(256, COLUMNS).double())
-    source = sg.train.last_loop.source
+    sources = []
+    history, trained = run(compiled, sg.nn.Linear(256, COLUMNS).double())
+    (source,) = sources
     assert source.count("gemm_columns(t, ") == 1
     assert source.count("gemm_block(block_start, block_end, ") == 1
     sg.manual_seed(0)
@@ -106,7 +111,7 @@ def test_small_or_cheap_updates_stay_on_one_thread(step, state_of, size):
     params = (rng.standard_normal((rows, 8 if size == "small" else COLUMNS)),
               rng.standard_normal((8 if size == "small" else COLUMNS, 3)))
     sg.train(step, state_of(params), data=(x, y), steps=2, progress=False)
-    assert "prange" not in sg.train.last_loop.source
+    assert "prange" not in sg.compiled_loops(step)[-1].source
 
 
 SIZE = 256          # a SIZE x SIZE product splits by rows; a 9-op update of it is parallel
@@ -132,7 +137,7 @@ def test_a_product_runs_with_the_nest_that_reads_it_unless_the_nest_writes_its_o
     x = rng.standard_normal((SIZE, SIZE)) / 16
     step = functools.partial(product_update_step, updated=updated)
     trained, history = sg.train(step, (w, a), data=(x,), steps=4, progress=False)
-    source = sg.train.last_loop.source
+    source = sg.compiled_loops(step)[-1].source
     assert ("gemm_block(block_start, " in source) == fused
     assert ("gemm_rows(t, " in source) == (not fused)
     state, expected = (w, a), []

@@ -352,6 +352,41 @@ def setitem(program, v):
     return program.emit(copy, setup=[f"{copy} = {v} * 1.0", f"{copy}[{index}] = {value}"])
 
 
+def gather(program, v):
+    """An integer-array index (repeats and negatives) along a random axis: a gather."""
+    x, rng = program.values[v], program.rng
+    if not x.ndim or not x.shape[-1]:
+        raise Rejected("no axis to index")
+    axis = int(rng.integers(x.ndim))
+    picks = [int(i) for i in rng.integers(-x.shape[axis], x.shape[axis], int(rng.integers(1, 4)))]
+    return program.emit(f"{v}[{', '.join([':'] * axis + [str(picks)])}]")
+
+
+def scatter_add(program, v):
+    """``np.add.at`` of a new operand at repeated rows of a copy."""
+    x, rng = program.values[v], program.rng
+    if not x.ndim or not x.shape[0]:
+        raise Rejected("no rows to add at")
+    rows = [int(i) for i in rng.integers(0, x.shape[0], int(rng.integers(1, 4)))]
+    value = program.partner((len(rows),) + x.shape[1:])
+    copy = f"u{len(program.lines) + 1}"
+    return program.emit(copy, setup=[f"{copy} = {v} * 1.0", f"np.add.at({copy}, {rows}, {value})"])
+
+
+def sorting(template):
+    """``template`` (an argsort, argmax or argmin along ``{axis}``) without ties there."""
+    def generate(program, v):
+        x = program.values[v]
+        if not x.ndim or not x.size:
+            raise Rejected("nothing to sort")
+        axis = int(program.rng.integers(x.ndim))
+        groups = np.sort(np.moveaxis(x, axis, -1), axis=-1)
+        if x.shape[axis] > 1 and np.min(np.diff(groups, axis=-1)) < KINK:
+            raise Rejected("ties along the sorted axis")
+        return program.emit(template.format(v=v, axis=axis))
+    return generate
+
+
 def concatenate(program, v):
     """``np.concatenate`` with itself or a new input, or ``np.stack`` (a concatenate of
     expanded values)."""
@@ -475,6 +510,9 @@ GENERATORS = {
     "min": reduction("min", smooth=False), "prod": reduction("prod"),
     "reshape": reshape, "transpose": transpose, "broadcast_to": broadcast_to,
     "getitem": getitem, "setitem": setitem, "concatenate": concatenate, "matmul": matmul,
+    "gather": gather, "scatter_add": scatter_add, "argsort": sorting("np.sort({v}, axis={axis})"),
+    "argmax": sorting("{v} * np.argmax({v}, axis={axis}, keepdims=True).astype({v}.dtype)"),
+    "argmin": sorting("{v} * {v}.argmin({axis}, keepdims=True).astype({v}.dtype)"),
     **MATH_GENERATORS,
 }
 

@@ -74,6 +74,13 @@ def set_rows(a, v):
     return a * a
 
 
+def add_at_rows(a, v):
+    """np.add.at: a scatter-add, repeated rows accumulating."""
+    a = a * 1.0
+    np.add.at(a, [0, 0, 2], v)
+    return a
+
+
 def set_scalar(a):
     a[1:, 0] = 0.5
     return np.sum(a ** 3, axis=1)
@@ -82,6 +89,7 @@ def set_scalar(a):
 X = uniform((3, 4))
 Y = uniform((4,), seed=1)
 X3 = uniform((2, 3, 4), seed=2)
+DISTINCT = np.random.default_rng(5).permutation(12).reshape(3, 4) / 4 + 0.5   # no ties
 SIGNED = away_from(np.random.default_rng(3).uniform(-2, 2, (3, 4)), [0.0])
 
 CASES = [
@@ -161,6 +169,11 @@ CASES = [
                                x[-2:, None, -3::-1]), (X,), float32=True),
     Case("integer_index", lambda x: (x[-1], x[0, 2], x[1][-1] * x[:, 0]), (X,)),
     Case("setitem", set_rows, (X, Y)),
+    # gathers and scatters (more in test_indexing.py)
+    Case("gather_scatter", lambda x, v: (x[[2, 0, 0], 1:], add_at_rows(x, v)), (X, Y)),
+    Case("sort_argmax", lambda x: (np.sort(x, axis=0),
+                                   x[np.arange(3), np.argmax(x, 1)] * np.argmin(x, axis=1)),
+         (DISTINCT,)),
     Case("setitem_scalar", set_scalar, (X,)),
     Case("custom_vjp", lambda a: custom_cube(a) * a, (X,)),
     # convolution and pooling (NCHW): the ops and their gradient ops, padded, strided and
@@ -228,18 +241,24 @@ def test_every_op_is_covered():
 
 
 # -- gradients against central differences ---------------------------------------------------
-@pytest.mark.parametrize("name", CASE_IDS)
-def test_gradient_matches_numeric_first_and_second_order(name):
-    case = CASES_BY_NAME[name]
+def check_numeric_gradients(case):
     report = sg.check_grad(case.fn, *case.arguments(), order=2, backend=REF, **case.check)
     assert report.order == 2
+
+
+@pytest.mark.parametrize("name", CASE_IDS)
+def test_gradient_matches_numeric_first_and_second_order(name):
+    check_numeric_gradients(CASES_BY_NAME[name])
 
 
 # -- the reference interpreter follows numpy (values and dtypes) -----------------------------
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("name", CASE_IDS)
 def test_reference_matches_numpy(name, dtype):
-    case = CASES_BY_NAME[name]
+    check_reference_against_numpy(CASES_BY_NAME[name], dtype)
+
+
+def check_reference_against_numpy(case, dtype):
     args = case.arguments(dtype)
     expected = numpy_result(case, args)
     assert_same(sg.jit(case.fn, backend=REF)(*args), expected,
@@ -259,7 +278,10 @@ COMPILED = [pytest.param(name, np.float64, id=f"{name}-f64") for name in CASE_ID
 @pytest.mark.numba
 @pytest.mark.parametrize("name, dtype", COMPILED)
 def test_compiled_matches_reference(name, dtype):
-    case = CASES_BY_NAME[name]
+    check_compiled_against_reference(CASES_BY_NAME[name], dtype)
+
+
+def check_compiled_against_reference(case, dtype=np.float64):
     args = case.arguments(dtype)
     both = forward_and_gradient(case, args)
     expected = sg.jit(both, backend=REF)(*args)

@@ -166,7 +166,7 @@ def fresh_tape_cache(monkeypatch):
     """An empty tape cache for the test (structures other tests made are not counted)."""
     from symgrad.core.bounded_cache import BoundedCache
     from symgrad.eager import tape
-    monkeypatch.setattr(tape, "_COMPILED", BoundedCache(tape.TAPE_CACHE_SIZE, tape.log_eviction))
+    monkeypatch.setattr(tape, "_COMPILED", BoundedCache(tape.TAPE_CACHE_SIZE, tape.log_evicted_backward))
     return tape
 
 
@@ -210,12 +210,12 @@ def test_loss_scaled_by_a_changing_python_scalar_compiles_its_backward_once(comp
     assert len(fresh_tape_cache._COMPILED) == 1
 
 
-def test_python_scalars_keep_numpys_weak_typing_and_numpy_scalars_their_dtype():
+def test_python_and_numpy_scalars_are_weak_as_in_pytorch():
     x = sg.tensor([1.0, 2.0], requires_grad=True)
     for k in range(3):
         x.grad = None
         out = x * (k + 0.5) + np.float64(k) * x + (k + 1) * x
-        assert out.dtype == np.float64                     # np.float64 is not weak
+        assert out.dtype == sg.float32      # torch: a numpy scalar counts as a Python number
         out.sum().backward()
         assert x.grad.dtype == np.float32
         np.testing.assert_allclose(x.grad.numpy(), [3 * k + 1.5] * 2)

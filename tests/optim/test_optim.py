@@ -288,7 +288,7 @@ def test_state_dict_roundtrip_continues_identically(cls, kwargs):
     assert sorted(state) == ["param_groups", "state"]
     assert state["param_groups"][0]["params"] == [0, 1]
     assert sorted(state["state"]) == [0, 1]
-    assert all(isinstance(v, np.ndarray) for s in state["state"].values() for v in s.values())
+    assert all(isinstance(v, torch.Tensor) for s in state["state"].values() for v in s.values())
 
     copies = [nn.Parameter(value(p).copy()) for p in params]
     fresh = cls(copies, **{**kwargs, "lr": 123.0})

@@ -147,7 +147,7 @@ def test_parameter_buffers_are_updated_in_place():
     sg.train(step, data=(x, y), steps=5, progress=False)
     assert all(p._value is b for p, b in zip(model.parameters(), buffers))
     assert all(not np.array_equal(b, old) for b, old in zip(buffers, before))
-    assert len(sg.train.last_loop.in_place) >= 4   # the four parameters: no copies
+    assert len(sg.compiled_loops(step)[-1].in_place) >= 4   # the four parameters: no copies
 
 
 def test_custom_function_backward_runs_inside_the_compiled_loop():
@@ -228,19 +228,20 @@ def test_state_created_inside_the_compiled_step_is_rejected():
 def test_compiled_loop_is_reused_for_new_data_and_a_new_shape_recompiles():
     x, y, w1, w2 = mlp_data()
     sg.train(mlp_step, (w1, w2), data=(x, y), steps=2, progress=False)
-    first = sg.train.last_loop
+    (first,) = sg.compiled_loops(mlp_step)[-1:]
     sg.train(mlp_step, (w1, w2), data=(x + 1.0, y), steps=2, progress=False)
-    assert sg.train.last_loop is first
+    assert sg.compiled_loops(mlp_step)[-1] is first
     x8, y8, _, _ = mlp_data(n=8)
     sg.train(mlp_step, (w1, w2), data=(x8, y8), steps=2, progress=False)
-    assert sg.train.last_loop is not first
+    assert sg.compiled_loops(mlp_step)[-1] is not first
+    assert first in sg.compiled_loops(mlp_step)
 
 
 def test_traced_step_nodes_name_their_module_and_slots_their_parameter():
     x, y = (sg.tensor(a) for a in mlp_data(np.float32)[:2])
     _, _, step = make_step(OPTIMIZERS["sgd"])
     sg.train(step, data=(x, y), steps=2, progress=False)
-    graph = sg.train.last_loop.graph
+    graph = sg.compiled_loops(step)[-1].graph
     modules = {graph[n].get("module") for n in graph.nodes()}
     assert {"linear1", "linear2"} <= modules
     names = [graph[n]["name"] for n in graph.inputs]

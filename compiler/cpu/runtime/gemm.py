@@ -43,7 +43,7 @@ def with_layout_of(typingctx, view, array):
 def strided(typingctx, array):
     """A C- or F-contiguous matrix typed with layout 'A': ``gemm`` reads its order from its
     strides at run time, so it is compiled once for every mix of operand layouts (each
-    specialization cost W1's cold compile about 0.12 s)."""
+    specialization is a noticeable part of a cold compile)."""
     if not (isinstance(array, types.Array) and array.ndim == 2 and array.layout in "CF"):
         raise numba.TypingError(f"strided takes a 2-D C- or F-contiguous array, not {array}")
     result = array.copy(layout="A")

@@ -16,8 +16,14 @@ from symgrad.core.ops.statistics import (  # noqa: F401
     all, any, average, count_nonzero, cumprod, cumsum, logsumexp, nanmax, nanmean, nanmin,
     nansum, ptp, std, torch_correction, var)
 from symgrad.core.ops.shape import (  # noqa: F401
-    broadcast_to, concatenate, expand_dims, getitem, ravel, reshape, setitem, squeeze, stack,
-    swapaxes, transpose)
+    broadcast_to, concatenate, expand_dims, ravel, reshape, squeeze, stack, swapaxes, transpose)
+from symgrad.core.ops.indexing import (  # noqa: F401  (getitem/setitem: basic and advanced)
+    add_at, gather, getitem, scatter_add, setitem, take, take_along_axis)
+from symgrad.core.ops.construction import (  # noqa: F401
+    array, asarray, column_stack, dstack, hstack, split, vstack)
+from symgrad.core.ops.reordering import (  # noqa: F401
+    flip, moveaxis, pad, repeat, roll, rot90, tile)
+from symgrad.core.ops.sorting import argmax, argmin, argsort, sort  # noqa: F401
 from symgrad.core.ops.linalg import dot, matmul  # noqa: F401
 from symgrad.core.ops.conv import (  # noqa: F401
     avg_pool2d, avg_pool2d_grad, conv2d, conv2d_input_grad, conv2d_weight_grad, max_pool2d,

@@ -68,6 +68,15 @@ class AxisError(np.exceptions.AxisError, TracingError):
         return super().__str__() + self.location
 
 
+def dynamic_shape_error(what):
+    """The error for a value whose shape depends on the data (a traced mask's selection)."""
+    return error_here(
+        f"{what} has a data-dependent shape (as many elements as the mask has True values), "
+        "and symgrad traces graphs of static shapes. Keep the shape instead: "
+        "np.where(mask, x, 0) (zeros where the mask is False), np.sum(np.where(mask, x, 0)) "
+        "for a masked sum; a concrete numpy mask (not computed from traced values) works")
+
+
 def check_integer(value, what, role):
     """A TracingError at the user's line unless ``value`` is a Python or numpy integer."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):

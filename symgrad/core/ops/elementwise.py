@@ -214,8 +214,10 @@ declare("where", _select_rule, np.where,
 
 
 @faced(numpy=(np.where,), torch=("where",), grad_fn="WhereBackward0")
-def where(condition, x, y):
-    """``np.where`` that traces: pick ``x`` where ``condition`` holds, else ``y``.
+def where(condition, x=None, y=None):
+    """``np.where`` that traces: pick ``x`` where ``condition`` holds, else ``y``. The
+    one-argument form (``np.nonzero``) of a traced condition has a data-dependent shape: an
+    error says what to write instead.
 
     >>> import numpy as np, symgrad as sg
     >>> sg.where(np.array([True, False]), 1.0, 2.0)
@@ -223,6 +225,11 @@ def where(condition, x, y):
     """
     from symgrad.core.ops.common import lift, result_dtype
     from symgrad.core.tracing import find_graph, bind
+    if x is None or y is None:
+        from symgrad.core.ops.common import dynamic_shape_error
+        if x is not None or y is not None:
+            raise error_here("either both or neither of x and y should be given")
+        raise dynamic_shape_error(f"np.where({condition!r}) (np.nonzero)")
     dtype = result_dtype(x, y)
     graph = find_graph([condition, x, y])
     if graph is None:

@@ -94,7 +94,6 @@ def _set(x, v, index):
 
 
 # -- frontend functions ---------------------------------------------------------------------
-@faced(torch=("reshape",))
 def reshape(x, *shape):
     """``x.reshape(shape)`` with numpy's ``-1`` for one inferred dimension."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):

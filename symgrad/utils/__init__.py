@@ -1,0 +1,2 @@
+"""``torch.utils``: data loading (``symgrad.utils.data``)."""
+import symgrad.utils.data as data  # noqa: F401
