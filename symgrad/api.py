@@ -21,10 +21,11 @@ from symgrad.core.reverse_mode import backward
 from symgrad.core.tracing import constant, current_graph, find_graph
 from symgrad.pullback import check_cotangents, pullback_builder
 from symgrad.staging import TRANSFORMED, Transformed, reused
+from symgrad.static_arguments import StaticSpec
 
 
 @reused
-def jit(fn=None, *, backend="numba", device="cpu"):
+def jit(fn=None, *, backend="numba", device="cpu", static_argnums=(), static_argnames=()):
     """Compile ``fn``'s forward computation (traced once per signature). ``device="cuda"``
     compiles it into CUDA kernels instead (symgrad.compiler.cuda.lowering; so do ``grad``,
     ``value_and_grad`` and ``vjp``): arrays in and out are numpy arrays.
@@ -34,12 +35,15 @@ def jit(fn=None, *, backend="numba", device="cpu"):
     array(2.)
     """
     if fn is None:
-        return functools.partial(jit, backend=backend, device=device)
-    return Transformed(fn, fn, backend, kind="jit", device=device)
+        return functools.partial(jit, backend=backend, device=device,
+                                 static_argnums=static_argnums, static_argnames=static_argnames)
+    return Transformed(fn, fn, backend, kind="jit", device=device,
+                       static=StaticSpec.of(static_argnums, static_argnames))
 
 
 @reused
-def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
+def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu",
+                   static_argnums=(), static_argnames=()):
     """Like JAX: ``(value, gradient)``; the gradient has the structure of ``args[argnums]``.
     Keyword arguments pass through to ``fn`` and are not differentiated.
 
@@ -51,7 +55,8 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
     check_argnums(argnums)
     if fn is None:
         return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, backend=backend,
-                                 device=device)
+                                 device=device, static_argnums=static_argnums,
+                                 static_argnames=static_argnames)
 
     def build(*args, **kwargs):
         positions, many = normalize_argnums(fn, argnums, args)
@@ -73,11 +78,13 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
         grads = tuple(grads) if many else grads[0]
         return ((out, aux), grads) if has_aux else (out, grads)
 
-    return Transformed(fn, build, backend, kind="value_and_grad", device=device)
+    return Transformed(fn, build, backend, kind="value_and_grad", device=device,
+                       static=StaticSpec.of(static_argnums, static_argnames, argnums))
 
 
 @reused
-def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
+def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu", static_argnums=(),
+         static_argnames=()):
     """The gradient of a scalar function, as a function (``@sg.grad`` works as a decorator).
 
     >>> import numpy as np, symgrad as sg
@@ -87,14 +94,17 @@ def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu"):
     check_argnums(argnums)
     if fn is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux, backend=backend,
-                                 device=device)
-    with_value = value_and_grad(fn, argnums, has_aux, backend=backend, device=device)
+                                 device=device, static_argnums=static_argnums,
+                                 static_argnames=static_argnames)
+    static = {"static_argnums": static_argnums, "static_argnames": static_argnames}
+    with_value = value_and_grad(fn, argnums, has_aux, backend=backend, device=device, **static)
 
     def build(*args, **kwargs):
         value, grads = with_value.build(*args, **kwargs)
         return (grads, value[1]) if has_aux else grads
 
-    return Transformed(fn, build, backend, kind="grad", device=device)
+    return Transformed(fn, build, backend, kind="grad", device=device,
+                       static=StaticSpec.of(static_argnums, static_argnames, argnums))
 
 
 def vjp(fn, *primals, has_aux=False, backend="numba", device="cpu"):

@@ -16,6 +16,7 @@ from symgrad.core.tracing import (Tracer, add_argument_inputs, argument_names, c
                              set_outputs, tracing_into)
 from symgrad.output_sizes import check_output_sizes
 from symgrad.tiers import TieredGraph, tiered
+from symgrad.static_arguments import StaticSpec, unwrapped
 
 
 def leaf_signature(leaf):
@@ -115,16 +116,18 @@ class Transformed:
     arguments are traced like positional ones (never differentiated: argnums counts
     positional arguments), as in JAX."""
 
-    def __init__(self, fn, build, backend="numba", kind="jit", device="cpu"):
+    def __init__(self, fn, build, backend="numba", kind="jit", device="cpu", static=StaticSpec()):
         functools.update_wrapper(self, fn, updated=())
         self.fn = fn
-        self.build = build          # (*args as tracers, **kwargs) -> output pytree of tracers
+        self.static = static        # which arguments are static (symgrad.static_arguments)
+        self.build = unwrapped(build)   # (*args as tracers, **kwargs) -> pytree of tracers
         self.backend = backend
         self.device = check_device(device)   # "cpu" or "cuda": where the compiled code runs
         self.kind = kind            # the transformation's name, for compile logs
         self.cache = {}
 
     def __call__(self, *args, **kwargs):
+        args, kwargs = self.static.mark(self.fn, args, kwargs)
         leaves, treedef = pytree.flatten((args, kwargs))
         traced = [leaf for leaf in leaves if isinstance(leaf, Tracer)]
         if traced:
@@ -155,6 +158,7 @@ class Transformed:
     def trace(self, *args, **kwargs):
         """The graph this transformation compiles for ``args`` (forward, or with gradients)."""
         graph = Graph(getattr(self.fn, "__name__", "fn"))
+        args, kwargs = self.static.mark(self.fn, args, kwargs)
         leaves, treedef = pytree.flatten((args, kwargs))
         tracers = add_argument_inputs(graph, leaves, argument_names(self.fn, args, kwargs))
         with tracing_into(graph):
@@ -170,6 +174,7 @@ class Transformed:
     def compiled(self, *args, **kwargs):
         """The compiled object for ``args`` (its ``.source`` is the generated code)."""
         self(*args, **kwargs)
+        args, kwargs = self.static.mark(self.fn, args, kwargs)
         return self.cache[signature_key(*pytree.flatten((args, kwargs)))].compiled
 
 

@@ -154,10 +154,10 @@ def test_index_out_of_bounds():
 @pytest.mark.parametrize("fn, name", [
     (lambda x: np.sum(np.linalg.eig(x)[0]), "np.linalg.eig"),
     (lambda x: np.sum(np.fft.fft(x[0]).real), "np.fft.fft"),
-    (lambda x: np.sum(np.cumsum(x)), "np.cumsum"),
+    (lambda x: np.sum(np.unwrap(x)), "np.unwrap"),
     (lambda x: np.sum(np.histogram(x)[0]), "np.histogram"),
     (lambda x: np.add.reduce(x, axis=None), "np.add.reduce"),
-    (lambda x: np.sum(np.arctan(x)), "np.arctan"),
+    (lambda x: np.sum(np.spacing(x)), "np.spacing"),
 ])
 def test_unsupported_numpy_function_is_named(fn, name):
     message = raises_tracing_error(sg.grad(fn, backend=REF), np.eye(2) + 1)

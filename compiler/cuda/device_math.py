@@ -19,6 +19,13 @@ sqrt = math.sqrt
 sin = math.sin
 cos = math.cos
 tanh = math.tanh
+tan = math.tan
+arcsin, arccos, arctan, arctan2 = math.asin, math.acos, math.atan, math.atan2
+sinh, cosh = math.sinh, math.cosh
+arcsinh, arccosh, arctanh = math.asinh, math.acosh, math.atanh
+expm1, log2, log10 = math.expm1, math.log2, math.log10
+hypot, fmod, copysign = math.hypot, math.fmod, math.copysign
+isnan, isinf, isfinite = math.isnan, math.isinf, math.isfinite
 inf = math.inf
 nan = math.nan
 
@@ -49,6 +56,20 @@ def _sign_on_device(typingctx, x):
 
 
 sign = _sign if config.ENABLE_CUDASIM else _sign_on_device
+
+
+def _libdevice(name):
+    """numpy's ``name`` for the simulator, libdevice's double-precision one on the device
+    (``math.floor`` and ``math.ceil`` return integers; ``exp2`` and ``cbrt`` are not in
+    ``math`` for numba-cuda)."""
+    if config.ENABLE_CUDASIM:
+        return getattr(numpy, name)
+    from numba.cuda import libdevice
+    return getattr(libdevice, name)
+
+
+floor, ceil, trunc, rint, exp2, cbrt = map(
+    _libdevice, ("floor", "ceil", "trunc", "rint", "exp2", "cbrt"))
 
 
 # dtype constructors for casts and typed literals

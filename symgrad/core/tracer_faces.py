@@ -7,6 +7,7 @@ import numpy as np
 
 import symgrad.core.ops  # noqa: F401  (declares every op family and its faces)
 import symgrad.core.views as views
+from symgrad.core.ops.rounding import imag, real
 from symgrad.core.ops.registry import FRONTS
 from symgrad.core.tracing import NUMPY_FUNCTIONS, Tracer, copy_of, error_here
 
@@ -51,5 +52,7 @@ Tracer.__getitem__ = views.getitem
 Tracer.__setitem__ = views.setitem
 Tracer.T = property(views.transpose)
 Tracer.mT = property(views.matrix_transpose)
+Tracer.real = property(real)
+Tracer.imag = property(imag)
 Tracer.reshape = _reshape
 Tracer.transpose = _transpose

@@ -33,12 +33,6 @@ def index(x, key):
     return ops.getitem(x, key)
 
 
-def logsumexp(x, axis, keepdims=False):
-    peak = ops.amax(x, axis, keepdims=True)
-    total = ops.log(ops.sum(ops.exp(x - peak), axis, keepdims=True)) + peak
-    return total if keepdims else ops.squeeze(total, axis)
-
-
 def _mean(self, dim=None, keepdim=False, dtype=None):
     """``mean``: of float tensors only, as in PyTorch (``dtype=`` casts first)."""
     source = self if dtype is None else cast(self, dtype)
@@ -203,6 +197,14 @@ def _whole_extremum(function, name):
     return lambda self: apply(name, function, self, axis=None, keepdims=False)
 
 
+def _moment(function, name):
+    """``Tensor.var``/``Tensor.std``: PyTorch's ``unbiased=True`` (or ``correction``) default."""
+    def method(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        return apply(name, function, self, axis=_dims(dim),
+                     ddof=ops.torch_correction(unbiased, correction), keepdims=bool(keepdim))
+    return method
+
+
 # Methods whose PyTorch signature differs from the front function's (dim/keepdim, views,
 # casts, devices); they take precedence over the faces.
 FACE_METHODS = face_methods()
@@ -212,6 +214,7 @@ DOOR_METHODS = {
     "prod": _reduction(ops.prod, "ProdBackward"),
     **selection_methods(_whole_extremum(ops.amax, "MaxBackward1"),
                         _whole_extremum(ops.amin, "MinBackward1")),
+    "var": _moment(ops.var, "VarBackward0"), "std": _moment(ops.std, "StdBackward0"),
     "clamp": _clamp, "clip": _clamp, "view": _view,
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
@@ -229,7 +232,7 @@ def addmm_function(bias, a, b):
 
 
 def logsumexp_function(x, dim, keepdim=False):
-    return apply("LogsumexpBackward0", logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
+    return apply("LogsumexpBackward0", ops.logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
 
 
 def _as_function(method):

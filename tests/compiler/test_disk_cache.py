@@ -285,12 +285,16 @@ def test_compile_log_gives_the_reason_and_the_changed_argument(caplog):
     assert len(messages) == 3
 
 
-def test_graphs_that_differ_only_in_array_constants_share_one_numba_compile(caplog):
+def test_graphs_that_differ_only_in_array_constants_share_one_numba_compile(caplog, tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("SYMGRAD_CACHE_DIR", str(tmp_path))
     rng = np.random.default_rng(4)
     data, w = rng.standard_normal((12, 5)), rng.standard_normal(5)
+    scale = float(np.random.default_rng().uniform(1, 2))   # inlined: no earlier run's code fits
 
     def gradient_on(rows, backend):
-        return sg.grad(lambda w: np.sum(np.tanh(data[rows] @ w) ** 2), backend=backend)(w)
+        return sg.grad(lambda w: np.sum(np.tanh(data[rows] @ w) ** 2) * scale,
+                       backend=backend)(w)
     with caplog.at_level(logging.INFO, logger="symgrad.compile"):
         for batch in range(3):                          # a new constant minibatch each time
             rows = slice(4 * batch, 4 * batch + 4)

@@ -18,6 +18,7 @@ import symgrad as sg
 from symgrad.core import pytree
 
 from conftest import assert_same
+from op_cases_math import math_cases
 
 REF = "reference"
 SOURCE_OPS = {"input", "constant"}
@@ -193,6 +194,7 @@ CASES = [
         (np.random.default_rng(13).permutation(60).reshape(1, 2, 6, 5) / 10,
          uniform((1, 2, 6, 5), -1, 1, seed=14), uniform((1, 2, 3, 3), -1, 1, seed=15))),
 ]
+CASES += math_cases(Case, uniform, away_from)
 CASES_BY_NAME = {case.name: case for case in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
 CASE_IDS = list(CASES_BY_NAME)

@@ -4,7 +4,17 @@ from symgrad.core.ops.elementwise import (  # noqa: F401
     absolute, add, astype, clip, cos, equal, exp, greater, greater_equal, identity, less,
     less_equal, log, log1p, maximum, minimum, multiply, negative, not_equal, power, relu,
     sigmoid, sign, sin, sqrt, square, subtract, tanh, true_divide, where)
+from symgrad.core.ops.elementwise_math import (  # noqa: F401
+    arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cbrt, copysign, cosh, deg2rad,
+    exp2, expm1, fabs, float_power, hypot, log10, log2, logaddexp, logaddexp2, rad2deg,
+    reciprocal, sinc, sinh, tan)
+from symgrad.core.ops.rounding import (  # noqa: F401
+    around, ceil, divmod_, floor, floor_divide, fmod, frac, heaviside, imag, isfinite, isinf,
+    isnan, nan_to_num, real, remainder, rint, select, trunc)
 from symgrad.core.ops.reduction import amax, amin, mean, prod, sum  # noqa: F401
+from symgrad.core.ops.statistics import (  # noqa: F401
+    all, any, average, count_nonzero, cumprod, cumsum, logsumexp, nanmax, nanmean, nanmin,
+    nansum, ptp, std, torch_correction, var)
 from symgrad.core.ops.shape import (  # noqa: F401
     broadcast_to, concatenate, expand_dims, ravel, reshape, squeeze, stack, swapaxes, transpose)
 from symgrad.core.ops.indexing import (  # noqa: F401  (getitem/setitem: basic and advanced)

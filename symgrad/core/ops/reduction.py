@@ -6,10 +6,10 @@ cotangent back over the reduced axes.
 import numpy as np
 
 from symgrad.core.ops.common import normalize_axes
-from symgrad.core.ops.elementwise import astype, equal, floating
+from symgrad.core.ops.elementwise import astype, equal, floating, maximum, minimum
 from symgrad.core.ops.registry import declare, faced
 from symgrad.core.ops.shape import broadcast_to, reshape
-from symgrad.core.tracing import Tracer, bind
+from symgrad.core.tracing import Tracer, bind, error_here
 
 
 def reduced_shape(shape, axes, keepdims):
@@ -73,41 +73,61 @@ declare("prod", reduction_rule, lambda x, axes, keepdims: np.prod(x, axis=axes, 
         [prod_vjp], family="reduction", params=("axes", "keepdims"))
 
 
-def _reduce(name, x, axis, keepdims, dtype=None):
+# how an ``initial`` value joins a reduction's result
+COMBINE = {"sum": lambda r, v: r + v, "prod": lambda r, v: r * v, "max": maximum,
+           "min": minimum}
+
+
+def _reduce(name, x, axis, keepdims, dtype=None, out=None, initial=None):
+    """numpy's ``name`` reduction; ``initial`` joins the reduction as one more element."""
+    if out is not None:
+        raise error_here(f"np.{name}(..., out=...) is not supported by symgrad; write "
+                         f"y = np.{name}(x) instead")
     if not isinstance(x, Tracer):
-        extra = {} if dtype is None else {"dtype": dtype}
+        extra = {key: value for key, value in (("dtype", dtype), ("initial", initial))
+                 if value is not None}
         return getattr(np, name)(x, axis=axis, keepdims=keepdims, **extra)
     if dtype is not None:
         x = astype(x, dtype)
-    return bind(name, x, axes=normalize_axes(axis, x.ndim, name), keepdims=bool(keepdims))
+    result = bind(name, x, axes=normalize_axes(axis, x.ndim, name), keepdims=bool(keepdims))
+    return result if initial is None else COMBINE[name](result, initial)
 
 
 @faced(numpy=(np.sum,), method=("sum",), torch=("sum",))
-def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001 - numpy's name
-    return _reduce("sum", x, axis, keepdims, dtype)
+def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None):  # noqa: A001
+    """``np.sum`` (numpy's name and signature).
+
+    >>> import numpy as np, symgrad as sg
+    >>> float(sg.jit(lambda x: np.sum(x, initial=10.0))(np.ones(3)))
+    13.0
+    """
+    return _reduce("sum", x, axis, keepdims, dtype, out, initial)
 
 
 @faced(numpy=(np.max, np.amax), method=("max",), torch=("max",))
-def amax(x, axis=None, keepdims=False):
-    return _reduce("max", x, axis, keepdims)
+def amax(x, axis=None, out=None, keepdims=False, initial=None):
+    return _reduce("max", x, axis, keepdims, out=out, initial=initial)
 
 
 @faced(numpy=(np.min, np.amin), method=("min",), torch=("min",))
-def amin(x, axis=None, keepdims=False):
-    return _reduce("min", x, axis, keepdims)
+def amin(x, axis=None, out=None, keepdims=False, initial=None):
+    return _reduce("min", x, axis, keepdims, out=out, initial=initial)
 
 
 @faced(numpy=(np.prod,), method=("prod",), torch=("prod",))
-def prod(x, axis=None, keepdims=False, dtype=None):
-    return _reduce("prod", x, axis, keepdims, dtype)
+def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None):
+    return _reduce("prod", x, axis, keepdims, dtype, out, initial)
 
 
 @faced(numpy=(np.mean,), method=("mean",), torch=("mean",))
-def mean(x, axis=None, keepdims=False, dtype=None):
+def mean(x, axis=None, dtype=None, out=None, keepdims=False):
     """Sum divided by the count; integers average in float64 as in numpy."""
     if not isinstance(x, Tracer):
         return np.mean(x, axis=axis, keepdims=keepdims, dtype=dtype)
+    if out is not None:
+        raise error_here("np.mean(..., out=...) is not supported by symgrad; write "
+                         "y = np.mean(x) instead")
     x = astype(x, dtype or floating(x))
     axes = normalize_axes(axis, x.ndim, "mean")
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    return sum(x, axes, keepdims) / count
+    return sum(x, axes, keepdims=keepdims) / count
