@@ -101,8 +101,8 @@ def _unrecorded(front):
     """A comparison: a Tensor of the result, no history (there is no gradient)."""
     function = front.function
 
-    def compare(self, other):
-        operands, _ = torch_operands([self, other])
+    def compare(self, *other):       # binary (x < y, x & y) or unary (~x)
+        operands, _ = torch_operands([self, *other])
         return Tensor(function(*(_value_of(o) for o in operands)))
     return compare
 

@@ -57,6 +57,13 @@ def elementwise_cases(Case, uniform, away_from):
                                                np.select([x > 1, x < -1], [x * x, h], default=x),
                                                np.select([x > 0], [x])),
              (away_from(signed, [-1.0, 1.0]), uniform((4,), seed=26))),
+        Case("logical", lambda x: (np.where((x > 0.8) & ~(x > 1.3) | (x < 0.7) ^ (x > 1.2), x,
+                                            2 * x),
+                                   np.where(np.logical_and(x > 0.6, np.logical_not(x > 1.3))
+                                            | np.logical_or(x < 0.55, np.logical_xor(x > 1, x > 1.4)),
+                                            x * x, x),
+                                   (np.floor(x * 4).astype(np.int64) & 6) ^ ~np.floor(x * 2).astype(np.int64)),
+             (away_from(positive, [0.55, 0.6, 0.7, 0.8, 1.0, 1.2, 1.3, 1.4], 0.02),)),
     ]
 
 

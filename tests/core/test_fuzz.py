@@ -43,6 +43,9 @@ NOT_FUZZED = {
     **dict.fromkeys(["solve", "slogdet", "cholesky", "eigh", "svd", "pinv"],
                     "LAPACK (needs well-conditioned, some symmetric, matrices): "
                     "tests/core/test_linalg.py"),
+    **dict.fromkeys(["bitwise_and", "bitwise_or", "bitwise_xor", "invert", "logical_and",
+                     "logical_or", "logical_xor", "logical_not"],
+                    "booleans and integers only: the 'logical' case of tests/core/op_cases_math.py"),
 }
 
 

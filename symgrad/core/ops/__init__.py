@@ -11,6 +11,8 @@ from symgrad.core.ops.elementwise_math import (  # noqa: F401
 from symgrad.core.ops.rounding import (  # noqa: F401
     around, ceil, divmod_, floor, floor_divide, fmod, frac, heaviside, imag, isfinite, isinf,
     isnan, nan_to_num, real, remainder, rint, select, trunc)
+from symgrad.core.ops.logical import (  # noqa: F401
+    bitwise_and, bitwise_or, bitwise_xor, invert, logical_and, logical_not, logical_or, logical_xor)
 from symgrad.core.ops.reduction import amax, amin, mean, prod, sum  # noqa: F401
 from symgrad.core.ops.statistics import (  # noqa: F401
     all, any, average, count_nonzero, cumprod, cumsum, logsumexp, nanmax, nanmean, nanmin,
