@@ -16,7 +16,8 @@ import symgrad.core.tracer_faces  # noqa: F401  (numpy functions, operators, met
 from symgrad.core.errors import TracingError
 from symgrad.core.graph import Graph
 from symgrad.core.interpreter import evaluate
-from symgrad.core.tracing import Tracer, trace
+from symgrad.core.tracing import Tracer
+from symgrad.core.trace_function import trace
 
 # floor 2: the numpy door and the PyTorch door
 from symgrad.api import grad, jit, value_and_grad, vjp

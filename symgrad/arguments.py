@@ -8,7 +8,8 @@ from symgrad.core.reverse_mode import is_differentiable
 from symgrad.core.errors import TracingTypeError, TracingValueError
 from symgrad.core.ops.elementwise import identity
 from symgrad.core.ops.shape import reshape
-from symgrad.core.tracing import Tracer, constant, error_here, is_immutable
+from symgrad.core.tracing import Tracer, constant, error_here
+from symgrad.core.trace_function import is_immutable
 
 
 def check_argnums(argnums):

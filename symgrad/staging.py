@@ -11,9 +11,9 @@ from symgrad.core.bounded_cache import BoundedCache
 from symgrad.core.compile_log import history_for, log_compile
 from symgrad.core.graph import Graph
 from symgrad.core.interpreter import evaluate
-from symgrad.core.tracing import (Tracer, add_argument_inputs, argument_names, check_live, constant,
-                             current_graph, flatten_outputs, is_array_leaf, is_immutable,
-                             set_outputs, tracing_into)
+from symgrad.core.tracing import Tracer, check_live, constant, current_graph, tracing_into
+from symgrad.core.trace_function import (add_argument_inputs, argument_names, flatten_outputs,
+                                         is_array_leaf, is_immutable, set_outputs)
 from symgrad.output_sizes import check_output_sizes
 from symgrad.tiers import TieredGraph, tiered
 from symgrad.static_arguments import StaticSpec, unwrapped

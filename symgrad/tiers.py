@@ -25,7 +25,7 @@ import queue
 import threading
 import warnings
 
-from symgrad import background_compile
+import symgrad.background_compile as background_compile
 from symgrad.core.interpreter import evaluate
 from symgrad.core.settings import compile_in_background
 

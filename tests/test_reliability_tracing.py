@@ -1,6 +1,6 @@
 """Issue 15, the tracing slice: writes through views, vjp cotangent structures, unsupported
 dtypes at the boundary, leaked tracers, and the unclear errors of the transformations
-(symgrad/core/views.py, symgrad/core/tracing.py, symgrad/api.py with staging.py, arguments.py,
+(symgrad/core/views.py, symgrad/core/tracing.py, symgrad/core/trace_function.py, symgrad/api.py with staging.py, arguments.py,
 pullback.py and output_sizes.py, symgrad/core/pytree.py, symgrad/check.py, symgrad/export.py).
 
 Each reproducer of the issue is a test, with its siblings; results are compared with numpy

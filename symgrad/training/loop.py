@@ -33,7 +33,8 @@ from symgrad.core.ops.shape import reshape
 from symgrad.eager.device import CudaArray, place, to_host
 from symgrad.training.state import (discover_slots, hyperparameters, leaked_tracers, snapshot,
                            state_on_host, traced_slots)
-from symgrad.core.tracing import Tracer, check_dtype, set_outputs
+from symgrad.core.tracing import Tracer, check_dtype
+from symgrad.core.trace_function import set_outputs
 
 
 def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuffle=False,

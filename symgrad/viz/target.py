@@ -38,7 +38,7 @@ def resolve(obj, args=(), fusion=None):
     elif callable(getattr(obj, "trace", None)) and hasattr(obj, "build"):
         graph = obj.trace(*args)
     elif callable(obj) and not inspect.isclass(obj):
-        from symgrad.core.tracing import trace
+        from symgrad.core.trace_function import trace
         graph = trace(obj, *args)
     else:
         raise TracingError(f"cannot draw {type(obj).__name__}: expected a symgrad Graph, a "

@@ -1,5 +1,6 @@
 """Contractions and linear algebra (symgrad/core/ops/contraction.py, diagonal.py, einsum.py,
-linalg.py, decompositions.py, numpy_linalg.py, norms.py; compiler/cpu/linalg.py), with the op table's checks (tests/core/test_ops.py):
+linalg.py, decompositions.py, numpy_linalg.py, norms.py, array_api_linalg.py;
+compiler/cpu/linalg.py), with the op table's checks (tests/core/test_ops.py):
 gradients against central differences to second order, the reference interpreter against
 numpy (values and dtypes), compiled code against the reference (on a sample: each case is
 a compile); an einsum grid on the reference backend; PyTorch's gradients where installed.
