@@ -62,7 +62,8 @@ def test_mlp_trained_by_adam_matches_autograd_running_the_same_program():
         np.testing.assert_allclose(ours_leaf, theirs_leaf, rtol=1e-9, atol=1e-12)
 
 
-def test_char_rnn_gradient_is_numeric_and_training_lowers_the_loss():
+def char_rnn_loss():
+    """The char RNN example, its loss on six characters of its text, and small parameters."""
     example = load_example("numpy_char_rnn")
     alphabet = sorted(set("".join(example.TEXT)) | {" "})
     inputs = example.one_hot_text(example.TEXT, alphabet, 6)
@@ -71,6 +72,11 @@ def test_char_rnn_gradient_is_numeric_and_training_lowers_the_loss():
 
     def loss(p):
         return -example.rnn_log_likelihood(p, inputs, inputs)
+    return example, loss, params
+
+
+def test_char_rnn_gradient_is_numeric_and_training_lowers_the_loss():
+    example, loss, params = char_rnn_loss()
     assert directional_error(loss, sg.grad(loss)(params), params) < 1e-6
     _, losses = example.train(steps=8, state_size=8, length=6)
     assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
@@ -80,14 +86,7 @@ def test_char_rnn_gradient_matches_autograd():
     autograd = pytest.importorskip("autograd")
     import autograd.numpy as anp
     from autograd.scipy.special import logsumexp as autograd_logsumexp
-    example = load_example("numpy_char_rnn")
-    alphabet = sorted(set("".join(example.TEXT)) | {" "})
-    inputs = example.one_hot_text(example.TEXT, alphabet, 6)
-    params = example.create_rnn_params(len(alphabet), 8, len(alphabet), 0.3,
-                                       np.random.RandomState(2))
-
-    def loss(p):
-        return -example.rnn_log_likelihood(p, inputs, inputs)
+    example, loss, params = char_rnn_loss()
     ours = sg.grad(loss)(params)
     example.np, example.logsumexp = anp, autograd_logsumexp
     theirs = autograd.grad(loss)(params)
