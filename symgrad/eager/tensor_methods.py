@@ -33,6 +33,36 @@ def index(x, key):
     return ops.getitem(x, key)
 
 
+INDEX_OPERAND = "index operand"   # where an integer index array sits in an indexing key
+
+
+def index_by_arrays(x, *arrays, template):
+    """``x[key]``, the key's integer index arrays given as operands (fed to the compiled
+    backward, so new indices every step keep one tape structure)."""
+    given = iter(arrays)
+    return ops.getitem(x, tuple(next(given) if part == INDEX_OPERAND else part
+                                for part in template))
+
+
+def _split_index_arrays(key):
+    """(template, integer arrays) of a key holding index tensors, arrays or lists."""
+    parts = key if isinstance(key, tuple) else (key,)
+    template, arrays = [], []
+    for part in parts:
+        value = _value_of(part)
+        if isinstance(value, (list, range)):
+            value = np.asarray(value)
+        if hasattr(value, "aval") or (isinstance(value, np.ndarray) and value.dtype.kind in "iu"):
+            template.append(INDEX_OPERAND)
+            arrays.append(value)
+        elif isinstance(value, np.ndarray) and value.dtype == np.bool_:
+            raise IndexError("indexing a Tensor with a boolean mask tensor is supported only "
+                             "in assignments (x[mask] = value); use symgrad.where for selection")
+        else:
+            template.append(value)
+    return tuple(template), arrays
+
+
 def _mean(self, dim=None, keepdim=False, dtype=None):
     """``mean``: of float tensors only, as in PyTorch (``dtype=`` casts first)."""
     source = self if dtype is None else cast(self, dtype)
@@ -167,11 +197,11 @@ def _clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
 
 
 def _getitem(self, key):
-    key = _value_of(key)
-    if isinstance(key, np.ndarray) or hasattr(key, "aval"):
-        raise IndexError("indexing a Tensor with a tensor is supported only in assignments "
-                         "(x[mask] = value); use symgrad.where for selection")
+    template, arrays = _split_index_arrays(key)
     try:
+        if arrays:
+            return apply("IndexBackward0", index_by_arrays, self, *arrays, template=template)
+        key = _value_of(key)
         return apply("SliceBackward0" if isinstance(key, (slice, tuple)) else "SelectBackward0",
                      index, self, key=key)
     except IndexError as error:     # numpy's words for PyTorch's: "dimension", not "axis"

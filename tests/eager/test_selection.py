@@ -58,3 +58,41 @@ def test_accuracy_by_argmax_inside_a_compiled_step_matches_the_eager_steps():
     opt.state.clear()
     history = sg.train(step, data=(X, labels), steps=4, progress=False)
     np.testing.assert_allclose(history, eager, rtol=1e-5)
+
+
+def test_indexing_by_integer_tensors_lists_and_ranges_backpropagates_as_torch(monkeypatch):
+    from symgrad.core.bounded_cache import BoundedCache
+    from symgrad.eager import tape
+    monkeypatch.setattr(tape, "_COMPILED", BoundedCache(tape.TAPE_CACHE_SIZE, tape.log_evicted_backward))
+    for step in range(3):        # new indices every step: one tape structure
+        rows = np.random.default_rng(step).integers(0, 3, 5)          # repeated rows
+        labels = np.random.default_rng(step + 9).integers(0, 4, 3)
+        ours, theirs = sg.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+        for t, m in ((ours, sg), (theirs, torch)):
+            out = (t[m.tensor(rows)].sum() * 2 + (t[range(3), m.tensor(labels)] ** 2).sum()
+                   + t[[0, 2], 1:].sum() + t[:, m.tensor([3, 1])].pow(2).sum())
+            out.backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
+    assert len(tape._COMPILED) == 1
+    with pytest.raises(IndexError, match="boolean mask tensor is supported only in assignments"):
+        sg.tensor(X)[sg.tensor(X > 0)]
+
+
+def test_cross_entropy_by_indexing_the_labels_inside_a_compiled_step_matches_eager():
+    model = sg.nn.Linear(4, 3)
+    opt = sg.optim.SGD(model.parameters(), lr=0.1)
+    labels = np.array([0, 2, 1], np.int64)
+
+    def step(x, y):
+        opt.zero_grad()
+        log_probabilities = sg.nn.functional.log_softmax(model(x), dim=1)
+        loss = -log_probabilities[range(3), y].mean()
+        loss.backward()
+        opt.step()
+        return loss
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    eager = [step(sg.tensor(X), sg.tensor(labels)).item() for _ in range(4)]
+    model.load_state_dict(state)
+    opt.state.clear()
+    history = sg.train(step, data=(X, labels), steps=4, progress=False)
+    np.testing.assert_allclose(history, eager, rtol=1e-5)
