@@ -13,6 +13,7 @@ from symgrad.eager.dtypes import TYPE_NAMES, default_float
 from symgrad.eager.promotion import is_scalar, numpy_result_type, unweak
 from symgrad.eager.dims import normalize_dim
 from symgrad.eager.selection import selection_methods
+from symgrad.eager.softmax import log_softmax, softmax
 from symgrad.eager.tensor import Tensor, _value_of, apply
 
 
@@ -245,7 +246,7 @@ DOOR_METHODS = {
     **selection_methods(_whole_extremum(ops.amax, "MaxBackward1"),
                         _whole_extremum(ops.amin, "MinBackward1")),
     "var": _moment(ops.var, "VarBackward0"), "std": _moment(ops.std, "StdBackward0"),
-    "clamp": _clamp, "clip": _clamp, "view": _view,
+    "clamp": _clamp, "clip": _clamp, "view": _view, "softmax": softmax, "log_softmax": log_softmax,
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
@@ -280,7 +281,7 @@ def _torch_functions():
             elif front.faces.grad_fn:
                 functions[name] = _torch_call(front)
     for name in ("clamp", "flatten", "t", "permute", "unsqueeze", "squeeze", "neg", "argmax",
-                 "argmin", "sort", "topk", "gather", "index_select"):
+                 "argmin", "sort", "topk", "gather", "index_select", "softmax", "log_softmax"):
         functions[name] = _as_function(METHODS[name])
     return {**functions, "addmm": addmm_function, "logsumexp": logsumexp_function}
 

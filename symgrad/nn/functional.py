@@ -15,9 +15,10 @@ import warnings
 import numpy as np
 
 import symgrad.core.ops as ops
+from symgrad.eager.softmax import log_softmax as tensor_log_softmax, log_softmax_of as _log_softmax
+from symgrad.eager.softmax import softmax as tensor_softmax
 from symgrad.eager.tensor import Tensor, apply
-from symgrad.eager.tensor_methods import addmm_function, normalize_dim
-from symgrad.core.tracing import Tracer
+from symgrad.eager.tensor_methods import addmm_function, normalize_dim  # noqa: F401  (F.normalize_dim)
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -77,41 +78,14 @@ def tanh(input):
     return input.tanh()
 
 
-def _amax(x, axis):
-    # ops.amax passes dtype= to np.max on concrete arrays, which np.max does not accept
-    if isinstance(x, Tracer):
-        return ops.amax(x, axis, keepdims=True)
-    return np.max(x, axis=axis, keepdims=True)
-
-
-def _log_softmax(x, axis):
-    shifted = ops.subtract(x, _amax(x, axis))
-    return ops.subtract(shifted, ops.log(ops.sum(ops.exp(shifted), axis, keepdims=True)))
-
-
-def _softmax(x, axis):
-    e = ops.exp(ops.subtract(x, _amax(x, axis)))
-    return ops.true_divide(e, ops.sum(e, axis, keepdims=True))
-
-
-def _dim(input, dim, function):
-    if dim is None:
-        dim = 0 if input.dim() in (0, 1, 3) else 1      # PyTorch's legacy implicit choice
-        warnings.warn(f"Implicit dimension choice for {function} has been deprecated. "
-                      f"Change the call to include dim=X as an argument.", stacklevel=3)
-    dim = normalize_dim(dim, input.shape, f"{function}()")
-    return dim if input.dim() else None         # a 0-d tensor is its one element
-
-
 def log_softmax(input, dim=None):
     _check_tensor(input, "input", "log_softmax")
-    return apply("LogSoftmaxBackward0", _log_softmax, input,
-                 axis=_dim(input, dim, "log_softmax"))
+    return tensor_log_softmax(input, dim)
 
 
 def softmax(input, dim=None):
     _check_tensor(input, "input", "softmax")
-    return apply("SoftmaxBackward0", _softmax, input, axis=_dim(input, dim, "softmax"))
+    return tensor_softmax(input, dim)
 
 
 # -- losses ---------------------------------------------------------------------------------
