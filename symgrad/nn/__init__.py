@@ -19,10 +19,12 @@ from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigm
                                Tanh, Unflatten)
 from symgrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from symgrad.nn.sparse import Embedding
 import symgrad.nn.functional as functional
 import symgrad.nn.init as init
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Conv2d", "MaxPool2d", "AvgPool2d", "MSELoss", "L1Loss",
-           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init"]
+           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init",
+           "Embedding"]
