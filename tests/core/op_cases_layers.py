@@ -1,0 +1,20 @@
+"""The op table's cases for nn's layer functions (symgrad/nn/functional_norm.py,
+functional_activations.py, functional_dropout.py, ...): the formulas each eager layer records
+and replays, written over plain numpy arrays and tracers. tests/core/test_ops.py checks each
+like every op (numeric gradients of first and second order, reference == numpy in values and
+dtypes, compiled == reference); several functions share a case so that each compiles once."""
+import numpy as np
+
+import symgrad.nn.functional_norm as norm
+
+
+def layer_cases(Case, uniform, away_from):
+    """The cases, built with test_ops.py's ``Case`` and argument helpers."""
+    x = uniform((4, 6, 3), -2, 2, seed=30)
+    scale, shift = uniform((6,), seed=31), uniform((6,), -1, 1, seed=32)
+    return [
+        Case("normalizations", lambda x, w, b: (
+            norm.layer_norm_of(x, w[:3], b[:3], 1, 1e-5), norm.layer_norm_of(x, None, None, 2, 1e-3),
+            norm.group_norm_of(x, w, b, 3, 1e-5), norm.batch_norm_of(x, w, None, 1e-5),
+            norm.batch_norm_by(x, b, w, w, b, 1e-5)), (x, scale, shift), float32=True),
+    ]
