@@ -5,6 +5,9 @@ like every op (numeric gradients of first and second order, reference == numpy i
 dtypes, compiled == reference); several functions share a case so that each compiles once."""
 import numpy as np
 
+import scipy.special
+
+import symgrad.nn.functional_activations as act
 import symgrad.nn.functional_norm as norm
 
 
@@ -12,7 +15,16 @@ def layer_cases(Case, uniform, away_from):
     """The cases, built with test_ops.py's ``Case`` and argument helpers."""
     x = uniform((4, 6, 3), -2, 2, seed=30)
     scale, shift = uniform((6,), seed=31), uniform((6,), -1, 1, seed=32)
+    signed = away_from(uniform((3, 4), -3, 3, seed=33), [0.0, -1.0, 1.0, 2.5])
     return [
+        Case("erf", scipy.special.erf, (signed,), float32=True),
+        Case("activations_smooth", lambda x: (
+            act.gelu_of(x, "none"), act.gelu_of(x, "tanh"), act.silu_of(x), act.mish_of(x),
+            act.softplus_of(x, 2.0, 5.0), act.softplus_of(30 * x, 1.0, 20.0)), (signed,),
+            float32=True),
+        Case("activations_kinked", lambda x: (
+            act.leaky_relu_of(x, 0.1), act.elu_of(x, 0.7), act.hardtanh_of(x, -1.0, 2.5)),
+            (signed,)),
         Case("normalizations", lambda x, w, b: (
             norm.layer_norm_of(x, w[:3], b[:3], 1, 1e-5), norm.layer_norm_of(x, None, None, 2, 1e-3),
             norm.group_norm_of(x, w, b, 3, 1e-5), norm.batch_norm_of(x, w, None, 1e-5),
