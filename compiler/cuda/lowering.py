@@ -48,7 +48,8 @@ LOWERINGS = {
     "custom_vjp": lower_custom_vjp,
     **cuda_conv.LOWERINGS,
     # not on CUDA yet (None): compiling them raises the error of lower_graph, naming the op
-    **dict.fromkeys(("gather", "scatter_add", "argsort", "argmax", "argmin"), None),
+    **dict.fromkeys(("gather", "scatter_add", "argsort", "argmax", "argmin", "random_uniform"),
+                   None),
     **cuda_linalg.LOWERINGS,
     **dict.fromkeys(fused_ops(), lower_fused),
 }

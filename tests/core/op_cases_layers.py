@@ -8,6 +8,8 @@ import numpy as np
 import scipy.special
 
 import symgrad.nn.functional_activations as act
+import symgrad.nn.functional_dropout as drop
+from symgrad.core.ops.random import random_uniform
 import symgrad.nn.functional_norm as norm
 
 
@@ -16,7 +18,15 @@ def layer_cases(Case, uniform, away_from):
     x = uniform((4, 6, 3), -2, 2, seed=30)
     scale, shift = uniform((6,), seed=31), uniform((6,), -1, 1, seed=32)
     signed = away_from(uniform((3, 4), -3, 3, seed=33), [0.0, -1.0, 1.0, 2.5])
+    def traced_key(x, counter):
+        """An int64 (seed, counter) key computed from ``x``, so that it is traced."""
+        return (x[0, :2] * 0).astype(np.int64) + np.array([5, counter])
     return [
+        Case("random_uniform_and_dropout", lambda x: (
+            x * random_uniform(traced_key(x, 1), x.shape, x.dtype),
+            random_uniform(traced_key(x, 2), (2, 3), np.float32) + x[:2, :3],
+            drop.dropout_of(x, traced_key(x, 3), 0.3, x.shape),
+            drop.dropout_of(x, traced_key(x, 4), 0.5, (3, 1))), (signed,), float32=True),
         Case("erf", scipy.special.erf, (signed,), float32=True),
         Case("activations_smooth", lambda x: (
             act.gelu_of(x, "none"), act.gelu_of(x, "tanh"), act.silu_of(x), act.mish_of(x),
