@@ -20,6 +20,7 @@ from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigm
 from symgrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from symgrad.nn.sparse import Embedding
+from symgrad.nn.spatial import AdaptiveAvgPool2d, Conv1d, ConvTranspose2d, Upsample
 from symgrad.nn.dropout import Dropout, Dropout1d, Dropout2d
 from symgrad.nn.activation import ELU, GELU, Hardtanh, LeakyReLU, Mish, ReLU6, SiLU, Softplus
 from symgrad.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
@@ -32,4 +33,5 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Lin
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init",
            "Embedding", "LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d",
            "GELU", "LeakyReLU", "ELU", "SiLU", "Softplus", "Hardtanh", "ReLU6", "Mish",
-           "Dropout", "Dropout1d", "Dropout2d"]
+           "Dropout", "Dropout1d", "Dropout2d",
+           "Conv1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample"]

@@ -306,5 +306,7 @@ from symgrad.nn.functional_conv import avg_pool2d, conv2d, max_pool2d  # noqa: E
 from symgrad.nn.functional_sparse import embedding  # noqa: E402,F401
 from symgrad.nn.functional_norm import batch_norm, group_norm, layer_norm  # noqa: E402,F401
 from symgrad.nn.functional_dropout import dropout, dropout1d, dropout2d  # noqa: E402,F401
+from symgrad.nn.functional_spatial import (  # noqa: E402,F401
+    adaptive_avg_pool2d, conv1d, conv_transpose2d, interpolate)
 from symgrad.nn.functional_activations import (  # noqa: E402,F401
     elu, gelu, hardtanh, leaky_relu, mish, relu6, silu, softplus)

@@ -11,6 +11,7 @@ import symgrad.nn.functional_activations as act
 import symgrad.nn.functional_dropout as drop
 from symgrad.core.ops.random import random_uniform
 import symgrad.nn.functional_norm as norm
+import symgrad.nn.functional_spatial as spatial
 
 
 def layer_cases(Case, uniform, away_from):
@@ -21,7 +22,15 @@ def layer_cases(Case, uniform, away_from):
     def traced_key(x, counter):
         """An int64 (seed, counter) key computed from ``x``, so that it is traced."""
         return (x[0, :2] * 0).astype(np.int64) + np.array([5, counter])
+    signal, kernel = uniform((2, 3, 7), -1, 1, seed=34), uniform((4, 3, 3), -1, 1, seed=35)
+    images, filters = uniform((2, 3, 5, 4), -1, 1, seed=36), uniform((3, 2, 3, 2), -1, 1, seed=37)
     return [
+        Case("spatial", lambda s, k, x, f: (
+            spatial.conv1d_of(s, k, k[:, 0, 0], 2, 1, 1), spatial.conv1d_of(s[0], k, None, 1, 0, 2),
+            spatial.conv_transpose2d_of(x, f, f[0, :, 0, 0], (2, 1), (1, 0), (1, 1), (10, 5)),
+            spatial.adaptive_avg_pool2d_of(x, (1, 2)), spatial.adaptive_avg_pool2d_of(x, (3, 3)),
+            spatial.nearest_of(x, ((0, 0, 1, 2, 4, 4), (1, 3))), spatial.nearest_of(s, ((0, 0, 6),))),
+            (signal, kernel, images, filters)),
         Case("random_uniform_and_dropout", lambda x: (
             x * random_uniform(traced_key(x, 1), x.shape, x.dtype),
             random_uniform(traced_key(x, 2), (2, 3), np.float32) + x[:2, :3],
