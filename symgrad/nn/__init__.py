@@ -14,7 +14,7 @@ Sequential(
 """
 from symgrad.nn.parameter import Parameter
 from symgrad.nn.module import Module
-from symgrad.nn.container import ModuleDict, ModuleList, Sequential
+from symgrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
                                Tanh, Unflatten)
 from symgrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
@@ -34,4 +34,5 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Lin
            "Embedding", "LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d",
            "GELU", "LeakyReLU", "ELU", "SiLU", "Softplus", "Hardtanh", "ReLU6", "Mish",
            "Dropout", "Dropout1d", "Dropout2d",
-           "Conv1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample"]
+           "Conv1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample",
+           "ParameterList", "ParameterDict"]

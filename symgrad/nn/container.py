@@ -1,4 +1,5 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``.
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict``.
 
 >>> from symgrad import nn
 >>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))
@@ -8,7 +9,11 @@
 import operator
 from collections import OrderedDict
 
+import numpy as np
+
+from symgrad.eager.tensor import Tensor
 from symgrad.nn.module import Module
+from symgrad.nn.parameter import Parameter
 
 
 def _index(index, length, owner):
@@ -146,3 +151,111 @@ class ModuleDict(Module):
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict has no forward: look modules up in your own "
                                   "module's forward")
+
+
+_TENSOR_TYPES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+                 "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor"}
+
+
+def _parameter_line(key, param, legacy_type):
+    """PyTorch's line for a parameter of a ParameterList (dtype) or ParameterDict (legacy
+    tensor type name)."""
+    name = np.dtype(param.dtype).name
+    kind = f"torch.{_TENSOR_TYPES.get(name, name)}" if legacy_type else f"torch.{name}"
+    size = "x".join(str(d) for d in param.shape)
+    return f"  ({key}): Parameter containing: [{kind} of size {size}]"
+
+
+def _as_parameter(value):
+    """A Tensor becomes a Parameter (as in PyTorch); Parameters and other values stay."""
+    return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) \
+        else value
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as '0', '1', ... (Tensors become Parameters)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for value in values or ():
+            self.append(value)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(list(self._parameters.values())[index])
+        return self._parameters[str(_index(index, len(self), type(self).__name__))]
+
+    def __setitem__(self, index, value):
+        setattr(self, str(_index(index, len(self), type(self).__name__)), _as_parameter(value))
+
+    def append(self, value):
+        setattr(self, str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(k, p, False) for k, p in self._parameters.items())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterList has no forward: use its parameters in your "
+                                  "own module's forward")
+
+
+class ParameterDict(Module):
+    """A dict of parameters, registered under their keys (a plain dict's keys sorted, as in
+    PyTorch; an OrderedDict's in order)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def update(self, parameters):
+        pairs = parameters.items() if isinstance(parameters, (OrderedDict, ParameterDict)) \
+            else sorted(parameters.items()) if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(k, p, True) for k, p in self._parameters.items())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterDict has no forward: use its parameters in your "
+                                  "own module's forward")

@@ -9,12 +9,12 @@ where they are state carried from one compiled step to the next.
 >>> from symgrad import nn
 >>> bn = nn.BatchNorm1d(3)
 >>> bn
-BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
 >>> _ = bn(torch.randn(8, 3))
 >>> int(bn.num_batches_tracked)
 1
 >>> nn.LayerNorm(8)
-LayerNorm((8,), eps=1e-05, elementwise_affine=True)
+LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)
 """
 import numpy as np
 
@@ -59,7 +59,7 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
@@ -67,14 +67,14 @@ class GroupNorm(Module):
     per-channel ``weight`` (ones) and ``bias`` (zeros)."""
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         self.num_groups = _check_size(num_groups, "num_groups", "GroupNorm")
         self.num_channels = _check_size(num_channels, "num_channels", "GroupNorm")
         if not self.num_groups or self.num_channels % self.num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.eps, self.affine = eps, affine
-        _affine_parameters(self, (self.num_channels,), affine, True, dtype)
+        _affine_parameters(self, (self.num_channels,), affine, bias, dtype)
 
     def forward(self, input):
         _check_tensor(input, self)
@@ -84,7 +84,8 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class _BatchNorm(Module):
@@ -93,12 +94,12 @@ class _BatchNorm(Module):
     ranks = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features = _check_size(num_features, "num_features", type(self).__name__)
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        _affine_parameters(self, (self.num_features,), affine, True, dtype)
+        _affine_parameters(self, (self.num_features,), affine, bias, dtype)
         if track_running_stats:
             float_dtype = to_numpy(dtype) or default_float()
             self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, float_dtype)))
@@ -118,7 +119,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             self.weight.data.fill_(1)
-            self.bias.data.zero_()
+            if self.bias is not None:
+                self.bias.data.zero_()
 
     def _check_input(self, input):
         _check_tensor(input, self)
@@ -144,7 +146,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

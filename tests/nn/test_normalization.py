@@ -45,7 +45,9 @@ def with_random_affine(layer, seed=3):
     lambda m: m.LayerNorm(5), lambda m: m.LayerNorm((6, 5), eps=1e-3),
     lambda m: m.LayerNorm(5, elementwise_affine=False), lambda m: m.LayerNorm(5, bias=False),
     lambda m: m.GroupNorm(3, 6), lambda m: m.GroupNorm(1, 6, affine=False),
-], ids=["layer", "layer_2d", "layer_plain", "layer_no_bias", "group", "group_plain"])
+    lambda m: m.GroupNorm(2, 6, bias=False),
+], ids=["layer", "layer_2d", "layer_plain", "layer_no_bias", "group", "group_plain",
+        "group_no_bias"])
 def test_layer_and_group_norm_match_pytorch(make):
     real = real_torch()
     ours = with_random_affine(make(nn))
@@ -58,7 +60,8 @@ def test_layer_and_group_norm_match_pytorch(make):
     (lambda m: m.BatchNorm2d(2, momentum=None), IMAGES),
     (lambda m: m.BatchNorm2d(2, affine=False), IMAGES),
     (lambda m: m.BatchNorm1d(6, track_running_stats=False), X),
-], ids=["1d_3d", "1d_2d", "2d_momentum", "2d_cumulative", "2d_plain", "untracked"])
+    (lambda m: m.BatchNorm1d(6, bias=False), X),
+], ids=["1d_3d", "1d_2d", "2d_momentum", "2d_cumulative", "2d_plain", "untracked", "no_bias"])
 def test_batch_norm_matches_pytorch_in_train_and_eval_mode(make, x):
     real = real_torch()
     ours = with_random_affine(make(nn))
@@ -92,12 +95,18 @@ def test_state_dict_round_trip_keeps_the_buffers():
     assert fresh.state_dict()["num_batches_tracked"].dtype == sg.int64
 
 
-def test_reprs():
+def test_reprs_are_pytorch_2_13s():
     assert repr(nn.LayerNorm((3, 4), eps=1e-6)) == \
-        "LayerNorm((3, 4), eps=1e-06, elementwise_affine=True)"
-    assert repr(nn.GroupNorm(2, 4)) == "GroupNorm(2, 4, eps=1e-05, affine=True)"
-    assert repr(nn.BatchNorm2d(8, momentum=None)) == \
-        "BatchNorm2d(8, eps=1e-05, momentum=None, affine=True, track_running_stats=True)"
+        "LayerNorm((3, 4), eps=1e-06, elementwise_affine=True, bias=True)"
+    assert repr(nn.GroupNorm(2, 4)) == "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)"
+    assert repr(nn.BatchNorm2d(8, momentum=None)) == ("BatchNorm2d(8, eps=1e-05, momentum=None, "
+                                                      "affine=True, bias=True, "
+                                                      "track_running_stats=True)")
+    real = real_torch()
+    for text in ("LayerNorm(3, bias=False)", "LayerNorm(3, elementwise_affine=False)",
+                 "GroupNorm(1, 2, affine=False)", "BatchNorm1d(2, bias=False)",
+                 "BatchNorm2d(3, affine=False, track_running_stats=False)"):
+        assert repr(eval(f"nn.{text}")) == repr(eval(f"real.nn.{text}"))
 
 
 def test_bad_input_names_the_layer():
