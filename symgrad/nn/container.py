@@ -12,7 +12,7 @@ from collections import OrderedDict
 import numpy as np
 
 from symgrad.eager.tensor import Tensor
-from symgrad.nn.module import Module
+from symgrad.nn.module import Module, _addindent
 from symgrad.nn.parameter import Parameter
 
 
@@ -27,7 +27,36 @@ def _index(index, length, owner):
     return index % length
 
 
-class Sequential(Module):
+class _Numbered(Module):
+    """Children named '0', '1', ...: appending, inserting and popping renumber them."""
+
+    def _renumber(self, modules):
+        self._modules.clear()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+        return self
+
+    def pop(self, index=-1):
+        module = self[index]
+        del self[index]
+        return module
+
+
+class Sequential(_Numbered):
     """Modules applied in order; children are named '0', '1', ... (or by an OrderedDict)."""
 
     def __init__(self, *args):
@@ -67,17 +96,10 @@ class Sequential(Module):
             del self._modules[key]
         # renumber, like PyTorch, so that names stay '0', '1', ...
         if all(k.isdigit() for k in self._modules):
-            items = list(self._modules.values())
-            self._modules.clear()
-            for i, module in enumerate(items):
-                self._modules[str(i)] = module
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+            self._renumber(list(self._modules.values()))
 
 
-class ModuleList(Module):
+class ModuleList(_Numbered):
     """A list of modules, registered as children '0', '1', ..."""
 
     def __init__(self, modules=None):
@@ -99,14 +121,32 @@ class ModuleList(Module):
     def __setitem__(self, index, module):
         self.add_module(str(_index(index, len(self), type(self).__name__)), module)
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+    def __delitem__(self, index):
+        modules = list(self._modules.values())
+        del modules[index if isinstance(index, slice) else _index(index, len(self), "ModuleList")]
+        self._renumber(modules)
 
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return type(self)(list(self) + list(other))
+
+    def __repr__(self):
+        """PyTorch's: runs of equal children printed once, as ``(0-2): 3 x Linear(...)``."""
+        if not self._modules:
+            return self._get_name() + "()"
+        runs = []                                  # [first index, last index, repr]
+        for index, module in enumerate(self._modules.values()):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        lines = [_addindent(f"({first}): {text}" if first == last else
+                            f"({first}-{last}): {last - first + 1} x {text}", 2)
+                 for first, last, text in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward: iterate over it in your own "
@@ -118,8 +158,7 @@ class ModuleDict(Module):
 
     def __init__(self, modules=None):
         super().__init__()
-        for key, module in (modules.items() if hasattr(modules, "items") else modules or ()):
-            self[key] = module
+        self.update(modules or {})
 
     def __getitem__(self, key):
         return self._modules[key]
@@ -147,6 +186,18 @@ class ModuleDict(Module):
 
     def values(self):
         return self._modules.values()
+
+    def clear(self):
+        self._modules.clear()
+
+    def pop(self, key):
+        module = self._modules[key]
+        del self._modules[key]
+        return module
+
+    def update(self, modules):
+        for key, module in (modules.items() if hasattr(modules, "items") else modules):
+            self[key] = module
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict has no forward: look modules up in your own "

@@ -158,3 +158,25 @@ def test_tied_weights_train_compiled_as_eagerly():
         np.testing.assert_allclose(compiled[key], eager[key], rtol=1e-5, atol=1e-6)
     assert "head.weight" in eager            # state_dict lists the tied weight under both names
     np.testing.assert_array_equal(compiled["head.weight"], compiled["emb.weight"])
+
+
+def test_container_methods_and_reprs_as_pytorch():
+    real = real_torch()
+
+    def build(m):
+        blocks = m.ModuleList([m.Linear(2, 2) for _ in range(3)] + [m.ReLU(), m.Linear(2, 3)])
+        blocks.insert(1, m.Tanh())
+        blocks.pop(0)
+        del blocks[0]
+        blocks += [m.GELU(), m.GELU()]
+        blocks = blocks + m.ModuleList([m.Identity()])
+        layers = m.ModuleDict({"a": m.ReLU()})
+        layers.update({"b": m.Tanh()})
+        layers.pop("a")
+        chain = m.Sequential(m.ReLU()).extend([m.Tanh()])
+        chain.insert(0, m.GELU())
+        chain.pop(1)
+        return blocks, layers, chain, m.ModuleList()
+    for ours, theirs in zip(build(nn), build(real.nn)):
+        assert repr(ours) == repr(theirs)
+        assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
