@@ -1,5 +1,7 @@
-"""The op table's cases for nn's layer functions (symgrad/nn/functional_norm.py,
-functional_activations.py, functional_dropout.py, ...): the formulas each eager layer records
+"""The op table's cases for the ops nn's layers added (erf: symgrad/core/ops/gaussian.py;
+random_uniform: symgrad/core/ops/random.py) and for nn's layer functions
+(symgrad/nn/functional_norm.py, functional_activations.py, functional_dropout.py,
+functional_spatial.py): the formulas each eager layer records
 and replays, written over plain numpy arrays and tracers. tests/core/test_ops.py checks each
 like every op (numeric gradients of first and second order, reference == numpy in values and
 dtypes, compiled == reference); several functions share a case so that each compiles once."""
