@@ -132,10 +132,11 @@ class NormalizedNet(nn.Module):
         self.bn = nn.BatchNorm1d(6, momentum=None)
         self.ln = nn.LayerNorm(6)
         self.gn = nn.GroupNorm(2, 6)
+        self.bn_momentum = nn.BatchNorm1d(6, momentum=0.2)
         self.out = nn.Linear(6, 1)
 
     def forward(self, x):
-        return self.out(self.gn(self.ln(self.bn(self.fc(x)).tanh())))
+        return self.out(self.bn_momentum(self.gn(self.ln(self.bn(self.fc(x)).tanh()))))
 
 
 def test_compiled_training_carries_the_running_statistics_as_eager():
@@ -143,5 +144,5 @@ def test_compiled_training_carries_the_running_statistics_as_eager():
     y = x.sum(1, keepdims=True)
     state = assert_compiled_equals_eager(
         NormalizedNet, (x, y), lambda model, x, y: ((model(x) - y) ** 2).mean(), steps=4)
-    assert state["bn.num_batches_tracked"] == 4
-    assert state["bn.running_mean"].any()
+    assert state["bn.num_batches_tracked"] == 4 == state["bn_momentum.num_batches_tracked"]
+    assert state["bn.running_mean"].any() and state["bn_momentum.running_var"].any()
