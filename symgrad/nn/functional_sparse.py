@@ -54,16 +54,17 @@ def padding_index(padding_idx, num_embeddings):
 
 def renormalize_rows(weight, indices, max_norm, norm_type):
     """Scale the looked-up rows of ``weight`` whose ``norm_type``-norm exceeds ``max_norm``
-    down to it, in place and without gradient (``torch.embedding_renorm_``)."""
+    down to it, in place and without gradient (``torch.embedding_renorm_``). Written without
+    an indexed assignment, so it traces inside sg.train (with repeated indices too)."""
     with no_grad():
-        rows = np.unique(np.asarray(indices._value)) if isinstance(indices._value, np.ndarray) \
-            else ops.reshape(indices._value, (-1,))
-        picked = ops.take(weight._value, rows, 0)
-        norms = ops.power(ops.sum(ops.power(ops.absolute(picked), norm_type), 1, keepdims=True),
+        table = weight._value
+        norms = ops.power(ops.sum(ops.power(ops.absolute(table), norm_type), 1, keepdims=True),
                           1.0 / norm_type)
         scale = ops.where(ops.greater(norms, max_norm), max_norm / (norms + 1e-7), 1.0)
-        weight.copy_(ops.setitem(weight._value, rows,
-                                 ops.multiply(picked, ops.astype(scale, weight._value.dtype))))
+        rows = np.arange(table.shape[0]).reshape(1, -1)
+        looked_up = ops.any(ops.equal(ops.reshape(indices._value, (-1, 1)), rows), axis=0)
+        kept = ops.where(ops.expand_dims(looked_up, 1), ops.astype(scale, table.dtype), 1.0)
+        weight.copy_(ops.multiply(table, kept))
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,

@@ -107,3 +107,20 @@ def test_index_out_of_range_inside_a_compiled_step_raises():
     bad = np.stack([IDS[0], IDS[0] * 3])               # 12 is out of range, in the 2nd batch
     with pytest.raises(IndexError):
         sg.train(step, data=(bad, bad % 10), epochs=1, batch_size=1, progress=False)
+
+
+class RenormalizedModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4, max_norm=1.5)
+        self.head = nn.Linear(4, 10)
+
+    def forward(self, ids):
+        return self.head(self.emb(ids))
+
+
+def test_max_norm_inside_a_compiled_loop_equals_eager():
+    state = assert_compiled_equals_eager(RenormalizedModel, (IDS, np.roll(IDS, 1, axis=1)),
+                                         next_token_loss)
+    looked_up = np.unique(IDS)
+    assert (np.linalg.norm(state["emb.weight"][looked_up], axis=1) <= 1.5 + 0.1).all()
