@@ -46,6 +46,7 @@ NOT_FUZZED = {
     **dict.fromkeys(["bitwise_and", "bitwise_or", "bitwise_xor", "invert", "logical_and",
                      "logical_or", "logical_xor", "logical_not"],
                     "booleans and integers only: the 'logical' case of tests/core/op_cases_math.py"),
+    "random_uniform": "random numbers of a key, no gradient: tests/core/op_cases_layers.py",
 }
 
 
@@ -494,6 +495,7 @@ MATH_GENERATORS = {
     "floor_divide": division_remainder("({0} // {1}) * {0}"),
     "isnan": nonfinite_test("isnan"), "isinf": nonfinite_test("isinf"),
     "isfinite": nonfinite_test("isfinite"),
+    "erf": unary("sg.erf({0})"),
 }
 
 
