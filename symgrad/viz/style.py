@@ -3,7 +3,8 @@
 Kinds: ``input`` (a data argument), ``parameter`` (a differentiated argument, or an input a
 model marked with the attribute ``parameter=True``), ``constant``, ``forward`` (an op traced
 from the user's code) and ``gradient`` (an op the reverse-mode pass added; it records
-``grad_of``, the forward node whose VJP produced it). Graph outputs are drawn with a double
+``grad_of``, the forward node whose VJP produced it) and ``tangent`` (an op of forward mode,
+symgrad.forward_mode; it records ``tangent_of``, the forward node it differentiates). Graph outputs are drawn with a double
 border whatever their kind.
 """
 import os
@@ -29,6 +30,7 @@ STYLES = {
     "constant": Style("constant", "#eeeeee", "#888888", "note"),
     "forward": Style("forward op", "#d6e6f7", "#3a6ea5", "box", rounded=True),
     "gradient": Style("gradient op", "#fcdcc4", "#c0602a", "box", rounded=True),
+    "tangent": Style("tangent op (forward mode)", "#e6d9f5", "#7040a8", "box", rounded=True),
 }
 OUTPUT_BORDER = "#111111"
 GRADIENT_EDGE = "#c0602a"
@@ -39,7 +41,7 @@ COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum", "eq", "ne"})
 
 
 def is_gradient_graph(graph):
-    return any("grad_of" in graph[n] for n in graph.nodes())
+    return any("grad_of" in graph[n] or "tangent_of" in graph[n] for n in graph.nodes())
 
 
 def node_kind(graph, node, has_gradients=None):
@@ -55,6 +57,8 @@ def node_kind(graph, node, has_gradients=None):
         return "parameter" if differentiated else "input"
     if attrs["op"] == "constant":
         return "constant"
+    if "tangent_of" in attrs:
+        return "tangent"
     return "gradient" if "grad_of" in attrs else "forward"
 
 
@@ -112,6 +116,8 @@ def node_tooltip(graph, node):
             lines.append(f"gradient of %{origin}: {described}{where}")
         else:
             lines.append(f"gradient of %{origin} (optimized away)")
+    if attrs.get("tangent_of") is not None:
+        lines.append(f"tangent of %{attrs['tangent_of']}")
     if attrs.get("module"):
         lines.append(f"module: {attrs['module']}")
     return "\n".join(lines)

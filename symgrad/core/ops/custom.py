@@ -1,10 +1,16 @@
-"""``custom_vjp``: a value whose derivative is given by user code (autograd.Function).
+"""``custom_vjp``: a value whose derivative is given by user code (autograd.Function,
+``sg.custom_vjp``, ``sg.custom_jvp``, autograd's ``primitive``: symgrad.custom_rules); and
+``stop_gradient``, a value through which no derivative flows.
 
 Operand 0 is the forward value (computed elsewhere); operands 1.. are the inputs. No gradient
 flows into operand 0; the cotangent of input ``i`` is ``rule(i, g, out, *operands)``, where
 ``rule`` is a hashable param (it is part of the graph's structural hash).
 """
-from symgrad.core.ops.registry import declare
+import symgrad.core.pytree as pytree
+from symgrad.core.ops.common import apply, no_gradient
+from symgrad.core.ops.elementwise import elementwise
+from symgrad.core.ops.registry import declare, faced
+from symgrad.core.tracing import Tracer
 
 
 def _custom_rule(position):
@@ -19,3 +25,19 @@ declare("custom_vjp", lambda value, *inputs, rule: (value.shape, value.dtype),
         [lambda *args, **params: None] + [_custom_rule(i) for i in range(1, 64)],
         # the backends pass the forward's value through: the output is its first operand
         family="custom", params=("rule",), view=True)
+
+elementwise("stop_gradient", lambda x: x.copy(), "{0}", [no_gradient])
+
+
+@faced(torch=("stop_gradient",))
+def stop_gradient(x):
+    """``x`` (any pytree) as a constant for differentiation, as ``jax.lax.stop_gradient``.
+
+    >>> import numpy as np, symgrad as sg
+    >>> sg.grad(lambda x: x * sg.stop_gradient(x), backend="reference")(3.0)
+    array(3.)
+    """
+    leaves, treedef = pytree.flatten(x)
+    return pytree.unflatten(treedef, [
+        apply("stop_gradient", [leaf]) if isinstance(leaf, Tracer) and leaf.dtype.kind == "f"
+        else leaf for leaf in leaves])
