@@ -4,7 +4,8 @@ symgrad derives forward mode from the ops' VJP rules instead of declaring a seco
 (tangent) rule per op: the pullback ``u -> J^T u`` is traced with ``u`` a fresh variable,
 and since that graph is linear in ``u`` and is itself differentiable (every VJP rule is
 written with ops), reverse mode through it with the seed ``v`` gives ``J v`` (the "linear
-transpose trick": ``jvp(f)(x, v) = vjp(u -> vjp(f)(x)(u))(0)(v)``). Why: every op of the
+transpose trick": ``jvp(f)(x, v) = vjp(u -> vjp(f)(x)(u))(u0)(v)`` for any ``u0``; see
+:func:`linearization_point`). Why: every op of the
 registry gets forward mode from the one rule it already declares and that the op table
 checks against numeric derivatives, so the two modes cannot disagree and a new op needs
 nothing more; the price is a larger graph (the pullback's nodes that depend on ``u`` are
@@ -37,6 +38,14 @@ def zeros_of(graph, leaf, dtype=None):
     return constant(graph, np.zeros(leaf.shape, dtype or leaf.dtype))
 
 
+def linearization_point(leaf):
+    """The cotangent the pullback is traced at: fixed values away from 0, not 0 (the
+    pullback is linear, so any point gives the same transpose), since a rule may treat a
+    zero cotangent apart (eigh's and svd's give 0 instead of 0/0 between equal eigenvalues)
+    and would transpose to 0 there."""
+    return np.random.default_rng(0).uniform(0.5, 1.5, leaf.shape).astype(leaf.dtype)
+
+
 class Transposable:
     """The pullback of ``out_leaves`` to the variables ``wrt`` (tracers of one graph), traced
     with a fresh cotangent variable per float output: :meth:`push` transposes it."""
@@ -44,7 +53,7 @@ class Transposable:
     def __init__(self, graph, out_leaves, wrt, since):
         self.graph, self.out_leaves = graph, out_leaves
         self.since = graph._next_id     # the transposition walks the nodes made from here
-        self.us = [fresh_variable(graph, np.zeros(leaf.shape, leaf.dtype))
+        self.us = [fresh_variable(graph, linearization_point(leaf))
                    if is_differentiable(leaf.dtype) else None for leaf in out_leaves]
         seeds = {}
         for leaf, u in zip(out_leaves, self.us):
@@ -81,17 +90,24 @@ def _tag_tangents(graph, start):
             attrs["tangent_of"] = graph[pullback_node]["grad_of"]
 
 
+def snapshot(tracers):
+    """Tracers of the nodes ``tracers`` hold now: what to differentiate with respect to, as
+    ``a[:2] = v`` inside the function rebinds the argument's tracer to the set-item node."""
+    return [Tracer(t.graph, t.node) for t in tracers]
+
+
 def traced_call(fn, graph, primals, has_aux):
     """``fn(*primals)`` with every float leaf of ``primals`` a fresh variable: ``(variables,
     out, output leaves as tracers, aux)``."""
     leaves, treedef = pytree.flatten(primals)
     fresh = [fresh_variable(graph, leaf) for leaf in leaves]
+    variables = snapshot(fresh)
     out = fn(*pytree.unflatten(treedef, fresh))
     aux = None
     if has_aux:
         out, aux = split_aux(fn, out)
     out_leaves, out_tree = pytree.flatten(out)
-    return fresh, [as_tracer(graph, leaf) for leaf in out_leaves], out_tree, aux
+    return variables, [as_tracer(graph, leaf) for leaf in out_leaves], out_tree, aux
 
 
 def check_tangents(primals, tangents):

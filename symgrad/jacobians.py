@@ -19,7 +19,7 @@ import symgrad.core.pytree as pytree
 from symgrad.arguments import check_argnums, fresh_differentiable, normalize_argnums, split_aux
 from symgrad.core.reverse_mode import backward, is_differentiable
 from symgrad.core.tracing import current_graph, find_graph
-from symgrad.forward_mode import Transposable, as_tracer, zeros_of
+from symgrad.forward_mode import Transposable, as_tracer, snapshot, zeros_of
 from symgrad.staging import Transformed, reused
 from symgrad.static_arguments import StaticSpec
 
@@ -61,7 +61,7 @@ def jacobian_builder(fn, argnums, has_aux, forward):
         since = graph._next_id
         args = fresh_differentiable(fn, graph, args, positions)
         trees = [pytree.flatten(args[position]) for position in positions]
-        wrt = [leaf for leaves, _ in trees for leaf in leaves]
+        wrt = snapshot([leaf for leaves, _ in trees for leaf in leaves])
         out = fn(*args, **kwargs)
         aux = None
         if has_aux:
