@@ -190,7 +190,7 @@ def zeros_like_tree(tree):
                                       for leaf in leaves])
 
 
-def make_jvp(fun, argnum=0):
+def make_jvp(fun, argnum=0, **options):
     """autograd's ``make_jvp(fun, argnum)(*args)(vector) -> (value, jvp)``.
 
     >>> import numpy as np, symgrad as sg
@@ -204,6 +204,6 @@ def make_jvp(fun, argnum=0):
             # zero tangents for the other arguments: one compiled jvp of fun for every call
             tangents = [zeros_like_tree(arg) for arg in args]
             tangents[argnum] = vector
-            return jvp(function, args, tuple(tangents))
+            return jvp(function, args, tuple(tangents), **options)
         return jvp_along
     return at

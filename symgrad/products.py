@@ -1,7 +1,7 @@
 """Products with derivative matrices that never form the matrix (``hvp``, autograd's
 ``hessian_vector_product``, ``make_hvp``, ``tensor_jacobian_product``, ``make_ggnvp``) and
 HIPS autograd's other wrappers (``elementwise_grad``, ``grad_named``, ``grad_and_aux``,
-``deriv``).
+``deriv``, ``make_vjp``). Each takes symgrad's ``backend=`` and ``device=`` options too.
 
 A Hessian-vector product is reverse mode over reverse mode: the gradient of
 ``<grad f(x), v>``, about twice the cost of one gradient.
@@ -66,7 +66,7 @@ class _ContractLast:
 
 
 @reused
-def hessian_tensor_product(fun, argnum=0):
+def hessian_tensor_product(fun, argnum=0, **options):
     """autograd's ``hessian_tensor_product(fun, argnum)(*args, tensor)``: the Hessian with
     respect to argument ``argnum`` contracted with ``tensor`` (of that argument's shape).
 
@@ -74,13 +74,13 @@ def hessian_tensor_product(fun, argnum=0):
     >>> sg.hessian_vector_product(lambda a: np.sum(a ** 3))(np.array([1.0, 2.0]), np.ones(2))
     array([ 6., 12.])
     """
-    return grad(_ContractLast(grad(fun, argnum)), argnum)
+    return grad(_ContractLast(grad(fun, argnum, **options)), argnum, **options)
 
 
 hessian_vector_product = hessian_tensor_product
 
 
-def make_hvp(fun, argnum=0):
+def make_hvp(fun, argnum=0, **options):
     """autograd's ``make_hvp(fun, argnum)(*args) -> (hvp, gradient)``: ``hvp(v)`` is the
     Hessian at ``args`` times ``v``.
 
@@ -91,13 +91,13 @@ def make_hvp(fun, argnum=0):
     """
     def at(*args, **kwargs):
         def product(vector):
-            return hessian_tensor_product(fun, argnum)(*args, vector, **kwargs)
-        return product, grad(fun, argnum)(*args, **kwargs)
+            return hessian_tensor_product(fun, argnum, **options)(*args, vector, **kwargs)
+        return product, grad(fun, argnum, **options)(*args, **kwargs)
     return at
 
 
 @reused
-def tensor_jacobian_product(fun, argnum=0):
+def tensor_jacobian_product(fun, argnum=0, **options):
     """autograd's ``tensor_jacobian_product(fun, argnum)(*args, tensor)``: ``tensor``
     contracted with the leading axes of the Jacobian (``tensor^T J`` for a vector).
 
@@ -105,7 +105,7 @@ def tensor_jacobian_product(fun, argnum=0):
     >>> sg.vector_jacobian_product(np.sin)(np.zeros(2), np.array([1.0, 2.0]))
     array([1., 2.])
     """
-    return jacrev(_ContractLast(fun, tensor_first=True), argnum)
+    return jacrev(_ContractLast(fun, tensor_first=True), argnum, **options)
 
 
 vector_jacobian_product = tensor_jacobian_product
@@ -131,7 +131,7 @@ def elementwise_grad(fun, argnum=0, *, backend="numba", device="cpu"):
     return grad(_SummedOutput(fun), argnum, backend=backend, device=device)
 
 
-def make_vjp(fun, argnum=0):
+def make_vjp(fun, argnum=0, **options):
     """autograd's ``make_vjp(fun, argnum)(*args) -> (vjp, value)``: ``vjp(g)`` pulls the
     cotangent ``g`` back to argument ``argnum``.
 
@@ -141,30 +141,30 @@ def make_vjp(fun, argnum=0):
     array([1., 2.])
     """
     def at(*args):
-        value, pullback = vjp(fun, *args)
+        value, pullback = vjp(fun, *args, **options)
         return (lambda g: pullback(g)[argnum]), value
     return at
 
 
-def grad_named(fun, argname):
+def grad_named(fun, argname, **options):
     """autograd's ``grad_named``: the gradient with respect to the argument named ``argname``.
 
     >>> import numpy as np, symgrad as sg
     >>> sg.grad_named(lambda x, y: x * y, "y")(2.0, 3.0)
     array(2.)
     """
-    return grad(fun, list(inspect.signature(fun).parameters).index(argname))
+    return grad(fun, list(inspect.signature(fun).parameters).index(argname), **options)
 
 
-def grad_and_aux(fun, argnum=0):
+def grad_and_aux(fun, argnum=0, **options):
     """autograd's ``grad_and_aux``: ``(gradient of the first output, the second output)``."""
-    return grad(fun, argnum, has_aux=True)
+    return grad(fun, argnum, has_aux=True, **options)
 
 
-def deriv(fun, argnum=0):
+def deriv(fun, argnum=0, **options):
     """autograd's ``deriv``: the jvp along ones (the derivative of a scalar function)."""
     def at(*args, **kwargs):
-        return make_jvp(fun, argnum)(*args, **kwargs)(np.ones_like(args[argnum]))[1]
+        return make_jvp(fun, argnum, **options)(*args, **kwargs)(np.ones_like(args[argnum]))[1]
     return at
 
 
@@ -172,7 +172,7 @@ def _half_squared_norm(x):
     return 0.5 * np.sum(x ** 2, axis=-1)
 
 
-def make_ggnvp(f, g=_half_squared_norm, f_argnum=0):
+def make_ggnvp(f, g=_half_squared_norm, f_argnum=0, **options):
     """autograd's generalized Gauss-Newton products: ``make_ggnvp(f, g)(*args)(v)`` is
     ``J^T H_g J v`` with ``J`` the Jacobian of ``f`` and ``H_g`` the Hessian of ``g`` at
     ``f(*args)``."""
@@ -180,9 +180,9 @@ def make_ggnvp(f, g=_half_squared_norm, f_argnum=0):
         def ggnvp(vector):
             tangents = [zeros_like_tree(arg) for arg in args]
             tangents[f_argnum] = vector
-            value, pushed = jvp(f, tuple(args), tuple(tangents))
-            curvature = hvp(g, (value,), (pushed,))
-            return vjp(f, *args)[1](curvature)[f_argnum]
+            value, pushed = jvp(f, tuple(args), tuple(tangents), **options)
+            curvature = hvp(g, (value,), (pushed,), **options)
+            return vjp(f, *args, **options)[1](curvature)[f_argnum]
         return ggnvp
     return at
 
