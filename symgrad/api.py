@@ -18,7 +18,7 @@ import symgrad.core.pytree as pytree
 from symgrad.arguments import (check_argnums, fresh_differentiable, normalize_argnums,
                                scalar_output, split_aux)
 from symgrad.core.reverse_mode import backward
-from symgrad.core.tracing import constant, current_graph, find_graph
+from symgrad.core.tracing import Tracer, constant, current_graph, find_graph
 from symgrad.pullback import check_cotangents, pullback_builder
 from symgrad.staging import TRANSFORMED, Transformed, reused
 from symgrad.static_arguments import StaticSpec
@@ -66,14 +66,15 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
         # The variables, taken before fn runs: `a[:2] = v` inside fn rebinds the tracer `a`
         # to the set-item node, but the gradient is with respect to the argument as passed.
         trees = [pytree.flatten(args[position]) for position in positions]
-        wrt = [leaf.node for leaves, _ in trees for leaf in leaves]
+        wrt = [leaf.node for leaves, _ in trees for leaf in leaves if isinstance(leaf, Tracer)]
         out = fn(*args, **kwargs)
         if has_aux:
             out, aux = split_aux(fn, out)
-        out = scalar_output(fn, out)
+        out = scalar_output(fn, out, graph)
         seed = constant(graph, np.ones((), out.dtype))
         flat_grads = iter(backward(graph, {out.node: seed}, wrt, since))
-        grads = [pytree.unflatten(treedef, [next(flat_grads) for _ in leaves])
+        grads = [pytree.unflatten(treedef, [next(flat_grads) if isinstance(leaf, Tracer) else leaf
+                                            for leaf in leaves])
                  for leaves, treedef in trees]
         grads = tuple(grads) if many else grads[0]
         return ((out, aux), grads) if has_aux else (out, grads)

@@ -9,7 +9,7 @@ from symgrad.core.errors import TracingTypeError, TracingValueError
 from symgrad.core.ops.elementwise import identity
 from symgrad.core.ops.shape import reshape
 from symgrad.core.tracing import Tracer, constant, error_here
-from symgrad.core.trace_function import is_immutable
+from symgrad.core.trace_function import is_array_leaf, is_immutable
 
 
 def check_argnums(argnums):
@@ -47,6 +47,9 @@ def fresh_differentiable(fn, graph, args, positions):
         leaves, treedef = pytree.flatten(args[position])
         fresh = []
         for path, leaf in zip(pytree.leaf_paths(args[position]), leaves):
+            if not is_array_leaf(leaf):
+                fresh.append(leaf)      # a static leaf (a dataclass's name field) stays as it is
+                continue
             dtype = leaf.dtype if isinstance(leaf, Tracer) else np.asarray(leaf).dtype
             if not is_differentiable(dtype) or isinstance(leaf, bool):
                 raise error_here(
@@ -59,7 +62,10 @@ def fresh_differentiable(fn, graph, args, positions):
     return args
 
 
-def scalar_output(fn, out):
+def scalar_output(fn, out, graph):
+    if isinstance(out, (float, np.floating)) or (isinstance(out, np.ndarray) and out.shape == ()
+                                                 and out.dtype.kind == "f"):
+        out = constant(graph, out)    # an output that does not depend on the input: gradient 0
     if not isinstance(out, Tracer):
         raise error_here(f"grad: {getattr(fn, '__name__', 'the function')} must return a "
                          f"scalar array, got {type(out).__name__}")

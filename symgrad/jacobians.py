@@ -18,7 +18,7 @@ import numpy as np
 import symgrad.core.pytree as pytree
 from symgrad.arguments import check_argnums, fresh_differentiable, normalize_argnums, split_aux
 from symgrad.core.reverse_mode import backward, is_differentiable
-from symgrad.core.tracing import current_graph, find_graph
+from symgrad.core.tracing import Tracer, current_graph, find_graph
 from symgrad.forward_mode import Transposable, as_tracer, snapshot, zeros_of
 from symgrad.staging import Transformed, reused
 from symgrad.static_arguments import StaticSpec
@@ -61,7 +61,7 @@ def jacobian_builder(fn, argnums, has_aux, forward):
         since = graph._next_id
         args = fresh_differentiable(fn, graph, args, positions)
         trees = [pytree.flatten(args[position]) for position in positions]
-        wrt = snapshot([leaf for leaves, _ in trees for leaf in leaves])
+        wrt = snapshot([leaf for leaves, _ in trees for leaf in leaves if isinstance(leaf, Tracer)])
         out = fn(*args, **kwargs)
         aux = None
         if has_aux:
@@ -72,10 +72,9 @@ def jacobian_builder(fn, argnums, has_aux, forward):
                   [_jacobian_rows(graph, leaf, wrt, since) for leaf in out_leaves])
         per_output = []
         for block in blocks:
-            parts, start = [], 0
-            for leaves, treedef in trees:
-                parts.append(pytree.unflatten(treedef, block[start:start + len(leaves)]))
-                start += len(leaves)
+            block = iter(block)     # static leaves (a dataclass's name) stay as they are
+            parts = [pytree.unflatten(treedef, [next(block) if isinstance(leaf, Tracer) else leaf
+                                                for leaf in leaves]) for leaves, treedef in trees]
             per_output.append(tuple(parts) if many else parts[0])
         jacobian = pytree.unflatten(out_tree, per_output)
         return (jacobian, aux) if has_aux else jacobian
