@@ -107,7 +107,7 @@ def test_pytrees_through_jvp_and_jacobian():
 # -- HIPS autograd's container tests, as ideas ----------------------------------------------
 @pytest.mark.parametrize("container", [tuple, list, "dict"])
 def test_gradient_of_indexed_containers(container):
-    parts = [RNG.standard_normal((5, 6)), RNG.standard_normal((4, 3)), RNG.standard_normal((2, 4))]
+    parts = [RNG.standard_normal((2, 3)), RNG.standard_normal((3, 2)), RNG.standard_normal((2, 1))]
     keys = [0, 1, 2]
     if container == "dict":
         keys = ["item_1", "item_2", "item_X"]
@@ -118,12 +118,13 @@ def test_gradient_of_indexed_containers(container):
     def fun(c):
         return np.sum(c[keys[0]]) + np.sum(c[keys[1]]) + np.sum(c[keys[1]])
     result = sg.grad(fun, backend=REF)(value)
-    assert_same(result[keys[0]], np.ones((5, 6)))
-    assert_same(result[keys[1]], 2 * np.ones((4, 3)))
-    assert_same(result[keys[2]], np.zeros((2, 4)))
+    assert_same(result[keys[0]], np.ones((2, 3)))
+    assert_same(result[keys[1]], 2 * np.ones((3, 2)))
+    assert_same(result[keys[2]], np.zeros((2, 1)))
 
     def d_fun(c):
-        g = sg.grad(lambda c: np.sum(np.sin(c[keys[0]])) + np.sum(np.cos(c[keys[1]])))(c)
+        g = sg.grad(lambda c: np.sum(np.sin(c[keys[0]])) + np.sum(np.cos(c[keys[1]])),
+                    backend=REF)(c)
         return np.sum(g[keys[0]]) + np.sum(np.sin(g[keys[0]])) + np.sum(np.sin(g[keys[1]]))
     sg.check_grad(d_fun, value, backend=REF)
 
@@ -146,10 +147,10 @@ def test_dict_iteration_items_and_get():
 
 def test_nested_higher_order_through_tuples():
     def outer(x):
-        return np.sum(np.sin(np.array(sg.grad(lambda y: y[0] * y[1])((x, x)))))
+        return np.sum(np.sin(np.array(sg.grad(lambda y: y[0] * y[1], backend=REF)((x, x)))))
     sg.check_grad(outer, 5.0, backend=REF)
-    sg.check_grad(sg.grad(outer), 10.0, backend=REF)
-    sg.check_grad(sg.grad(sg.grad(outer)), 10.0, order=1, backend=REF)
+    sg.check_grad(sg.grad(outer, backend=REF), 10.0, backend=REF)
+    sg.check_grad(sg.grad(sg.grad(outer, backend=REF), backend=REF), 10.0, order=1, backend=REF)
     grads = sg.grad(lambda t: t[0], backend=REF)((1.0, 2.0, 3.0))
     assert isinstance(grads, tuple) and [float(g) for g in grads] == [1.0, 0.0, 0.0]
 
