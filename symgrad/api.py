@@ -15,10 +15,9 @@ import numpy as np
 
 import symgrad.core.tracer_faces  # noqa: F401  (tracers trace numpy code)
 import symgrad.core.pytree as pytree
-from symgrad.arguments import (check_argnums, fresh_differentiable, normalize_argnums,
-                               scalar_output, split_aux)
+from symgrad.arguments import check_argnums, differentiated, scalar_output, split_aux
 from symgrad.core.reverse_mode import backward
-from symgrad.core.tracing import Tracer, constant, current_graph, find_graph
+from symgrad.core.tracing import Tracer, constant
 from symgrad.pullback import check_cotangents, pullback_builder
 from symgrad.staging import TRANSFORMED, Transformed, reused
 from symgrad.static_arguments import StaticSpec
@@ -59,20 +58,13 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
                                  static_argnames=static_argnames)
 
     def build(*args, **kwargs):
-        positions, many = normalize_argnums(fn, argnums, args)
-        graph = find_graph(pytree.flatten((args, kwargs))[0]) or current_graph()
-        since = graph._next_id
-        args = fresh_differentiable(fn, graph, args, positions)
-        # The variables, taken before fn runs: `a[:2] = v` inside fn rebinds the tracer `a`
-        # to the set-item node, but the gradient is with respect to the argument as passed.
-        trees = [pytree.flatten(args[position]) for position in positions]
-        wrt = [leaf.node for leaves, _ in trees for leaf in leaves if isinstance(leaf, Tracer)]
+        graph, since, args, trees, variables, many = differentiated(fn, argnums, args, kwargs)
         out = fn(*args, **kwargs)
         if has_aux:
             out, aux = split_aux(fn, out)
         out = scalar_output(fn, out, graph)
         seed = constant(graph, np.ones((), out.dtype))
-        flat_grads = iter(backward(graph, {out.node: seed}, wrt, since))
+        flat_grads = iter(backward(graph, {out.node: seed}, [v.node for v in variables], since))
         grads = [pytree.unflatten(treedef, [next(flat_grads) if isinstance(leaf, Tracer) else leaf
                                             for leaf in leaves])
                  for leaves, treedef in trees]

@@ -1,6 +1,8 @@
 """The checks and preparation of a differentiating transformation's arguments and outputs:
 ``argnums``, fresh variables for the differentiated leaves, a scalar output, ``has_aux``
 pairs."""
+from typing import NamedTuple
+
 import numpy as np
 
 import symgrad.core.pytree as pytree
@@ -8,7 +10,7 @@ from symgrad.core.reverse_mode import is_differentiable
 from symgrad.core.errors import TracingTypeError, TracingValueError
 from symgrad.core.ops.elementwise import identity
 from symgrad.core.ops.shape import reshape
-from symgrad.core.tracing import Tracer, constant, error_here
+from symgrad.core.tracing import Tracer, constant, current_graph, error_here, find_graph
 from symgrad.core.trace_function import is_array_leaf, is_immutable
 
 
@@ -31,6 +33,32 @@ def normalize_argnums(fn, argnums, args):
                              f"{getattr(fn, '__name__', 'the function')} was called with "
                              f"{len(args)} positional argument(s)", TracingValueError)
     return tuple(int(p) % len(args) for p in positions), many
+
+
+class Differentiated(NamedTuple):
+    """A differentiating transformation's arguments, ready for ``fn``: the graph, where its
+    new nodes start, the arguments with fresh variables, the (leaves, treedef) of each
+    differentiated argument, and the variables (taken before ``fn`` runs: ``a[:2] = v``
+    inside it rebinds the tracer ``a`` to the set-item node, but the derivative is with
+    respect to the argument as passed)."""
+    graph: object
+    since: int
+    args: list
+    trees: list
+    variables: list
+    many: bool
+
+
+def differentiated(fn, argnums, args, kwargs):
+    """:class:`Differentiated` for ``fn(*args, **kwargs)`` differentiated at ``argnums``."""
+    positions, many = normalize_argnums(fn, argnums, args)
+    graph = find_graph(pytree.flatten((args, kwargs))[0]) or current_graph()
+    since = graph._next_id
+    args = fresh_differentiable(fn, graph, args, positions)
+    trees = [pytree.flatten(args[position]) for position in positions]
+    variables = [Tracer(graph, leaf.node) for leaves, _ in trees for leaf in leaves
+                 if isinstance(leaf, Tracer)]
+    return Differentiated(graph, since, args, trees, variables, many)
 
 
 def fresh_variable(graph, leaf):

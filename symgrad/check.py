@@ -69,7 +69,8 @@ def _compare(analytic_fn, numeric_fn, args, positions, eps, order, names):
         error = np.where(np.isnan(error), np.inf, error)   # a NaN gradient is the worst error
         if error.size and error.max() > worst.max_error:
             index = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape))
-            worst = GradCheckReport(order, float(error[index]), f"argument {names[position]} index {index}",
+            worst = GradCheckReport(order, float(error[index]),
+                                    f"argument {names[position]} index {index}",
                                     float(np.asarray(gradient)[index]), float(numeric[index]))
     return worst
 

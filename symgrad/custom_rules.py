@@ -116,7 +116,8 @@ def bind_custom(name, args, out, derive):
                          f"(leaves), got {len(in_leaves)}", TracingValueError)
     inputs = [lift_leaf(graph, leaf) for leaf in in_leaves]
     out_leaves, out_tree = pytree.flatten(out)
-    out_leaves = [leaf if isinstance(leaf, Tracer) else constant(graph, leaf) for leaf in out_leaves]
+    out_leaves = [leaf if isinstance(leaf, Tracer) else constant(graph, leaf)
+                  for leaf in out_leaves]
     site = CallSite(name, in_tree, out_tree, [leaf.node for leaf in out_leaves], derive)
     wrapped = [bind("custom_vjp", leaf, *inputs, rule=CustomRule(site, k))
                for k, leaf in enumerate(out_leaves)]
@@ -185,30 +186,40 @@ class _CustomFunction:
         diff = [i for i in range(len(args)) if i not in self.nondiff_argnums]
         return nondiff, diff
 
+    def _check_defined(self):
+        if self._rule() is None:
+            raise self._rule_missing(self.rule_kind)
+
+    def _derive(self, site, args, ans, g, index, key):
+        """The cotangent leaves of argument ``index``, from the rule's cotangents of all
+        arguments (derived once per cotangent ``g``)."""
+        if index in self.nondiff_argnums:
+            return checked_cotangent("", None, args[index], None)
+        graph = find_graph(pytree.flatten(g)[0])
+        cotangents = site.once(graph, (self.rule_kind, key),
+                               lambda: self._cotangents(site, args, g))
+        return self._argument_cotangent(site, args, index, cotangents)
+
 
 class custom_vjp(_CustomFunction):   # noqa: N801  (JAX's name)
     """A function with a user-given VJP, as ``jax.custom_vjp``: ``f.defvjp(fwd, bwd)`` with
     ``fwd(*args) -> (out, residuals)`` and ``bwd(*nondiff_args, residuals, g) -> one cotangent
     per differentiable argument`` (a tuple; None for zero)."""
     fwd = bwd = None
+    rule_kind = "vjp"
 
     def defvjp(self, fwd, bwd):
         self.fwd, self.bwd = fwd, bwd
 
-    def _check_defined(self):
-        if self.fwd is None:
-            raise self._rule_missing("vjp")
+    def _rule(self):
+        return self.fwd
 
-    def _derive(self, site, args, ans, g, index, key):
-        if index in self.nondiff_argnums:
-            return checked_cotangent("", self.bwd, args[index], None)
-        graph = find_graph(pytree.flatten(g)[0])
-        cotangents = site.once(graph, ("bwd", key), lambda: self._cotangents(args, g))
+    def _argument_cotangent(self, site, args, index, cotangents):
         diff = self._split(args)[1]
         return checked_cotangent(f"the custom_vjp bwd rule of {site.name}", self.bwd,
                                  args[index], cotangents[diff.index(index)])
 
-    def _cotangents(self, args, g):
+    def _cotangents(self, site, args, g):
         result = self.fwd(*args)
         name = getattr(self.fun, "__name__", "fn")
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -232,6 +243,7 @@ class custom_jvp(_CustomFunction):   # noqa: N801  (JAX's name)
     ``f.defjvps(*rules)`` gives one ``rule(tangent, out, *primals)`` per argument instead.
     Reverse mode runs the rule's transpose."""
     jvp = None
+    rule_kind = "jvp"
 
     def defjvp(self, jvp):
         self.jvp = jvp
@@ -240,20 +252,18 @@ class custom_jvp(_CustomFunction):   # noqa: N801  (JAX's name)
     def defjvps(self, *rules):
         def jvp(primals, tangents):
             out = self.fun(*primals)
-            pieces = [rule(t, out, *primals) for rule, t in zip(rules, tangents) if rule is not None]
+            pieces = [rule(t, out, *primals) for rule, t in zip(rules, tangents)
+                      if rule is not None]
             return out, functools.reduce(lambda a, b: a + b, pieces) if pieces else out * 0
         self.jvp = jvp
 
-    def _check_defined(self):
-        if self.jvp is None:
-            raise self._rule_missing("jvp")
+    def _rule(self):
+        return self.jvp
 
-    def _derive(self, site, args, ans, g, index, key):
-        if index in self.nondiff_argnums:
-            return checked_cotangent("", self.jvp, args[index], None)
-        graph = find_graph(pytree.flatten(g)[0])
-        cotangents = site.once(graph, ("jvp", key), lambda: transposed_tangents(
-            site.name, self.jvp, self._split(args), args, site.out_tree, g))
+    def _cotangents(self, site, args, g):
+        return transposed_tangents(site.name, self.jvp, self._split(args), args, site.out_tree, g)
+
+    def _argument_cotangent(self, site, args, index, cotangents):
         return cotangents[index]
 
 

@@ -16,10 +16,10 @@ import functools
 import numpy as np
 
 import symgrad.core.pytree as pytree
-from symgrad.arguments import check_argnums, fresh_differentiable, normalize_argnums, split_aux
+from symgrad.arguments import check_argnums, differentiated, split_aux
 from symgrad.core.reverse_mode import backward, is_differentiable
-from symgrad.core.tracing import Tracer, current_graph, find_graph
-from symgrad.forward_mode import Transposable, as_tracer, snapshot, zeros_of
+from symgrad.core.tracing import Tracer
+from symgrad.forward_mode import Transposable, as_tracer, zeros_of
 from symgrad.staging import Transformed, reused
 from symgrad.static_arguments import StaticSpec
 
@@ -56,12 +56,7 @@ def _jacobian_columns(graph, out_leaves, wrt, since):
 
 def jacobian_builder(fn, argnums, has_aux, forward):
     def build(*args, **kwargs):
-        positions, many = normalize_argnums(fn, argnums, args)
-        graph = find_graph(pytree.flatten((args, kwargs))[0]) or current_graph()
-        since = graph._next_id
-        args = fresh_differentiable(fn, graph, args, positions)
-        trees = [pytree.flatten(args[position]) for position in positions]
-        wrt = snapshot([leaf for leaves, _ in trees for leaf in leaves if isinstance(leaf, Tracer)])
+        graph, since, args, trees, wrt, many = differentiated(fn, argnums, args, kwargs)
         out = fn(*args, **kwargs)
         aux = None
         if has_aux:

@@ -54,13 +54,16 @@ def hvp(fn, primals, tangents, *, backend="numba", device="cpu"):
 @dataclass(frozen=True)
 class _ContractLast:
     """``(*args, tensor) -> tensordot(fn(*args), tensor)`` over all of ``tensor``'s axes
-    (``tensor_first``: ``tensordot(tensor, fn(*args))``)."""
+    (``tensor_first``: ``tensordot(tensor, fn(*args))``); a pytree ``tensor`` (parameters
+    in a tuple) is dotted leaf by leaf with a value of its structure."""
     fn: object
     tensor_first: bool = False
 
     def __call__(self, *args, **kwargs):
         args, tensor = args[:-1], args[-1]
         value = self.fn(*args, **kwargs)
+        if pytree.flatten(tensor)[1] != pytree.LEAF:
+            return _tree_dot(value, tensor)
         pair = (tensor, value) if self.tensor_first else (value, tensor)
         return np.tensordot(*pair, axes=np.ndim(tensor))
 

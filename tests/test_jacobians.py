@@ -88,7 +88,8 @@ def test_hessian_tensor_products_as_autograd():
     a, tensor = RNG.standard_normal((3, 2)), RNG.standard_normal((3, 2))
     hessian = sg.hessian(fun, backend=REF)(a)
     assert hessian.shape == (3, 2, 3, 2)
-    assert_same(sg.hessian_vector_product(fun, backend=REF)(a, tensor), np.tensordot(hessian, tensor),
+    assert_same(sg.hessian_vector_product(fun, backend=REF)(a, tensor),
+                np.tensordot(hessian, tensor),
                 rtol=1e-10, atol=1e-12)
 
 
@@ -98,7 +99,8 @@ def test_vector_and_tensor_jacobian_products_as_autograd():
     jacobian = sg.jacobian(fun, backend=REF)(a)
     for tensor in (RNG.standard_normal((3, 2, 2)), RNG.standard_normal((3, 2))):
         expected = np.tensordot(tensor, jacobian, axes=tensor.ndim)
-        assert_same(sg.vector_jacobian_product(fun, backend=REF)(a, tensor), expected, rtol=1e-10, atol=1e-12)
+        assert_same(sg.vector_jacobian_product(fun, backend=REF)(a, tensor), expected,
+                    rtol=1e-10, atol=1e-12)
 
 
 def test_autograd_jacobian_ideas():
@@ -127,9 +129,10 @@ def test_autograd_wrappers():
     sg.check_grad(sg.elementwise_grad(lambda a: a + np.sin(a) + np.cosh(a), backend=REF),
                   RNG.standard_normal(4), backend=REF)
     b = RNG.standard_normal(6)
-    assert_same(sg.elementwise_grad(lambda a, b: a + np.sin(a) + np.cosh(b), 1, backend=REF)(0.9, b),
-                np.sinh(b))
-    assert_same(sg.grad_named(lambda x, y: x * y ** 2, "y", backend=REF)(2.0, 3.0), np.asarray(12.0))
+    elementwise = sg.elementwise_grad(lambda a, b: a + np.sin(a) + np.cosh(b), 1, backend=REF)
+    assert_same(elementwise(0.9, b), np.sinh(b))
+    assert_same(sg.grad_named(lambda x, y: x * y ** 2, "y", backend=REF)(2.0, 3.0),
+                np.asarray(12.0))
     gradient, aux = sg.grad_and_aux(lambda x: (np.sum(x ** 2), "aux"), backend=REF)(np.ones(2))
     assert_same(gradient, 2 * np.ones(2)) and aux == "aux"
     assert_same(sg.deriv(np.sin, backend=REF)(np.zeros(3)), np.ones(3))
