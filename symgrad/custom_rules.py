@@ -44,7 +44,7 @@ def defined_at(function):
     return location.replace("\n  at ", "\n  the rule is defined at ", 1)
 
 
-def _is_static(leaf):
+def is_static_leaf(leaf):
     """Argument leaves that rules see as they are (ints, strings, functions), not traced."""
     return not isinstance(leaf, (Tracer, np.ndarray, np.generic))
 
@@ -70,7 +70,7 @@ class CallSite:
         """The argument and leaf index of input leaf ``flat_position``."""
         start = 0
         for index, arg in enumerate(args):
-            count = len(pytree.flatten(arg, is_static=_is_static)[0])
+            count = len(pytree.flatten(arg, is_static=is_static_leaf)[0])
             if flat_position < start + count:
                 return index, flat_position - start
             start += count
@@ -110,7 +110,7 @@ def bind_custom(name, args, out, derive):
     """``out`` (traced from ``args``) with each leaf a ``custom_vjp`` node whose VJP is
     ``derive``'s; non-array leaves of ``args`` stay as they are for the rule."""
     graph = find_graph(pytree.flatten((args, out))[0]) or current_graph()
-    in_leaves, in_tree = pytree.flatten(args, is_static=_is_static)
+    in_leaves, in_tree = pytree.flatten(args, is_static=is_static_leaf)
     if len(in_leaves) > MAX_INPUTS:
         raise error_here(f"{name}: a custom rule takes at most {MAX_INPUTS} array arguments "
                          f"(leaves), got {len(in_leaves)}", TracingValueError)
@@ -131,14 +131,14 @@ def checked_cotangent(what, rule, arg, cotangent):
         return value is None
     arg_leaves, arg_tree = pytree.flatten(arg, is_leaf=is_none)
     if cotangent is None:
-        return [None for leaf in arg_leaves if leaf is not None and not _is_static(leaf)]
+        return [None for leaf in arg_leaves if leaf is not None and not is_static_leaf(leaf)]
     leaves, tree = pytree.flatten(cotangent, is_leaf=is_none)
     if tree != arg_tree:
         raise error_here(f"{what} returned a cotangent of structure {tree} for an argument of "
                          f"structure {arg_tree}{defined_at(rule)}", TracingTypeError)
     checked = []
     for path, primal, leaf in zip(pytree.leaf_paths(arg) or [""], arg_leaves, leaves):
-        if primal is None or _is_static(primal):
+        if primal is None or is_static_leaf(primal):
             continue
         if leaf is not None and np.shape(leaf) != primal.shape:
             raise error_here(f"{what} returned a cotangent of shape {list(np.shape(leaf))} for "
@@ -275,7 +275,7 @@ def transposed_tangents(name, jvp, split, args, out_tree, g):
     since = graph._next_id
     tangents, variables = [], []
     for i in diff:
-        leaves, treedef = pytree.flatten(args[i], is_static=_is_static)
+        leaves, treedef = pytree.flatten(args[i], is_static=is_static_leaf)
         fresh = [fresh_variable(graph, np.zeros(leaf.shape, leaf.dtype)) for leaf in leaves]
         variables.append(fresh)
         tangents.append(pytree.unflatten(treedef, fresh))

@@ -1,16 +1,21 @@
 """``custom_vjp``: a value whose derivative is given by user code (autograd.Function,
-``sg.custom_vjp``, ``sg.custom_jvp``, autograd's ``primitive``: symgrad.custom_rules); and
-``stop_gradient``, a value through which no derivative flows.
+``sg.custom_vjp``, ``sg.custom_jvp``, autograd's ``primitive``: symgrad.custom_rules);
+``stop_gradient``, a value through which no derivative flows; and ``remat_barrier(x, after)``,
+``x`` once ``after`` is computed: ``sg.checkpoint`` recomputes its forward from barriers
+placed after the cotangent, so the recomputation happens in the backward pass and is not
+merged with the forward by common-subexpression elimination.
 
 Operand 0 is the forward value (computed elsewhere); operands 1.. are the inputs. No gradient
 flows into operand 0; the cotangent of input ``i`` is ``rule(i, g, out, *operands)``, where
 ``rule`` is a hashable param (it is part of the graph's structural hash).
 """
+import numpy as np
+
 import symgrad.core.pytree as pytree
 from symgrad.core.ops.common import apply, no_gradient
 from symgrad.core.ops.elementwise import elementwise
 from symgrad.core.ops.registry import declare, faced
-from symgrad.core.tracing import Tracer
+from symgrad.core.tracing import Tracer, bind, constant, find_graph
 
 
 def _custom_rule(position):
@@ -41,3 +46,19 @@ def stop_gradient(x):
     return pytree.unflatten(treedef, [
         apply("stop_gradient", [leaf]) if isinstance(leaf, Tracer) and leaf.dtype.kind == "f"
         else leaf for leaf in leaves])
+
+
+declare("remat_barrier", lambda x, after: (x.shape, x.dtype), lambda x, after: x.copy(),
+        [lambda g, out, x, after: g, no_gradient],
+        # the backends pass operand 0 through, as for custom_vjp
+        family="custom", view=True)
+
+
+def remat_barrier(x, after):
+    """``x``, as a value computed after ``after`` (symgrad.checkpoint); a copy of ``x``
+    outside a trace."""
+    graph = find_graph([x, after])
+    if graph is None:
+        return np.array(x, copy=True)
+    return bind("remat_barrier", *(v if isinstance(v, Tracer) else constant(graph, v)
+                                   for v in (x, after)))
