@@ -97,8 +97,8 @@ def snapshot(tracers):
 
 
 def traced_call(fn, graph, primals, has_aux):
-    """``fn(*primals)`` with every float leaf of ``primals`` a fresh variable: ``(variables,
-    out, output leaves as tracers, aux)``."""
+    """``fn(*primals)`` with every leaf of ``primals`` a fresh variable: ``(variables,
+    output leaves as tracers, output tree, aux)``."""
     leaves, treedef = pytree.flatten(primals)
     fresh = [fresh_variable(graph, leaf) for leaf in leaves]
     variables = snapshot(fresh)
