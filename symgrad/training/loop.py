@@ -25,6 +25,7 @@ import numpy as np
 import symgrad.core.pytree as pytree
 from symgrad.core.bounded_cache import BoundedCache
 from symgrad.training.minibatches import plan_batches
+from symgrad.training.progress import TrainingBar, chunked
 from symgrad.training.tiered_loop import TieredLoop
 from symgrad.core.errors import TracingError
 from symgrad.core.graph import Graph
@@ -51,7 +52,9 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     ``device="cuda"`` runs the loop on the GPU with the state and data resident there
     (symgrad.compiler.cuda.training_loop); by default the loop runs on "cuda" when the data or the step's
     modules and tensors are there (``model.cuda()``), else on "cpu", and a PyTorch-style
-    step's state ends up on that device. Returns the per-step loss history (and, in the
+    step's state ends up on that device. ``progress`` shows a bar: "compiling… N s" until
+    the compiled loop runs, then its rate, ETA and latest loss (symgrad.training.progress).
+    Returns the per-step loss history (and, in the
     functional style, the new params)."""
     if len(state) > 1:
         raise TypeError(f"train(step, params, data=...): got {len(state)} arguments after the "
@@ -65,10 +68,11 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
         check_dtype(array.dtype, f"train: data[{k}] (shape {list(array.shape)})")
     data_on_cuda = any(isinstance(value, CudaArray) for value in values)
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
-    if state:
-        return _train_functional(step, state[0], arrays, plan, progress,
-                                 _where(device, data_on_cuda))
-    return _train_stateful(step, arrays, plan, progress, device, data_on_cuda)
+    with TrainingBar(plan.total_steps, enabled=progress) as bar:
+        if state:
+            return _train_functional(step, state[0], arrays, plan, bar,
+                                     _where(device, data_on_cuda))
+        return _train_stateful(step, arrays, plan, bar, device, data_on_cuda)
 
 
 def _data_tuple(data):
@@ -115,7 +119,7 @@ def _batch_tracers(graph, plan, arrays, wrap=lambda value: value):
     return tracers
 
 
-def _train_functional(step, params, arrays, plan, progress, device):
+def _train_functional(step, params, arrays, plan, bar, device):
     leaves, treedef = pytree.flatten(params)
     state = [np.array(leaf, copy=True) for leaf in leaves]
     for k, leaf in enumerate(state):
@@ -124,7 +128,7 @@ def _train_functional(step, params, arrays, plan, progress, device):
            device)
     loop = _loop_for(key, lambda: _trace_functional(step, treedef, state, plan, arrays), len(state),
                      plan.mode, device)
-    history = _run(loop, state, arrays, plan, progress, first_step=0, history=None)
+    history = _run(loop, state, arrays, plan, bar, first_step=0, history=None)
     return pytree.unflatten(treedef, state), history
 
 
@@ -193,16 +197,16 @@ def compiled_loops(step):
     return [_LOOPS[key] for key in _LOOPS if key[0] == step]
 
 
-def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):
+def _train_stateful(step, arrays, plan, bar, device, data_on_cuda):
     """On any failure (but Ctrl-C inside the compiled loop, which keeps the finished steps)
     the step's state is put back as it was before ``train``."""
     with state_on_host(step) as state_on_cuda:
         restore = snapshot(step)
         try:
             device = _where(device, data_on_cuda or state_on_cuda)
-            history, slots, loop = _first_step(step, arrays, plan, device)
+            history, slots, loop = _first_step(step, arrays, plan, device, bar)
             state = [slot.buffer() for slot in slots]
-            history = _run(loop, state, arrays, plan, progress, first_step=1, history=history)
+            history = _run(loop, state, arrays, plan, bar, first_step=1, history=history)
         except BaseException:
             restore()
             raise
@@ -211,13 +215,14 @@ def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):
     return history
 
 
-def _first_step(step, arrays, plan, device):
+def _first_step(step, arrays, plan, device, bar):
     """Run the first step eagerly (on the host: optimizers create their state) and compile
     the loop."""
     from symgrad.eager.creation import tensor
     history = np.empty(plan.total_steps)
     loss = step(*[tensor(plan.batch(array, 0)) for array in arrays])
     history[0] = _eager_loss(loss)
+    bar.advance(1, history[0])
     slots = discover_slots(step)
     key = (step, tuple((slot.name, np.shape(slot.get()), slot.dtype.str) for slot in slots),
            _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(step), device)
@@ -243,17 +248,21 @@ def tensor_of(value):
     return Tensor(value)
 
 
-def _run(loop, state, arrays, plan, progress, first_step, history):
+def _run(loop, state, arrays, plan, bar, first_step, history):
     """Run the compiled loop in chunks; ``state`` is updated in place. Ctrl-C stops between
-    chunks, with the state of the last finished step."""
-    from symgrad.training.progress import chunked
+    chunks, with the state of the last finished step. The bar says "compiling" until the
+    loop's machine code is ready (a CPU loop compiles on its first chunk, or in the
+    background while steps run on the interpreter; a CUDA loop when it is bound)."""
     history = np.empty(plan.total_steps) if history is None else history
     arguments = [s.reshape(1) if s.shape == () else s for s in state]
     done = np.array([first_step], np.int64)
     try:
         with loop.bound(arguments, arrays, plan.order, plan.batch_size, history, done) as run_steps:
-            for start, count in chunked(first_step, plan.total_steps, progress):
+            for start, count in chunked(first_step, plan.total_steps):
+                if getattr(loop, "ready", True):
+                    bar.compiled()
                 run_steps(start, count)
+                bar.advance(int(done[0]), history[int(done[0]) - 1])
     except KeyboardInterrupt:
         print(f"\ntraining interrupted: {int(done[0])} of {plan.total_steps} steps done")
     return history[:int(done[0])]
