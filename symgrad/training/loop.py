@@ -20,6 +20,8 @@ once (symgrad.compiler.cpu.training_loop). Two styles of step:
 >>> round(float(w), 4)
 2.0
 """
+from collections.abc import Callable
+from typing import Any
 import numpy as np
 
 import symgrad.core.pytree as pytree
@@ -38,8 +40,9 @@ from symgrad.core.tracing import Tracer, check_dtype
 from symgrad.core.trace_function import set_outputs
 
 
-def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuffle=False,
-          seed=0, progress=True, device=None):
+def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
+          epochs: int | None = None, batch_size: int | None = None, shuffle: bool = False,
+          seed: int = 0, progress: bool = True, device: str | None = None) -> Any:
     """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
 
     ``data`` is a tuple of arrays (or Tensors), one per batch argument of the step; a
@@ -180,7 +183,7 @@ def _loop_for(key, trace_graph, state_count, mode, device):
     return _LOOPS.get_or_make(key, make)
 
 
-def compiled_loops(step):
+def compiled_loops(step: Callable) -> list:
     """The compiled loops ``train`` keeps for ``step`` (one per shape, batching and device),
     the most recently used last: each has its step ``.graph``, ``.optimized`` graph and
     generated ``.source``.

@@ -4,6 +4,7 @@ SVG and PNG are drawn by the Graphviz ``dot`` program when it is installed; othe
 the built-in writer (:mod:`symgrad.viz.svg`, no dependencies) and PNG by matplotlib
 (``pip install symgrad[viz]``). The returned :class:`Exported` says which renderer ran.
 """
+from typing import Any
 import json
 import os
 import shutil
@@ -174,7 +175,8 @@ def render_image(graph, plan, fmt, renderer, title):
     return render_matplotlib(drawing, fmt), "matplotlib"
 
 
-def export(graph_or_fn, path, *args, renderer="auto", fusion=None, title=None):
+def export(graph_or_fn: Any, path: str | os.PathLike, *args: Any, renderer: str = "auto",
+           fusion: bool | None = None, title: str | None = None) -> Exported:
     """Write ``graph_or_fn`` to ``path``; the extension picks the format.
 
     ``graph_or_fn`` is anything :func:`symgrad.viz.target.resolve` takes: a Graph, a compiled
