@@ -26,6 +26,7 @@ import numpy as np
 
 import symgrad.core.pytree as pytree
 from symgrad.core.bounded_cache import BoundedCache
+from symgrad.arguments import parameter_name
 from symgrad.training.minibatches import plan_batches
 from symgrad.training.progress import TrainingBar, chunked
 from symgrad.training.tiered_loop import TieredLoop
@@ -137,8 +138,9 @@ def _train_functional(step, params, arrays, plan, bar, device):
 
 def _trace_functional(step, treedef, state, plan, arrays):
     graph = Graph(getattr(step, "__name__", "step"))
-    state_tracers = [Tracer(graph, graph.add_input(s.shape, s.dtype, name=f"param{i}"))
-                     for i, s in enumerate(state)]
+    params_name = parameter_name(step, 0)
+    state_tracers = [Tracer(graph, graph.add_input(s.shape, s.dtype, name=params_name + path))
+                     for s, path in zip(state, pytree.leaf_paths(pytree.unflatten(treedef, state)))]
     out = step(pytree.unflatten(treedef, state_tracers), *_batch_tracers(graph, plan, arrays))
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise TracingError("train: a functional step must return (new_params, loss)")
@@ -153,7 +155,8 @@ def _trace_functional(step, treedef, state, plan, arrays):
     new_leaves = [leaf.astype(old.dtype) if isinstance(leaf, Tracer) else leaf
                   for leaf, old in zip(new_leaves, state)]
     set_outputs(graph, [_scalar_loss(loss, "train")] + new_leaves)
-    return graph
+    return graph.name_outputs(["loss"] + [f"new {graph[node]['name']}"
+                                          for node in graph.inputs[:len(state)]])
 
 
 def _signature(arrays):
@@ -239,6 +242,7 @@ def _trace_stateful(step, slots, plan, arrays):
     with traced_slots(graph, slots) as outputs:
         loss = step(*_batch_tracers(graph, plan, arrays, wrap=tensor_of))
         set_outputs(graph, [_scalar_loss(loss, "train")] + outputs())
+    graph.name_outputs(["loss"] + [f"new {slot.name}" for slot in slots])
     leaked = leaked_tracers(step)
     if leaked:
         raise TracingError(f"train: the step created or replaced state that symgrad cannot "

@@ -105,6 +105,7 @@ def to_dot(graph: Any, fusion: bool | None = None, legend: bool = True, title: s
     clusters; with ``fusion=True`` (the default for a compiled graph) so are fused loop nests.
     """
     graph, plan = resolve(graph, (), fusion)
+    graph = style.without_argument_copies(graph)
     has_gradients = style.is_gradient_graph(graph)
     heading = title or style.default_title(graph)
     lines = [f"digraph {quote(graph.name)} {{",

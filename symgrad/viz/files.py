@@ -176,11 +176,14 @@ def render_image(graph, plan, fmt, renderer, title):
 
 
 def export(graph_or_fn: Any, path: str | os.PathLike, *args: Any, renderer: str = "auto",
-           fusion: bool | None = None, title: str | None = None) -> Exported:
+           fusion: bool | None = None, title: str | None = None,
+           params: dict | None = None) -> Exported:
     """Write ``graph_or_fn`` to ``path``; the extension picks the format.
 
     ``graph_or_fn`` is anything :func:`symgrad.viz.target.resolve` takes: a Graph, a compiled
-    graph, ``sg.grad(f)`` or a plain function (traced on ``*args``). Formats: ``.dot``/``.gv``
+    graph, ``sg.grad(f)``, a plain function (traced on ``*args``), a Tensor (its recorded
+    computation and gradient; ``params=dict(model.named_parameters())`` names the leaves) or
+    an ``nn.Module`` (traced on ``*args``). Formats: ``.dot``/``.gv``
     (Graphviz text), ``.svg``, ``.png``, ``.graphml``, ``.json`` (networkx node-link data,
     array params as nested lists) and ``.txt`` (the text listing with sources). ``renderer``
     ("auto", "graphviz", "builtin" for SVG, "matplotlib") picks who draws SVG and PNG.
@@ -190,7 +193,7 @@ def export(graph_or_fn: Any, path: str | os.PathLike, *args: Any, renderer: str 
     path = os.fspath(path)
     fmt = format_of(path)
     check_writable(path)
-    graph, plan = resolve(graph_or_fn, args, fusion)
+    graph, plan = resolve(graph_or_fn, args, fusion, params)
     if fmt in ("svg", "png"):
         data, used = render_image(graph, plan, fmt, renderer, title)
     else:

@@ -96,6 +96,7 @@ def cluster_shapes(boxes, cluster, pad=7):
 
 def layout(graph, plan=None, title=""):
     """Positions (in points) for every node, edge and cluster of ``graph``."""
+    graph = style.without_argument_copies(graph)
     has_gradients = style.is_gradient_graph(graph)
     boxes = {n: make_box(graph, n, has_gradients) for n in graph.nodes()}
     rows = order_layers(graph, assign_layers(graph))
