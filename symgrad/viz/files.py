@@ -33,6 +33,19 @@ class Exported:
     def __str__(self):
         return f"{self.path} ({self.format}, rendered by {self.renderer})"
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """In a notebook an exported picture shows itself (SVG or PNG), other files their path."""
+        bundle = {"text/plain": str(self)}
+        kinds = {"svg": ("image/svg+xml", "r"), "png": ("image/png", "rb")}
+        if self.format in kinds and os.path.exists(self.path):
+            kind, mode = kinds[self.format]
+            with open(self.path, mode) as file:
+                bundle[kind] = file.read()
+        return bundle
+
+    def _repr_svg_(self):
+        return self._repr_mimebundle_().get("image/svg+xml")
+
 
 def supported():
     return ", ".join(sorted(FORMATS))

@@ -108,3 +108,30 @@ def test_a_pytorch_training_step_names_its_state(model_and_data):
     sg.train(step, data=(x, y), steps=2, progress=False)
     graph = sg.compiled_loops(step)[-1].graph
     assert graph.output_names[0] == "loss" and "new linear1.weight" in graph.output_names
+
+
+def test_graphs_compiled_functions_and_exports_display_in_notebooks(tmp_path):
+    from xml.etree import ElementTree
+    graph = sg.grad(lambda w: np.sum(np.tanh(w) ** 2)).trace(np.ones(3))
+    bundle = graph._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(graph)
+    assert ElementTree.fromstring(bundle["image/svg+xml"].split("?>", 1)[1]).tag.endswith("svg")
+    assert graph._repr_svg_() == bundle["image/svg+xml"]
+    compiled = sg.jit(lambda x: np.tanh(x).sum()).compiled(np.zeros(3))
+    assert "fused loop nest" in sg.viz.notebook.svg_of(compiled) or "tanh" in \
+        sg.viz.notebook.svg_of(compiled)
+    exported = sg.viz.export(graph, tmp_path / "g.svg", renderer="builtin")
+    assert exported._repr_svg_() == (tmp_path / "g.svg").read_text()
+    text_only = sg.viz.export(graph, tmp_path / "g.txt")._repr_mimebundle_()
+    assert set(text_only) == {"text/plain"}
+
+
+def test_ipython_shows_compiled_functions_by_their_graph():
+    pytest.importorskip("IPython")
+    from IPython.testing.globalipapp import start_ipython
+    shell = start_ipython()
+    sg.viz.notebook.install()
+    compiled = sg.jit(lambda x: np.exp(x).sum()).compiled(np.zeros(2))
+    formatter = shell.display_formatter.formatters["image/svg+xml"]     # off in a terminal
+    svg = formatter.lookup(compiled)(compiled)
+    assert svg.startswith("<?xml") and "exp" in svg
