@@ -131,3 +131,8 @@ def test_a_closed_pipe_ends_the_command_quietly():
         done = subprocess.run([sys.executable, "-m", "symgrad", "ops"], stdout=closed,
                               stderr=subprocess.PIPE, text=True)
     assert done.returncode == 1 and done.stderr == ""
+
+
+def test_install_hints_fit_a_source_checkout():
+    from symgrad.core.install_hint import install_command
+    assert install_command("viz") == f'pip install -e "{ROOT}[viz]"'      # tests run from one

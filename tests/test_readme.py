@@ -93,7 +93,7 @@ def test_the_test_command_is_the_one_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert TEST_COMMAND in [line.strip() for line in ci]
     paragraph = paragraph_above_the_test_command()
-    assert "Tests" in paragraph and "`" not in paragraph          # the command above is the only one it names
+    assert "Tests" in paragraph and "`" not in paragraph     # the one command it names is below
 
 
 def test_the_readme_states_the_suite_duration():

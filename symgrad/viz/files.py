@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 
 import symgrad.viz.style as style
+from symgrad.core.install_hint import install_command
 from symgrad.viz.dot import to_dot
 from symgrad.viz.layout import layout
 from symgrad.viz.target import ExportError, resolve
@@ -182,7 +183,7 @@ def render_image(graph, plan, fmt, renderer, title):
         return render_svg(drawing).encode(), "built-in SVG writer"
     if not has_matplotlib():
         raise ExportError(f"writing {fmt.upper()} needs the Graphviz dot program "
-                          "(apt-get install graphviz) or matplotlib (pip install symgrad[viz]); "
+                          f"(apt-get install graphviz) or matplotlib ({install_command('viz')}); "
                           "neither is installed. SVG (.svg) and DOT (.dot) need neither")
     from symgrad.viz.mpl import render_matplotlib
     return render_matplotlib(drawing, fmt), "matplotlib"

@@ -72,8 +72,9 @@ def sample(start, piece, steps=12):
         (x0, y0), (x1, y1) = start, piece[1]
         return [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(steps + 1)]
     p0, p1, p2, p3 = start, *piece[1:]
+    times = [k / steps for k in range(steps + 1)]
     return [tuple((1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t * t * c + t ** 3 * d
-                  for a, b, c, d in zip(p0, p1, p2, p3)) for t in (k / steps for k in range(steps + 1))]
+                  for a, b, c, d in zip(p0, p1, p2, p3)) for t in times]
 
 
 def test_edges_pass_no_box(drawings):
