@@ -52,6 +52,7 @@ def test_the_wheel_holds_symgrad_only(tmp_path):
     assert any(name.endswith("LICENSE") for name in info)
     from symgrad.core.version import __version__
     assert f"\nVersion: {__version__}\n" in info["METADATA"]
+    check_the_sdist_holds_the_examples_and_the_license(tmp_path)
 
 
 def project():
@@ -78,7 +79,9 @@ def test_the_extras_install_what_they_say():
     assert {"pytest", "pytest-xdist"} <= extras["test"]
 
 
-def test_the_sdist_holds_the_examples_and_the_license(tmp_path):
+def check_the_sdist_holds_the_examples_and_the_license(tmp_path):
+    """Called by the wheel's test: both builds write build/ and symgrad.egg-info/ in the
+    repository, so they must not run at once in two pytest-xdist workers."""
     subprocess.run([sys.executable, "-c", "import sys; from setuptools import build_meta; "
                     "build_meta.build_sdist(sys.argv[1])", str(tmp_path)],
                    cwd=ROOT, check=True, capture_output=True)
