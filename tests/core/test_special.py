@@ -1,4 +1,5 @@
-"""scipy.special and scipy.stats on traced values (symgrad/core/ops/special.py, symgrad/scipy/;
+"""scipy.special and scipy.stats on traced values (symgrad/core/ops/special.py, symgrad/scipy/,
+symgrad/core/scipy_names.py;
 compiler/cpu/runtime/special.py), with the op table's checks (tests/core/test_ops.py):
 gradients against central differences to second order, the reference interpreter against
 scipy (values and dtypes), compiled code against the reference. The functions call scipy

@@ -39,24 +39,23 @@ def special_polygamma(n, x):
 
 
 @numba.njit(cache=True)
-def special_i0(x):
+def bessel_series(x, order):
+    """The sum over k of (x^2 / 4)^k / (k! (k + order)!), for I_0 and I_1."""
     quarter_square = x * x / 4
     term = total = 1.0
     k = 0.0
     while term > 1e-17 * total:
         k += 1.0
-        term *= quarter_square / (k * k)
+        term *= quarter_square / (k * (k + order))
         total += term
     return total
 
 
 @numba.njit(cache=True)
+def special_i0(x):
+    return bessel_series(x, 0.0)
+
+
+@numba.njit(cache=True)
 def special_i1(x):
-    quarter_square = x * x / 4
-    term = total = 1.0
-    k = 0.0
-    while term > 1e-17 * total:
-        k += 1.0
-        term *= quarter_square / (k * (k + 1))
-        total += term
-    return x / 2 * total
+    return x / 2 * bessel_series(x, 1.0)
