@@ -63,10 +63,14 @@ def _replace_attributes():
         if owner is None:
             continue
         *path, name = attribute.split(".")
-        for part in path:
-            owner = getattr(owner, part)
+        try:
+            for part in path:
+                owner = getattr(owner, part)
+            original = getattr(owner, name)
+        except AttributeError:      # a scipy version without it: nothing to replace
+            continue
         own = vars(owner).get(name, _MISSING)   # an instance's own attribute, or its class's
-        _replaced[module_name, attribute] = (owner, own, getattr(owner, name))
+        _replaced[module_name, attribute] = (owner, own, original)
         setattr(owner, name, function)
 
 
