@@ -60,6 +60,7 @@ import symgrad.public_functions as public_functions
 from symgrad.public_functions import *  # noqa: F401,F403  (sg.exp, sg.sum, ...: public_functions.__all__)
 import symgrad.viz as viz
 from symgrad.viz import ExportError
+import symgrad.scipy as scipy  # scipy.special and scipy.stats on traced values
 
 # floors 3 and 4: layers, losses, optimizers; compiled training loops
 import symgrad.nn as nn
@@ -87,7 +88,7 @@ __all__ = [
     "result_type", "Generator", "bernoulli", "default_generator", "initial_seed", "manual_seed",
     "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn",
     "randn_like", "randperm", "seed", "load", "save", "Size", "Tensor", "autograd",
-    "cache", "viz", "ExportError", "nn", "optim", "utils", "train", "compiled_loops",
+    "cache", "viz", "ExportError", "scipy", "nn", "optim", "utils", "train", "compiled_loops",
 ] + public_functions.__all__
 # symgrad.float, .int and .bool (PyTorch's dtypes) stay out of __all__: a star import would hide
 # Python's builtins of those names

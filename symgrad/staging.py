@@ -135,7 +135,8 @@ class Transformed:
         self.backend = backend
         self.device = check_device(device)   # "cpu" or "cuda": where the compiled code runs
         self.kind = kind            # the transformation's name, for compile logs
-        self.cache = {}
+        self.cache = {}             # signature key -> Staged
+        self.by_graph = {}          # (graph hash, output structure) -> Staged
 
     def __repr__(self):
         """``<symgrad.grad of loss (examples/w1.py:12)>``: the transformation and its function."""
@@ -159,9 +160,23 @@ class Transformed:
         key = signature_key(leaves, treedef)
         staged = self.cache.get(key)
         if staged is None:
-            self._log_compile(args, kwargs, key)
-            staged = self.cache[key] = self.stage(args, kwargs)
+            staged = self.cache[key] = self._stage_new(args, kwargs, key)
         return staged(leaves)
+
+    def _stage_new(self, args, kwargs, key):
+        """The Staged function of a new signature. A new static value (an ``iter`` that only
+        picks ``iter % num_batches``) may trace the very graph of an earlier one: that reuses
+        its compiled code, and is not counted as a compile."""
+        graph = self.trace(*args, **kwargs)
+        same = (graph.structural_hash(), repr(graph.out_tree))
+        staged = self.by_graph.get(same)
+        if staged is not None:
+            log_compile(self.kind, getattr(self.fn, "__name__", "fn"),
+                        "not compiled: a new signature traced the same graph as an earlier one")
+            return staged
+        self._log_compile(args, kwargs, key)
+        staged = self.by_graph[same] = Staged(graph, graph.out_tree, self.backend, self.device)
+        return staged
 
     def _log_compile(self, args, kwargs, key):
         """Say why this compiles (``SYMGRAD_LOG_COMPILES=1``); warn if it keeps compiling."""
@@ -181,10 +196,6 @@ class Transformed:
             out_leaves, graph.out_tree = flatten_outputs(self.build(*args, **kwargs))
             set_outputs(graph, out_leaves)
         return graph
-
-    def stage(self, args, kwargs):
-        graph = self.trace(*args, **kwargs)
-        return Staged(graph, graph.out_tree, self.backend, self.device)
 
     def compiled(self, *args, **kwargs):
         """The compiled object for ``args`` (its ``.source`` is the generated code)."""

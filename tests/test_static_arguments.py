@@ -102,3 +102,14 @@ def test_numpy_random_inside_a_traced_function_is_a_constant():
     noise = np.random.default_rng(2).standard_normal(3)
     assert_same(sg.grad(lambda w: np.sum(w * noise + 0 * np.random.rand(3)), backend=REF)(
         np.ones(3)), noise)
+
+
+@pytest.mark.numba
+def test_static_values_that_trace_one_graph_compile_once_and_do_not_warn(recwarn):
+    def loss(x, iter):  # noqa: A002 - autograd's name
+        return np.sum(x * (iter % 2 + 1))       # iter picks one of two graphs
+    gradient = sg.grad(loss)
+    for iter in range(20):  # noqa: A001
+        assert_same(gradient(np.ones(3), iter), np.full(3, iter % 2 + 1.0))
+    assert len(gradient.cache) == 20 and len(gradient.by_graph) == 2
+    assert not [w for w in recwarn if "has been compiled" in str(w.message)]

@@ -6,6 +6,7 @@ from .blas import lower_gemm_update
 from .flat_nests import flatten, flattens
 from .lowering_state import numba_dtype
 from .product_epilogues import row_blocks
+from .runtime import runtime_modules_called
 from ..codegen.source import copy_lines, literal
 from .threads import loop_header
 from symgrad.core.ops.registry import OPS
@@ -51,7 +52,9 @@ def scalar_expression(lowering, node, loop_shape, local, writer=None):
             text = f"a{node}_{position}"
         operands.append(text)
     params = {k: numba_dtype(v) if k == "dtype" else v for k, v in attrs["params"].items()}
-    return OPS[attrs["op"]].scalar.format(*operands, **params)
+    expression = OPS[attrs["op"]].scalar.format(*operands, **params)
+    lowering.runtime.update(runtime_modules_called(expression))
+    return expression
 
 
 def lower_nest(lowering, nest, rows=None):

@@ -107,7 +107,7 @@ class CompileHistory:
         self.seen.add(key)
         if warn and self.compiles > MAX_COMPILES and not self.warned:
             self.warned = True
-            warnings.warn(self.warning(), RuntimeWarning, stacklevel=4)
+            warnings.warn(self.warning(), RuntimeWarning, stacklevel=5)   # the caller's line
         return reason
 
     def warning(self):

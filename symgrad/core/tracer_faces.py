@@ -9,7 +9,7 @@ import symgrad.core.ops  # noqa: F401  (declares every op family and its faces)
 import symgrad.core.views as views
 from symgrad.core.ops.rounding import imag, real
 from symgrad.core.ops.registry import FRONTS
-from symgrad.core.tracing import NUMPY_FUNCTIONS, Tracer, copy_of, error_here
+from symgrad.core.tracing import NUMPY_FUNCTIONS, SCIPY_UFUNCS, Tracer, copy_of, error_here
 
 
 def _flipped(function):
@@ -30,6 +30,7 @@ def _transpose(self, *axes):
 def _add_faces(front):
     faces = front.faces
     NUMPY_FUNCTIONS.update(dict.fromkeys(faces.numpy, front.function))
+    SCIPY_UFUNCS.update(dict.fromkeys(faces.scipy, front.function))
     for name in faces.method:
         setattr(Tracer, name, front.function)
     if faces.operator:

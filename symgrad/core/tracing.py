@@ -15,13 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 import symgrad.core.numpy_namespace as numpy_namespace
+from symgrad.core.scipy_names import inside_scipy_hint, is_scipy_ufunc
 from symgrad.core.errors import (TracingAttributeError, TracingError, TracingTypeError,
                             TracingValueError, UnexpectedTracerError)
 from symgrad.core.ops.registry import OPS, Aval
 from symgrad.core.source_info import describe_location, user_location
 
-# Filled by symgrad.core.tracer_faces: numpy callable -> symgrad function.
+# Filled by symgrad.core.tracer_faces: numpy callable -> symgrad function, and the name of a
+# scipy.special ufunc -> symgrad function (by name: importing symgrad does not import scipy).
 NUMPY_FUNCTIONS = {}
+SCIPY_UFUNCS = {}
 _origin_stack = []
 _scope_stack = [{}]      # attributes every node built in the current scope gets
 _active_graphs = []     # graphs being traced right now, innermost last
@@ -118,8 +121,11 @@ class Tracer:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         function = NUMPY_FUNCTIONS.get(ufunc if method == "__call__" else (ufunc, method))
         if function is None:
-            name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-            raise unsupported(name)
+            scipy = is_scipy_ufunc(ufunc)
+            function = SCIPY_UFUNCS.get(ufunc.__name__) if scipy and method == "__call__" else None
+        if function is None:
+            name = ("scipy.special." if scipy else "np.") + ufunc.__name__
+            raise unsupported(name + ("" if method == "__call__" else f".{method}"))
         out = kwargs.pop("out", None)
         if kwargs:
             raise error_here(f"np.{ufunc.__name__} with keyword arguments {sorted(kwargs)} is "
@@ -296,7 +302,9 @@ def check_arguments(func, function, args, kwargs):
 
 def unsupported(name):
     return error_here(f"{name} is not supported by symgrad (no such op); "
-                      "see symgrad.core.ops.OPS for the supported primitives")
+                      "see symgrad.core.ops.OPS for the supported primitives"
+                      + inside_scipy_hint())
+
 
 
 @contextlib.contextmanager

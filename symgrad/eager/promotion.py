@@ -11,7 +11,7 @@ dtype). So a float32 tensor times an int64 tensor is float32, and float32 + 2.5 
 """
 import numpy as np
 
-from symgrad.eager.dtypes import default_float
+from symgrad.eager.dtypes import TYPE_NAMES, default_float, of_numpy
 
 CATEGORIES = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
@@ -66,7 +66,6 @@ def result_type(*operands):
     >>> torch.result_type(torch.tensor([1, 2], dtype=torch.int32), 2.0)
     torch.float32
     """
-    from symgrad.eager.dtypes import of_numpy
     return of_numpy(numpy_result_type(operands))
 
 
@@ -85,3 +84,30 @@ def numpy_result_type(operands):
 def unweak(value):
     """numpy scalars as Python scalars: torch treats them as Python numbers, numpy does not."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def check_in_place(target, operands, floating_result=False):
+    """PyTorch's rule for ``x.add_(y)`` and ``x += y``: the result type of the operands
+    (the default float for a division of integers) must not be of a higher category than
+    ``x``'s dtype ``target`` (an int tensor cannot take a float result, nor a bool an int).
+
+    >>> import symgrad as torch
+    >>> torch.tensor([1, 2]).add_(1.5)
+    Traceback (most recent call last):
+    RuntimeError: result type Float can't be cast to the desired output type Long
+    """
+    target = np.dtype(target)
+    if target.kind not in "biu":        # a float or complex target takes every real result
+        return
+    result = numpy_result_type([unweak(o) for o in operands])
+    if floating_result and category(result) < 2:
+        result = default_float()
+    if category(result) > category(target):
+        raise RuntimeError(f"result type {_scalar_type_name(result)} can't be cast to the "
+                           f"desired output type {_scalar_type_name(target)}")
+
+
+def _scalar_type_name(numpy_dtype):
+    """PyTorch's ScalarType name: Float, Double, Long, Int, Bool, Byte, ..."""
+    name = TYPE_NAMES.get(of_numpy(numpy_dtype))
+    return name[:-len("Tensor")] if name else repr(of_numpy(numpy_dtype)).split(".")[-1]

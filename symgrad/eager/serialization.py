@@ -1,5 +1,6 @@
 """``torch.save`` / ``torch.load``: tensors, state dicts, optimizer state and nested containers,
-pickled (tensors as their data, dtype and ``requires_grad``). ``weights_only=True`` (the
+pickled (tensors as their data, dtype and ``requires_grad``); ``load`` reads PyTorch's own zip
+files too. ``weights_only=True`` (the
 default, as in PyTorch 2.6+) unpickles only tensors, arrays, numbers, strings and containers.
 
 >>> import io, symgrad as torch
@@ -13,6 +14,7 @@ import numpy as np
 
 from symgrad.eager.device import to_host
 from symgrad.eager.tensor import Tensor
+from symgrad.eager.torch_files import load_torch_file
 
 
 def rebuild_tensor(array, requires_grad):
@@ -62,16 +64,16 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=2, **_kwargs):
 
 
 def load(f, map_location=None, pickle_module=None, weights_only=None, mmap=None, **_kwargs):
-    """Read what :func:`save` wrote from ``f`` (a path or a binary file); ``map_location``
-    other than the cpu moves tensors there."""
+    """Read what :func:`save` wrote from ``f`` (a path or a binary file), or what PyTorch's
+    ``torch.save`` wrote (symgrad.eager.torch_files); ``map_location`` other than the cpu
+    moves tensors there."""
     if not hasattr(f, "read"):
         with open(f, "rb") as file:
             return load(file, map_location, pickle_module, weights_only)
     if _is_zip(f):
-        raise RuntimeError("this file is in PyTorch's zip format, which symgrad cannot read; "
-                           "save the state dict with symgrad, or convert it with numpy")
-    unpickler = pickle.Unpickler(f) if weights_only is False else WeightsUnpickler(f)
-    loaded = unpickler.load()
+        loaded = load_torch_file(f, weights_only)
+    else:
+        loaded = (pickle.Unpickler(f) if weights_only is False else WeightsUnpickler(f)).load()
     if map_location is None or str(map_location) == "cpu":
         return loaded
     return _moved(loaded, map_location)

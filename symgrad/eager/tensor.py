@@ -19,6 +19,7 @@ from symgrad.core.ops.registry import FRONTS
 from symgrad.eager.device import CudaArray, device_of, place
 from symgrad.eager.dtypes import default_float, of_numpy
 from symgrad.eager.grad_mode import is_grad_enabled
+from symgrad.eager.promotion import check_in_place
 from symgrad.core.ops.common import result_dtype
 import symgrad.eager.tape as tape
 from symgrad.eager.tape import BackwardNode
@@ -162,6 +163,7 @@ class Tensor:
             return self
         # the rest is replaced: tracers (inside a compiled training step), read-only arrays,
         # GPU data (from host values: zero_grad(set_to_none=False) keeps grads on the GPU)
+        _check_output_shape(self.shape, value)
         value = ops.astype(ops.broadcast_to(value, self.shape), self.dtype)
         self._value = value if hasattr(value, "aval") else \
             place(np.array(value), "cuda") if self.is_cuda else np.array(value)
@@ -183,9 +185,20 @@ class Tensor:
     def div_(self, other):
         return self._update(ops.true_divide, _value_of(other))
 
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        bounds = [b for b in (min, max) if b is not None]
+        bounds = [_value_of(b) for b in bounds]
+        for bound in bounds:
+            _check_output_shape(self.shape, bound)
+        check_in_place(self._value.dtype, [self._value, *bounds])
+        return self._assign(ops.clip(self._value, _value_of(min), _value_of(max)))
+
     def _update(self, function, value):
         """``self = function(self, value)`` in place: numpy's ufunc writes straight into the
-        buffer when the result has its dtype and shape (one pass, no temporary)."""
+        buffer when the result has its dtype and shape (one pass, no temporary). The result's
+        dtype must be castable to self's by PyTorch's rule."""
+        _check_output_shape(self.shape, value)
+        check_in_place(self._value.dtype, [self._value, value], function is ops.true_divide)
         if not (is_grad_enabled() and self.requires_grad) and self._writes_in_place(value) \
                 and result_dtype(self._value, value) == self.dtype:
             IN_PLACE_UFUNCS[function](self._value, value, out=self._value)
@@ -221,6 +234,9 @@ class Tensor:
         return self._in_place(ops.true_divide, other)
 
     def _in_place(self, function, other):
+        _check_output_shape(self.shape, _value_of(other))
+        check_in_place(self._value.dtype, [self._value, _value_of(other)],
+                       function is ops.true_divide)
         if not is_grad_enabled() or not self.requires_grad:
             if isinstance(other, Tensor) and other.requires_grad and is_grad_enabled():
                 return function_apply(function, self, other)
@@ -277,6 +293,17 @@ def _broadcasts_to(value, shape):
         return np.broadcast_shapes(np.shape(value), shape) == shape
     except ValueError:
         return False        # ops.broadcast_to raises the error
+
+
+def _check_output_shape(shape, value):
+    """PyTorch's error for an in-place result of a larger shape than the tensor's."""
+    try:
+        joint = np.broadcast_shapes(np.shape(value), tuple(shape))
+    except ValueError:
+        return      # ops.broadcast_to raises numpy's error
+    if joint != tuple(shape):
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(joint)}")
 
 
 def _scaled(alpha, other):

@@ -12,6 +12,7 @@ from symgrad.eager.conversion import cast
 from symgrad.eager.dtypes import TYPE_NAMES, default_float
 from symgrad.eager.promotion import is_scalar, numpy_result_type, unweak
 from symgrad.eager.dims import normalize_dim
+from symgrad.eager.masks import consumed_dims, is_mask, mask_functions, mask_methods, mask_positions
 from symgrad.eager.selection import selection_methods
 from symgrad.eager.softmax import log_softmax, softmax
 from symgrad.eager.tensor import Tensor, _value_of, apply
@@ -45,22 +46,25 @@ def index_by_arrays(x, *arrays, template):
                                 for part in template))
 
 
-def _split_index_arrays(key):
-    """(template, integer arrays) of a key holding index tensors, arrays or lists."""
-    parts = key if isinstance(key, tuple) else (key,)
-    template, arrays = [], []
-    for part in parts:
-        value = _value_of(part)
+def _split_index_arrays(key, shape):
+    """(template, integer arrays) of a key holding index tensors, arrays or lists; a boolean
+    mask becomes the index arrays of its True elements (one per dim it covers)."""
+    parts = [_value_of(part) for part in (key if isinstance(key, tuple) else (key,))]
+    template, arrays, dim = [], [], 0
+    for position, value in enumerate(parts):
         if isinstance(value, (list, range)):
             value = np.asarray(value)
-        if hasattr(value, "aval") or (isinstance(value, np.ndarray) and value.dtype.kind in "iu"):
+        if is_mask(value):
+            positions = mask_positions(value, dim, shape)
+            template += [INDEX_OPERAND] * len(positions)
+            arrays += positions
+        elif hasattr(value, "aval") or (isinstance(value, np.ndarray) and value.dtype.kind in "iu"):
             template.append(INDEX_OPERAND)
             arrays.append(value)
-        elif isinstance(value, np.ndarray) and value.dtype == np.bool_:
-            raise IndexError("indexing a Tensor with a boolean mask tensor is supported only "
-                             "in assignments (x[mask] = value); use symgrad.where for selection")
         else:
             template.append(value)
+        dim = len(shape) - sum(map(consumed_dims, parts[position + 1:])) if value is Ellipsis \
+            else dim + consumed_dims(value)
     return tuple(template), arrays
 
 
@@ -198,7 +202,7 @@ def _clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
 
 
 def _getitem(self, key):
-    template, arrays = _split_index_arrays(key)
+    template, arrays = _split_index_arrays(key, tuple(self.shape))
     try:
         if arrays:
             return apply("IndexBackward0", index_by_arrays, self, *arrays, template=template)
@@ -248,6 +252,7 @@ DOOR_METHODS = {
     "var": _moment(ops.var, "VarBackward0"), "std": _moment(ops.std, "StdBackward0"),
     "clamp": _clamp, "clip": _clamp, "view": _view, "softmax": softmax, "log_softmax": log_softmax,
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
+    **mask_methods(),
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
 }
@@ -283,7 +288,8 @@ def _torch_functions():
     for name in ("clamp", "flatten", "t", "permute", "unsqueeze", "squeeze", "neg", "argmax",
                  "argmin", "sort", "topk", "gather", "index_select", "softmax", "log_softmax"):
         functions[name] = _as_function(METHODS[name])
-    return {**functions, "addmm": addmm_function, "logsumexp": logsumexp_function}
+    return {**functions, "addmm": addmm_function, "logsumexp": logsumexp_function,
+            **mask_functions()}
 
 
 FUNCTIONS = _torch_functions()

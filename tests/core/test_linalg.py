@@ -31,12 +31,13 @@ def conditioned(shape, seed):
 
 def eigh_parts(a, uplo="L"):
     w, v = np.linalg.eigh(spd(a), uplo)
+    assert np.linalg.eigh(spd(a)).eigenvalues.shape == w.shape     # numpy 2's named tuple
     return w, v ** 2, v @ np.diag(np.arange(1.0, a.shape[-1] + 1)) @ v.T
 
 
 def svd_parts(a):
     u, s, vh = np.linalg.svd(a, full_matrices=False)
-    return s, u @ vh, u ** 2, vh ** 2
+    return np.linalg.svd(a, full_matrices=False).S, u @ vh, u ** 2, vh ** 2
 
 
 M = uniform((3, 4), seed=20)
@@ -56,6 +57,9 @@ CASES = [
     Case("inner_outer_vdot_kron", lambda a, c, v: (
         np.inner(c, a), np.inner(v, v), np.outer(a, v), np.vdot(a, a * 2), np.kron(a, v[:2]),
         np.kron(c, a)), (M, T3, V)),
+    Case("cross", lambda a, b, c: (np.cross(a, b), np.cross(a, b[1]), np.cross(c, a.T[:, None], axis=0),
+                                   np.cross(a.T, b.T, axisa=0, axisb=0, axisc=0)),
+         (uniform((4, 3), seed=36), uniform((4, 3), seed=37), uniform((3, 2, 4), seed=38))),
     Case("einsum", lambda a, b, c: (
         np.einsum("ij,jk->ik", a, b), np.einsum("ij,jk", a, b), np.einsum("ba", a),
         np.einsum("bij,jk->bki", c, b), np.einsum("...ij,j->...i", c, b[:, 0]),
@@ -76,7 +80,7 @@ CASES = [
         np.linalg.inv(a), np.linalg.inv(s), np.linalg.solve(a, b), np.linalg.solve(s, b[:, 0]),
         np.linalg.solve(s, b)), (SQUARE, STACK, uniform((3, 2), seed=27)), float32=True),
     Case("det_slogdet", lambda a, s: (np.linalg.det(a), np.linalg.det(s),
-                                      tuple(np.linalg.slogdet(s)), np.linalg.slogdet(-a)[1]),
+                                      tuple(np.linalg.slogdet(s)), np.linalg.slogdet(-a).logabsdet),
          (SQUARE, STACK), float32=True),
     Case("cholesky", lambda a, s: (np.linalg.cholesky(spd(a)), np.linalg.cholesky(spd(s), upper=True)),
          (SQUARE, STACK), float32=True),
@@ -243,3 +247,13 @@ def test_the_lapack_ops_say_they_are_not_on_cuda_yet():
 def test_compiled_cholesky_of_an_indefinite_matrix_raises_numpys_error():
     with pytest.raises(np.linalg.LinAlgError):
         sg.jit(np.linalg.cholesky)(-np.eye(2))
+
+
+def test_decompositions_return_numpys_named_tuples():
+    def fields(a):
+        sign, logabsdet = np.linalg.slogdet(a)
+        eigh, svd = np.linalg.eigh(spd(a)), np.linalg.svd(a)
+        assert np.linalg.slogdet(a).sign is not None and type(eigh).__name__ == "EighResult"
+        return (np.linalg.slogdet(a).logabsdet - logabsdet, eigh.eigenvalues, eigh.eigenvectors ** 2,
+                svd.U @ np.diag(svd.S) @ svd.Vh, sign)
+    assert_same(sg.jit(fields, backend=REF)(SQUARE), fields(SQUARE))

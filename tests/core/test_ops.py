@@ -242,8 +242,9 @@ def forward_and_gradient(case, args):
 # -- the op table covers the registry --------------------------------------------------------
 def test_every_op_is_covered():
     from test_linalg import CASES as LINALG_CASES     # the linear algebra family's table
+    from test_special import CASES as SPECIAL_CASES   # scipy.special and scipy.stats
     covered = set()
-    for case in CASES + LINALG_CASES:
+    for case in CASES + LINALG_CASES + SPECIAL_CASES:
         covered |= ops_in(sg.trace(case.fn, *case.arguments()))
     missing = set(sg.ops.OPS) - SOURCE_OPS - covered
     assert not missing, f"ops without a case in tests/core/test_ops.py: {sorted(missing)}"

@@ -82,8 +82,8 @@ def test_indexing_by_integer_tensors_lists_and_ranges_backpropagates_as_torch(mo
             out.backward()
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
     assert len(tape._COMPILED) == 1
-    with pytest.raises(IndexError, match="boolean mask tensor is supported only in assignments"):
-        sg.tensor(X)[sg.tensor(X > 0)]
+    # boolean masks select too (tests/eager/test_masks_and_in_place.py)
+    np.testing.assert_array_equal(sg.tensor(X)[sg.tensor(X > 0)].numpy(), X[X > 0])
 
 
 def test_cross_entropy_by_indexing_the_labels_inside_a_compiled_step_matches_eager():

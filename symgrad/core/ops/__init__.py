@@ -8,6 +8,9 @@ from symgrad.core.ops.elementwise_math import (  # noqa: F401
     arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cbrt, copysign, cosh, deg2rad,
     exp2, expm1, fabs, float_power, hypot, log10, log2, logaddexp, logaddexp2, rad2deg,
     reciprocal, sinc, sinh, tan)
+from symgrad.core.ops.special import (  # noqa: F401  (scipy.special's functions)
+    betaln, digamma, erf, erfc, expit, gamma, gammaln, i0, i1, logit, multigammaln, polygamma,
+    xlog1py, xlogy)
 from symgrad.core.ops.rounding import (  # noqa: F401
     around, ceil, divmod_, floor, floor_divide, fmod, frac, heaviside, imag, isfinite, isinf,
     isnan, nan_to_num, real, remainder, rint, select, trunc)

@@ -11,12 +11,15 @@ import math
 
 import numpy as np
 
+from symgrad.core.errors import TracingValueError
 from symgrad.core.ops.common import lift, normalize_axis
+from symgrad.core.ops.construction import composite
 from symgrad.core.ops.elementwise import multiply
 from symgrad.core.ops.linalg import matmul
 from symgrad.core.ops.reduction import sum as reduce_sum
 from symgrad.core.ops.registry import faced
-from symgrad.core.ops.shape import reshape, transpose
+from symgrad.core.ops.reordering import moveaxis
+from symgrad.core.ops.shape import reshape, stack, transpose
 from symgrad.core.tracing import Tracer, error_here, find_graph
 
 
@@ -166,3 +169,25 @@ def sum_axes(x, axes, dtype):
         return x
     total = reduce_sum(x, tuple(axes))
     return total if total.dtype == dtype else total.astype(dtype)
+
+
+@composite(np.cross)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """``np.cross``: the cross product of 3-vectors along ``axisa``/``axisb`` (a 2-vector
+    counts as one with z = 0; two 2-vectors give the z component alone), broadcast over the
+    other axes, the vectors of the result along ``axisc``."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = traced_operands(a, b)
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
+        raise error_here("incompatible dimensions for cross product\n"
+                         "(dimension must be 2 or 3)", TracingValueError)
+    a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    z = a0 * b1 - a1 * b0
+    if a.shape[-1] == b.shape[-1] == 2:
+        return z
+    a2 = a[..., 2] if a.shape[-1] == 3 else 0
+    b2 = b[..., 2] if b.shape[-1] == 3 else 0
+    product = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, z], axis=-1)
+    return moveaxis(product, -1, normalize_axis(axisc, product.ndim, "cross"))

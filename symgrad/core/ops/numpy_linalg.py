@@ -1,14 +1,16 @@
 """``np.linalg`` on traced values: numpy dispatches ``np.linalg.inv(tracer)`` through
 ``__array_function__`` to these functions, which slice the packed primitives of
 symgrad.core.ops.decompositions (or compose them) with numpy's semantics: stacks of matrices,
-a vector right-hand side for ``solve``, integer matrices as float64, tuples for several
-results. Plain arrays go to numpy itself.
+a vector right-hand side for ``solve``, integer matrices as float64, numpy 2's named tuples
+for several results (``np.linalg.slogdet(a).logabsdet``). Plain arrays go to numpy itself.
 
 >>> import numpy as np, symgrad as sg
 >>> sg.grad(lambda a: np.linalg.det(a))(np.eye(2) * 2)
 array([[2., 0.],
        [0., 2.]])
 """
+from collections import namedtuple
+
 import numpy as np
 
 from symgrad.core.errors import TracingError, TracingValueError
@@ -19,6 +21,12 @@ from symgrad.core.ops.linalg import matmul
 from symgrad.core.ops.registry import faced
 from symgrad.core.ops.shape import broadcast_to, getitem, reshape
 from symgrad.core.tracing import bind, constant, error_here, find_graph
+
+
+# numpy 2's result types, by their names and fields (numpy 1 returned plain tuples)
+SlogdetResult = namedtuple("SlogdetResult", "sign logabsdet")
+EighResult = namedtuple("EighResult", "eigenvalues eigenvectors")
+SVDResult = namedtuple("SVDResult", "U S Vh")
 
 
 class LinAlgError(np.linalg.LinAlgError, TracingError):
@@ -75,12 +83,12 @@ def solve(a, b):
 
 @faced(numpy=(np.linalg.slogdet,))
 def slogdet(a):
-    """``np.linalg.slogdet``: ``(sign, log|det|)``, a tuple."""
+    """``np.linalg.slogdet``: ``SlogdetResult(sign, logabsdet)``, log|det| in ``logabsdet``."""
     traced = traced_matrix(a, "slogdet")
     if traced is None:
         return np.linalg.slogdet(a)
     packed = bind("slogdet", traced)
-    return _last(packed, 0), _last(packed, 1)
+    return SlogdetResult(_last(packed, 0), _last(packed, 1))
 
 
 @faced(numpy=(np.linalg.det,), tensor=("det",), torch=("det",), grad_fn="LinalgDetBackward0")
@@ -121,13 +129,13 @@ def _hermitian_input(a, UPLO):
 
 @faced(numpy=(np.linalg.eigh,))
 def eigh(a, UPLO="L"):  # noqa: N803 - numpy's name
-    """``np.linalg.eigh``: ``(eigenvalues ascending, eigenvectors as columns)`` of the
+    """``np.linalg.eigh``: ``EighResult(eigenvalues ascending, eigenvectors as columns)`` of the
     symmetric matrix whose ``UPLO`` triangle ``a`` holds."""
     traced = traced_matrix(a, "eigh")
     if traced is None:
         return np.linalg.eigh(a, UPLO)
     packed = bind("eigh", _hermitian_input(traced, UPLO))
-    return _last(packed, 0, slice(None)), _last(packed, slice(1, None), slice(None))
+    return EighResult(_last(packed, 0, slice(None)), _last(packed, slice(1, None), slice(None)))
 
 
 @faced(numpy=(np.linalg.eigvalsh,))
@@ -139,7 +147,7 @@ def eigvalsh(a, UPLO="L"):  # noqa: N803 - numpy's name
 
 @faced(numpy=(np.linalg.svd,))
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """``np.linalg.svd``: ``(u, s, vh)``, or ``s`` with ``compute_uv=False``. The gradient
+    """``np.linalg.svd``: ``SVDResult(U, S, Vh)``, or ``S`` with ``compute_uv=False``. The gradient
     needs ``full_matrices=False`` for non-square matrices, as in autograd."""
     traced = traced_matrix(a)
     if traced is None:
@@ -156,7 +164,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         return s
     u = _last(packed, slice(0, m), slice(0, m if full else k))
     vh = mT(_last(packed, slice(m + 1, None), slice(0, n if full else k)))
-    return u, s, vh
+    return SVDResult(u, s, vh)
 
 
 @faced(numpy=(np.linalg.pinv,))

@@ -76,6 +76,7 @@ class Faces:
     Faces(numpy=(<ufunc 'exp'>,), ...)
     """
     numpy: tuple = ()       # numpy functions and ufuncs that trace as this function
+    scipy: tuple = ()       # names of scipy.special's ufuncs that trace as this function
     method: tuple = ()      # Tracer methods, named as ndarray's
     operator: str = ""      # a Python operator: "add" gives __add__ (Tracer and Tensor)
     reflected: bool = False  # ... and __radd__, the operands swapped
