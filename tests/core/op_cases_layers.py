@@ -1,4 +1,4 @@
-"""The op table's cases for the ops nn's layers added (erf: symgrad/core/ops/gaussian.py;
+"""The op table's cases for the ops nn's layers added (erf: symgrad/core/ops/special.py;
 random_uniform: symgrad/core/ops/random.py) and for nn's layer functions
 (symgrad/nn/functional_norm.py, functional_activations.py, functional_dropout.py,
 functional_spatial.py): the formulas each eager layer records
