@@ -19,10 +19,15 @@ from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigm
                                Tanh, Unflatten)
 from symgrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from symgrad.nn.rnn import GRU, LSTM, RNN
+from symgrad.nn.attention import MultiheadAttention
+from symgrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell
 import symgrad.nn.functional as functional
 import symgrad.nn.init as init
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Conv2d", "MaxPool2d", "AvgPool2d", "MSELoss", "L1Loss",
-           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init"]
+           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init",
+           "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+           "MultiheadAttention"]

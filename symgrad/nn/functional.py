@@ -303,3 +303,4 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 
 from symgrad.nn.functional_conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402,F401
+from symgrad.nn.functional_attention import scaled_dot_product_attention  # noqa: E402,F401
