@@ -11,6 +11,7 @@ import numpy as np
 
 from symgrad.eager.creation import _shape, made
 from symgrad.eager.dtypes import default_float, to_numpy
+from symgrad.eager.random_stream import CounterStream
 from symgrad.eager.tensor import Tensor, _value_of
 
 
@@ -19,11 +20,13 @@ class Generator:
 
     def __init__(self, device="cpu"):
         self.device = device
+        self.counter_stream = CounterStream()     # dropout's masks
         self.manual_seed(0)
 
     def manual_seed(self, seed):
         self._seed = int(seed)
         self.rng = np.random.default_rng(self._seed)
+        self.counter_stream.reseed(self._seed)
         return self
 
     def initial_seed(self):

@@ -14,11 +14,16 @@ Sequential(
 """
 from symgrad.nn.parameter import Parameter
 from symgrad.nn.module import Module
-from symgrad.nn.container import ModuleDict, ModuleList, Sequential
+from symgrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
                                Tanh, Unflatten)
 from symgrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from symgrad.nn.sparse import Embedding
+from symgrad.nn.spatial import AdaptiveAvgPool2d, Conv1d, ConvTranspose2d, Upsample
+from symgrad.nn.dropout import Dropout, Dropout1d, Dropout2d
+from symgrad.nn.activation import ELU, GELU, Hardtanh, LeakyReLU, Mish, ReLU6, SiLU, Softplus
+from symgrad.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from symgrad.nn.rnn import GRU, LSTM, RNN
 from symgrad.nn.attention import MultiheadAttention
 from symgrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell
@@ -29,5 +34,10 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Lin
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Conv2d", "MaxPool2d", "AvgPool2d", "MSELoss", "L1Loss",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init",
+           "Embedding", "LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d",
+           "GELU", "LeakyReLU", "ELU", "SiLU", "Softplus", "Hardtanh", "ReLU6", "Mish",
+           "Dropout", "Dropout1d", "Dropout2d",
+           "Conv1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample",
+           "ParameterList", "ParameterDict",
            "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
            "MultiheadAttention"]

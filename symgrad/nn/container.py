@@ -1,4 +1,5 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``.
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict``.
 
 >>> from symgrad import nn
 >>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))
@@ -8,7 +9,11 @@
 import operator
 from collections import OrderedDict
 
-from symgrad.nn.module import Module
+import numpy as np
+
+from symgrad.eager.tensor import Tensor
+from symgrad.nn.module import Module, _addindent
+from symgrad.nn.parameter import Parameter
 
 
 def _index(index, length, owner):
@@ -22,7 +27,36 @@ def _index(index, length, owner):
     return index % length
 
 
-class Sequential(Module):
+class _Numbered(Module):
+    """Children named '0', '1', ...: appending, inserting and popping renumber them."""
+
+    def _renumber(self, modules):
+        self._modules.clear()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+        return self
+
+    def pop(self, index=-1):
+        module = self[index]
+        del self[index]
+        return module
+
+
+class Sequential(_Numbered):
     """Modules applied in order; children are named '0', '1', ... (or by an OrderedDict)."""
 
     def __init__(self, *args):
@@ -62,17 +96,10 @@ class Sequential(Module):
             del self._modules[key]
         # renumber, like PyTorch, so that names stay '0', '1', ...
         if all(k.isdigit() for k in self._modules):
-            items = list(self._modules.values())
-            self._modules.clear()
-            for i, module in enumerate(items):
-                self._modules[str(i)] = module
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+            self._renumber(list(self._modules.values()))
 
 
-class ModuleList(Module):
+class ModuleList(_Numbered):
     """A list of modules, registered as children '0', '1', ..."""
 
     def __init__(self, modules=None):
@@ -94,14 +121,32 @@ class ModuleList(Module):
     def __setitem__(self, index, module):
         self.add_module(str(_index(index, len(self), type(self).__name__)), module)
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+    def __delitem__(self, index):
+        modules = list(self._modules.values())
+        del modules[index if isinstance(index, slice) else _index(index, len(self), "ModuleList")]
+        self._renumber(modules)
 
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return type(self)(list(self) + list(other))
+
+    def __repr__(self):
+        """PyTorch's: runs of equal children printed once, as ``(0-2): 3 x Linear(...)``."""
+        if not self._modules:
+            return self._get_name() + "()"
+        runs = []                                  # [first index, last index, repr]
+        for index, module in enumerate(self._modules.values()):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        lines = [_addindent(f"({first}): {text}" if first == last else
+                            f"({first}-{last}): {last - first + 1} x {text}", 2)
+                 for first, last, text in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward: iterate over it in your own "
@@ -113,8 +158,7 @@ class ModuleDict(Module):
 
     def __init__(self, modules=None):
         super().__init__()
-        for key, module in (modules.items() if hasattr(modules, "items") else modules or ()):
-            self[key] = module
+        self.update(modules or {})
 
     def __getitem__(self, key):
         return self._modules[key]
@@ -143,6 +187,126 @@ class ModuleDict(Module):
     def values(self):
         return self._modules.values()
 
+    def clear(self):
+        self._modules.clear()
+
+    def pop(self, key):
+        module = self._modules[key]
+        del self._modules[key]
+        return module
+
+    def update(self, modules):
+        for key, module in (modules.items() if hasattr(modules, "items") else modules):
+            self[key] = module
+
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict has no forward: look modules up in your own "
                                   "module's forward")
+
+
+_TENSOR_TYPES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+                 "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor"}
+
+
+def _parameter_line(key, param, legacy_type):
+    """PyTorch's line for a parameter of a ParameterList (dtype) or ParameterDict (legacy
+    tensor type name)."""
+    name = np.dtype(param.dtype).name
+    kind = f"torch.{_TENSOR_TYPES.get(name, name)}" if legacy_type else f"torch.{name}"
+    size = "x".join(str(d) for d in param.shape)
+    return f"  ({key}): Parameter containing: [{kind} of size {size}]"
+
+
+def _as_parameter(value):
+    """A Tensor becomes a Parameter (as in PyTorch); Parameters and other values stay."""
+    return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) \
+        else value
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as '0', '1', ... (Tensors become Parameters)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for value in values or ():
+            self.append(value)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(list(self._parameters.values())[index])
+        return self._parameters[str(_index(index, len(self), type(self).__name__))]
+
+    def __setitem__(self, index, value):
+        setattr(self, str(_index(index, len(self), type(self).__name__)), _as_parameter(value))
+
+    def append(self, value):
+        setattr(self, str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(k, p, False) for k, p in self._parameters.items())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterList has no forward: use its parameters in your "
+                                  "own module's forward")
+
+
+class ParameterDict(Module):
+    """A dict of parameters, registered under their keys (a plain dict's keys sorted, as in
+    PyTorch; an OrderedDict's in order)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def update(self, parameters):
+        pairs = parameters.items() if isinstance(parameters, (OrderedDict, ParameterDict)) \
+            else sorted(parameters.items()) if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(k, p, True) for k, p in self._parameters.items())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterDict has no forward: use its parameters in your "
+                                  "own module's forward")

@@ -303,4 +303,11 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 
 from symgrad.nn.functional_conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402,F401
+from symgrad.nn.functional_sparse import embedding  # noqa: E402,F401
+from symgrad.nn.functional_norm import batch_norm, group_norm, layer_norm  # noqa: E402,F401
+from symgrad.nn.functional_dropout import dropout, dropout1d, dropout2d  # noqa: E402,F401
+from symgrad.nn.functional_spatial import (  # noqa: E402,F401
+    adaptive_avg_pool2d, conv1d, conv_transpose2d, interpolate)
+from symgrad.nn.functional_activations import (  # noqa: E402,F401
+    elu, gelu, hardtanh, leaky_relu, mish, relu6, silu, softplus)
 from symgrad.nn.functional_attention import scaled_dot_product_attention  # noqa: E402,F401

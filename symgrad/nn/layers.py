@@ -27,13 +27,14 @@ def _check_size(value, name, owner):
     return int(value)
 
 
-def add_weight_and_bias(layer, weight_shape, bias, dtype):
-    """Register ``layer.weight`` (``weight_shape``) and ``layer.bias`` (one per output, or
-    None), then give them PyTorch's default initialization."""
+def add_weight_and_bias(layer, weight_shape, bias, dtype, outputs=None):
+    """Register ``layer.weight`` (``weight_shape``) and ``layer.bias`` (one per output:
+    ``outputs``, by default ``weight_shape[0]``; or None), then give them PyTorch's default
+    initialization."""
     dtype = to_numpy(dtype) or default_float()     # torch.get_default_dtype() unless given
     layer.weight = Parameter(np.empty(weight_shape, dtype))
     if bias:
-        layer.bias = Parameter(np.empty(weight_shape[0], dtype))
+        layer.bias = Parameter(np.empty(weight_shape[0] if outputs is None else outputs, dtype))
     else:
         layer.register_parameter("bias", None)
     layer.reset_parameters()

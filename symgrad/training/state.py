@@ -13,6 +13,7 @@ import types
 import numpy as np
 
 from symgrad.eager.device import CudaArray, to_host
+from symgrad.eager.sampling import default_generator
 from symgrad.core.errors import TracingError
 from symgrad.core.tracing import Tracer
 
@@ -161,6 +162,9 @@ def discover_slots(step):
                         add(value, f"optimizer state {key!r}")
         elif isinstance(obj, Tensor):
             add(obj, "tensor")
+    stream = default_generator.counter_stream
+    if stream.drawn:           # dropout's key: the step draws masks from it
+        add(stream.key, "random stream (dropout)")
     return slots
 
 

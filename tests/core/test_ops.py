@@ -18,6 +18,7 @@ import symgrad as sg
 from symgrad.core import pytree
 
 from conftest import assert_same
+from op_cases_layers import layer_cases
 from op_cases_math import math_cases
 
 REF = "reference"
@@ -195,6 +196,7 @@ CASES = [
          uniform((1, 2, 6, 5), -1, 1, seed=14), uniform((1, 2, 3, 3), -1, 1, seed=15))),
 ]
 CASES += math_cases(Case, uniform, away_from)
+CASES += layer_cases(Case, uniform, away_from)
 CASES_BY_NAME = {case.name: case for case in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
 CASE_IDS = list(CASES_BY_NAME)

@@ -38,3 +38,5 @@ from symgrad.core.ops.conv import (  # noqa: F401
     avg_pool2d, avg_pool2d_grad, conv2d, conv2d_input_grad, conv2d_weight_grad, max_pool2d,
     max_pool2d_gather, max_pool2d_grad)
 import symgrad.core.ops.custom as custom  # noqa: F401  (custom_vjp, for autograd.Function)
+from symgrad.core.ops.gaussian import erf  # noqa: F401
+from symgrad.core.ops.random import random_uniform  # noqa: F401

@@ -1,0 +1,81 @@
+"""``F.embedding``: rows of a weight table picked by integer indices (PyTorch's semantics:
+the gradient of a repeated index accumulates; ``padding_idx``'s row gets no gradient;
+``max_norm`` renormalizes the rows it looks up, in place).
+
+>>> import symgrad as torch
+>>> from symgrad.nn import functional as F
+>>> table = torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]])
+>>> F.embedding(torch.tensor([[2, 1]]), table).tolist()
+[[[3.0, 4.0], [1.0, 2.0]]]
+"""
+import numpy as np
+
+import symgrad.core.ops as ops
+from symgrad.core.ops.custom import stop_gradient
+from symgrad.eager.grad_mode import no_grad
+from symgrad.eager.tensor import Tensor, apply
+
+
+def _embedding(weight, indices, padding_idx):
+    rows = ops.take(weight, indices, 0)
+    if padding_idx is None:
+        return rows
+    padded = ops.expand_dims(ops.equal(indices, padding_idx), -1)
+    return ops.where(padded, stop_gradient(rows), rows)
+
+
+def check_indices(input, num_embeddings, who):
+    """Integer indices in ``[0, num_embeddings)`` (PyTorch's messages; ``who`` names the
+    layer or function). Traced indices are checked where the compiled code reads them."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{who}: argument 'input' must be a symgrad Tensor of indices, got "
+                        f"{type(input).__name__}")
+    if np.dtype(input.dtype).kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {input.dtype} instead "
+                           f"(while checking arguments for embedding in {who})")
+    values = input._value
+    if isinstance(values, np.ndarray) and values.size:
+        bad = (values < 0) | (values >= num_embeddings)
+        if bad.any():
+            raise IndexError(f"index out of range in self: {who} got index "
+                             f"{int(values[bad].flat[0])}, its table has {num_embeddings} "
+                             f"rows (indices 0 to {num_embeddings - 1})")
+
+
+def padding_index(padding_idx, num_embeddings):
+    """``padding_idx`` as a row number (negative ones count from the end), or None."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return int(padding_idx) % num_embeddings
+
+
+def renormalize_rows(weight, indices, max_norm, norm_type):
+    """Scale the looked-up rows of ``weight`` whose ``norm_type``-norm exceeds ``max_norm``
+    down to it, in place and without gradient (``torch.embedding_renorm_``)."""
+    with no_grad():
+        rows = np.unique(np.asarray(indices._value)) if isinstance(indices._value, np.ndarray) \
+            else ops.reshape(indices._value, (-1,))
+        picked = ops.take(weight._value, rows, 0)
+        norms = ops.power(ops.sum(ops.power(ops.absolute(picked), norm_type), 1, keepdims=True),
+                          1.0 / norm_type)
+        scale = ops.where(ops.greater(norms, max_norm), max_norm / (norms + 1e-7), 1.0)
+        weight.copy_(ops.setitem(weight._value, rows,
+                                 ops.multiply(picked, ops.astype(scale, weight._value.dtype))))
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """``weight[input]``: one row of ``weight`` (num_embeddings, embedding_dim) per index."""
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not "
+                                  "supported by symgrad")
+    if weight.dim() != 2:
+        raise RuntimeError(f"'weight' must be 2-D, got {weight.dim()}-D")
+    check_indices(input, weight.shape[0], "embedding()")
+    padding_idx = padding_index(padding_idx, weight.shape[0])
+    if max_norm is not None:
+        renormalize_rows(weight, input, float(max_norm), float(norm_type))
+    return apply("EmbeddingBackward0", _embedding, weight, input, padding_idx=padding_idx)
