@@ -21,8 +21,9 @@ from symgrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 import symgrad.nn.functional as functional
 import symgrad.nn.init as init
+import symgrad.nn.utils as utils
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Conv2d", "MaxPool2d", "AvgPool2d", "MSELoss", "L1Loss",
-           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init"]
+           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init", "utils"]
