@@ -9,5 +9,6 @@
 from symgrad.optim.optimizer import Optimizer, ParamState
 from symgrad.optim.sgd import SGD
 from symgrad.optim.adam import Adam, AdamW
+import symgrad.optim.lr_scheduler as lr_scheduler
 
-__all__ = ["Optimizer", "ParamState", "SGD", "Adam", "AdamW"]
+__all__ = ["Optimizer", "ParamState", "SGD", "Adam", "AdamW", "lr_scheduler"]
