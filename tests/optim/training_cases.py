@@ -19,25 +19,33 @@ def make_model(seed=3):
 
 
 def make_step(make_optimizer, after_backward=None, after_step=None, seed=3):
-    """(model, optimizer, step); ``after_backward(model)`` runs between ``backward`` and
+    """(model, optimizer, extra, step); ``make_optimizer(model)`` gives one optimizer or a
+    list (each stepped); ``after_backward(model)`` runs between ``backward`` and
     ``optimizer.step`` (gradient clipping), ``after_step(optimizer)`` after it (schedulers:
-    it may return the object to keep, which the step then refers to)."""
+    it returns the object the step then steps)."""
     model = make_model(seed)
     optimizer = make_optimizer(model)
+    optimizers = optimizer if isinstance(optimizer, list) else [optimizer]
     extra = after_step(optimizer) if after_step else None
     criterion = nn.MSELoss()
 
     def step(x, y):
-        optimizer.zero_grad()
+        for each in optimizers:
+            each.zero_grad()
         loss = criterion(model(x), y)
         loss.backward()
         if after_backward is not None:
             after_backward(model)
-        optimizer.step()
+        for each in optimizers:
+            each.step()
         if extra is not None:
             extra.step()
         return loss
     return model, optimizer, extra, step
+
+
+def _optimizers(optimizer):
+    return optimizer if isinstance(optimizer, list) else [optimizer]
 
 
 def assert_train_matches_eager(make_optimizer, steps=12, after_backward=None, after_step=None,
@@ -53,13 +61,13 @@ def assert_train_matches_eager(make_optimizer, steps=12, after_backward=None, af
     for ours, theirs in zip(compiled[0].parameters(), eager[0].parameters()):
         np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(),
                                    rtol=rtol, atol=atol)
-    for ours, theirs in zip(compiled[1].state.values(), eager[1].state.values()):
-        assert sorted(ours) == sorted(theirs)
-        for key in theirs:
-            np.testing.assert_allclose(np.asarray(getattr(ours[key], "_value", ours[key])),
-                                       np.asarray(getattr(theirs[key], "_value", theirs[key])),
-                                       rtol=10 * rtol, atol=10 * atol)
-    for ours, theirs in zip(compiled[1].param_groups, eager[1].param_groups):
-        assert float(ours["lr"]) == float(theirs["lr"]) or \
-            abs(float(ours["lr"]) - float(theirs["lr"])) <= 1e-12 + 1e-9 * abs(float(theirs["lr"]))
+    for our_optimizer, their_optimizer in zip(_optimizers(compiled[1]), _optimizers(eager[1])):
+        for ours, theirs in zip(our_optimizer.state.values(), their_optimizer.state.values()):
+            assert sorted(ours) == sorted(theirs)
+            for key in theirs:
+                np.testing.assert_allclose(np.asarray(ours[key]._value),
+                                           np.asarray(theirs[key]._value),
+                                           rtol=10 * rtol, atol=10 * atol)
+        for ours, theirs in zip(our_optimizer.param_groups, their_optimizer.param_groups):
+            assert abs(ours["lr"] - theirs["lr"]) <= 1e-12 + 1e-9 * abs(theirs["lr"])
     return eager, compiled
