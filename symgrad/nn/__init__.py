@@ -17,7 +17,8 @@ from symgrad.nn.module import Module
 from symgrad.nn.container import ModuleDict, ModuleList, Sequential
 from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
                                Tanh, Unflatten)
-from symgrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from symgrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
+                             HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 import symgrad.nn.functional as functional
 import symgrad.nn.init as init
@@ -26,4 +27,5 @@ import symgrad.nn.utils as utils
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Conv2d", "MaxPool2d", "AvgPool2d", "MSELoss", "L1Loss",
-           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init", "utils"]
+           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "SmoothL1Loss",
+           "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "functional", "init", "utils"]

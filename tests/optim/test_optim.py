@@ -1,6 +1,5 @@
 """optim: SGD and Adam against hand-written numpy formulas (and PyTorch when installed),
 parameter groups, state_dict, zero_grad, and the bad-argument errors."""
-import math
 
 import numpy as np
 import pytest
