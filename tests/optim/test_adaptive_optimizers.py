@@ -1,38 +1,13 @@
-"""RMSprop, Adagrad, Adadelta, Adamax, NAdam (and Adam's amsgrad): against PyTorch from the
-same weights and gradients, state names and state_dict round trips, bad hyperparameters,
-and inside sg.train's compiled loop equal to the eager loop."""
+"""RMSprop, Adagrad, Adadelta, Adamax, NAdam (their updates against PyTorch are in
+test_optim.test_against_pytorch): state names and state_dict round trips, bad
+hyperparameters, and inside sg.train's compiled loop equal to the eager loop."""
 import numpy as np
 import pytest
 
 import symgrad as torch
 from symgrad import optim
-from tests.optim.test_optim import _torch_run, assert_history, grads_for, make_params, run
+from tests.optim.test_optim import ADAPTIVE_CASES as CASES, grads_for, make_params, run
 from tests.optim.training_cases import assert_train_matches_eager
-
-CASES = [
-    ("RMSprop", dict(lr=0.01)),
-    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.1)),
-    ("RMSprop", dict(lr=0.01, alpha=0.9, maximize=True)),
-    ("Adagrad", dict(lr=0.1)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.05, initial_accumulator_value=0.2, weight_decay=0.1)),
-    ("Adadelta", dict()),
-    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
-    ("Adamax", dict(lr=0.01)),
-    ("Adamax", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99))),
-    ("NAdam", dict(lr=0.01)),
-    ("NAdam", dict(lr=0.01, weight_decay=0.1)),
-    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, momentum_decay=0.01)),
-    ("Adam", dict(lr=0.01, amsgrad=True, maximize=True)),
-]
-
-
-@pytest.mark.parametrize("name,kwargs", CASES)
-def test_against_pytorch(name, kwargs):
-    real = pytest.importorskip("torch")
-    params = make_params()
-    expected = _torch_run(real, name, params, 10, **kwargs)
-    _, history = run(getattr(optim, name), params, steps=10, **kwargs)
-    assert_history(history, expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name,kwargs", [CASES[1], CASES[4], CASES[6], CASES[8], CASES[11]])

@@ -116,16 +116,31 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     # -- state ------------------------------------------------------------------------------------
+    #: attributes saved by ``_save_part`` and restored by ``_load_part`` (not as they are)
+    _parts = ()
+
     def state_dict(self):
         """Every attribute but the optimizer (PyTorch's layout)."""
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+        state = {key: value for key, value in self.__dict__.items()
+                 if key != "optimizer" and key not in self._parts}
+        state.update({key: self._save_part(key) for key in self._parts})
+        return state
 
     def load_state_dict(self, state_dict):
-        last_lr = state_dict.get("_last_lr")
-        self.__dict__.update({key: value for key, value in state_dict.items()
-                              if key != "_last_lr"})
+        state = dict(state_dict)
+        parts = {key: state.pop(key) for key in self._parts if key in state}
+        last_lr = state.pop("_last_lr", None)
+        self.__dict__.update(state)
         if last_lr is not None:
             self._last_lr[:] = list(last_lr)
+        for key, saved in parts.items():
+            self._load_part(key, saved)
+
+    def _save_part(self, key):
+        raise NotImplementedError
+
+    def _load_part(self, key, saved):
+        raise NotImplementedError
 
     def carried_items(self):
         """``(container, key, name, dtype)`` of every number ``step`` changes: sg.train

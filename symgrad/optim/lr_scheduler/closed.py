@@ -47,20 +47,17 @@ class _LambdaScheduler(LRScheduler):
                                f"with operations symgrad traces (arithmetic, numpy functions, "
                                f"np.where instead of if): {error}") from error
 
-    def state_dict(self):
-        state = {key: value for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__)
-                               for f in self.lr_lambdas]
-        return state
+    _parts = ("lr_lambdas",)
 
-    def load_state_dict(self, state_dict):
-        state = dict(state_dict)
-        lambdas = state.pop("lr_lambdas")
-        super().load_state_dict(state)
-        for function, saved in zip(self.lr_lambdas, lambdas):
-            if saved is not None:
-                function.__dict__.update(saved)
+    def _save_part(self, key):
+        # functions are not saved; callable objects' attributes are (PyTorch's rule)
+        return [None if isinstance(f, types.FunctionType) else dict(f.__dict__)
+                for f in self.lr_lambdas]
+
+    def _load_part(self, key, saved):
+        for function, attributes in zip(self.lr_lambdas, saved):
+            if attributes is not None:
+                function.__dict__.update(attributes)
 
 
 class LambdaLR(_LambdaScheduler):

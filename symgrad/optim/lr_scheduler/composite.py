@@ -104,18 +104,14 @@ class SequentialLR(LRScheduler):
                 for i in range(len(self._last_lr))]
         return own + self._children_items()
 
-    def state_dict(self):
-        state = {key: value for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [child.state_dict() for child in self._schedulers]
-        return state
+    _parts = ("_schedulers",)
 
-    def load_state_dict(self, state_dict):
-        state = dict(state_dict)
-        children = state.pop("_schedulers")
-        super().load_state_dict(state)
-        for child, saved in zip(self._schedulers, children):
-            child.load_state_dict(saved)
+    def _save_part(self, key):
+        return [child.state_dict() for child in self._schedulers]
+
+    def _load_part(self, key, saved):
+        for child, state in zip(self._schedulers, saved):
+            child.load_state_dict(state)
 
 
 class OneCycleLR(LRScheduler):
