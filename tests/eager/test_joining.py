@@ -7,6 +7,7 @@ import symgrad as sg
 import symgrad as torch
 from symgrad import optim
 
+pytestmark = pytest.mark.usefixtures("interpreted_eager_backward")
 X = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
 
 

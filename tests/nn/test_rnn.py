@@ -10,6 +10,7 @@ from symgrad import nn, optim
 from symgrad.nn.functional_rnn import recurrent_layer
 
 REF = "reference"
+pytestmark = pytest.mark.usefixtures("interpreted_eager_backward")
 CONFIGS = [("RNN", {}), ("RNN", dict(nonlinearity="relu", bias=False)),
            ("LSTM", dict(num_layers=2, batch_first=True)),
            ("GRU", dict(num_layers=2, bidirectional=True)),
