@@ -2,7 +2,6 @@
 loop, the compiled sg.train loop and PyTorch running the example's own model code (its
 ``import symgrad as torch`` lines pointed at torch) from the same initial weights give the
 same losses."""
-import importlib.util
 import pathlib
 import sys
 
@@ -15,22 +14,7 @@ from conftest import load_example
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 STEPS, BATCH = 3, 4
 sys.path.insert(0, str(EXAMPLES))      # W8 imports W7's data helpers, as the programs do
-
-
-def load_with_pytorch(name):
-    """``examples/<name>.py`` with its symgrad imports pointed at PyTorch."""
-    source = (EXAMPLES / f"{name}.py").read_text()
-    for mine, theirs in (("import symgrad as torch\n", "import torch\n"),
-                         ("from symgrad import nn\n", "from torch import nn\n"),
-                         ("from symgrad.nn import functional as F\n",
-                          "from torch.nn import functional as F\n")):
-        assert mine in source
-        source = source.replace(mine, theirs)
-    spec = importlib.util.spec_from_loader(f"example_{name}_torch", loader=None)
-    module = importlib.util.module_from_spec(spec)
-    module.__file__ = str(EXAMPLES / f"{name}.py")
-    exec(compile(source, str(EXAMPLES / f"{name}.py"), "exec"), module.__dict__)
-    return module
+from pytorch_twin import load_with_pytorch  # noqa: E402
 
 
 def same_start(example, config):
