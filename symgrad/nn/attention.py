@@ -16,6 +16,7 @@ import symgrad.nn.init as init
 from symgrad.eager.dtypes import default_float, to_numpy
 from symgrad.eager.tensor import Tensor, apply
 from symgrad.nn.functional import linear
+from symgrad.nn.functional_dropout import dropout
 from symgrad.nn.functional_attention import attention_weights
 from symgrad.nn.layers import Linear
 from symgrad.nn.module import Module
@@ -121,7 +122,6 @@ class MultiheadAttention(Module):
         weights = apply("SoftmaxBackward0", attention_weights, q, k, mask,
                         scale=1.0 / float(np.sqrt(self.head_dim)), causal=False)
         if self.dropout and self.training:
-            from symgrad.nn.functional import dropout
             weights = dropout(weights, self.dropout, True)
         n, length = query.shape[:2]
         output = self.out_proj((weights @ v).transpose(1, 2).reshape(n, length, self.embed_dim))

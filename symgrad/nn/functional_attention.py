@@ -18,6 +18,7 @@ import symgrad.core.ops as ops
 from symgrad.eager.conversion import cast
 from symgrad.eager.softmax import softmax_of
 from symgrad.eager.tensor import Tensor, apply
+from symgrad.nn.functional_dropout import dropout
 
 
 # -- module-level functions the tape replays (their identity is part of the cache key) -------
@@ -86,7 +87,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if not dropout_p:
         return apply("ScaledDotProductAttentionBackward0", attention, query, key, value,
                      attn_mask, **static)
-    from symgrad.nn.functional import dropout
     weights = apply("ScaledDotProductAttentionBackward0", attention_weights, query, key,
                     attn_mask, **static)
     return dropout(weights, dropout_p, True) @ value

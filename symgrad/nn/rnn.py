@@ -25,6 +25,7 @@ from symgrad.eager.dtypes import default_float, to_numpy
 from symgrad.eager.joining import cat, stack
 from symgrad.eager.tensor import Tensor, apply
 from symgrad.nn.functional_rnn import GATES, recurrent_layer
+from symgrad.nn.functional_dropout import dropout
 from symgrad.nn.module import Module
 from symgrad.nn.parameter import Parameter
 
@@ -160,7 +161,6 @@ class RNNBase(Module):
                     last_c.append(packed[steps])
             x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                from symgrad.nn.functional import dropout
                 x = dropout(x, self.dropout, True)
         return self._result(x, batched, stack(last_h), stack(last_c) if last_c else None)
 
