@@ -276,8 +276,9 @@ def training_step(model, steps, learning_rate=1e-3, weight_decay=0.1, grad_clip=
     return step
 
 
-def train_eager(model, x, y, batch_size, every=20):
-    step = training_step(model, len(x) // batch_size)
+def train_eager(model, x, y, batch_size, every=20, make_step=training_step):
+    """The eager loop over ``x``, ``y`` in batches; prints the loss every ``every`` steps."""
+    step = make_step(model, len(x) // batch_size)
     losses = []
     for i in range(len(x) // batch_size):
         rows = slice(i * batch_size, (i + 1) * batch_size)
@@ -287,8 +288,9 @@ def train_eager(model, x, y, batch_size, every=20):
     return losses
 
 
-def train_compiled(model, x, y, batch_size, every=20):
-    step = training_step(model, len(x) // batch_size)
+def train_compiled(model, x, y, batch_size, every=20, make_step=training_step):
+    """The same steps as one compiled ``sg.train`` loop."""
+    step = make_step(model, len(x) // batch_size)
     losses = sg.train(step, data=(x, y), epochs=1, batch_size=batch_size, progress=False)
     for i in range(0, len(losses), every):
         print(f"  step {i:4d}  loss {losses[i]:.4f}")

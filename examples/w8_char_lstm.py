@@ -6,13 +6,14 @@ compiled ``sg.train`` loop (the time loop unrolled in the trace), then sampled.
 Run: ``python examples/w8_char_lstm.py [--mode eager|compiled|both] [--steps 200]``.
 """
 import argparse
+import functools
 import time
 from dataclasses import dataclass
 
 import symgrad as torch
 from symgrad import nn
 from symgrad.nn import functional as F
-import symgrad as sg
+import w7_char_gpt
 from w7_char_gpt import batches, encode, load_text
 
 
@@ -67,23 +68,8 @@ def training_step(model, steps, learning_rate=2e-3, grad_clip=1.0):
     return step
 
 
-def train_eager(model, x, y, batch_size, every=20):
-    step = training_step(model, len(x) // batch_size)
-    losses = []
-    for i in range(len(x) // batch_size):
-        rows = slice(i * batch_size, (i + 1) * batch_size)
-        losses.append(step(torch.from_numpy(x[rows]), torch.from_numpy(y[rows])).item())
-        if i % every == 0:
-            print(f"  step {i:4d}  loss {losses[-1]:.4f}")
-    return losses
-
-
-def train_compiled(model, x, y, batch_size, every=20):
-    step = training_step(model, len(x) // batch_size)
-    losses = sg.train(step, data=(x, y), epochs=1, batch_size=batch_size, progress=False)
-    for i in range(0, len(losses), every):
-        print(f"  step {i:4d}  loss {losses[i]:.4f}")
-    return list(losses)
+train_eager = functools.partial(w7_char_gpt.train_eager, make_step=training_step)
+train_compiled = functools.partial(w7_char_gpt.train_compiled, make_step=training_step)
 
 
 def main():
