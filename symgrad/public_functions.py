@@ -8,13 +8,20 @@ from symgrad.eager.tensor_methods import FUNCTIONS as TENSOR_FUNCTIONS
 ARRAY_FUNCTIONS = {name: front.function for front in FRONTS for name in front.faces.torch}
 
 
+def _holds_tensor(value):
+    """A Tensor, or a list or tuple of them (``torch.cat([a, b])``)."""
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, Tensor) for v in value)
+    return isinstance(value, Tensor)
+
+
 def _either(name):
     tensor_function = TENSOR_FUNCTIONS.get(name)
     array_function = ARRAY_FUNCTIONS.get(name)
 
     def function(*args, **kwargs):
         if tensor_function is not None and (
-                array_function is None or any(isinstance(a, Tensor) for a in args)):
+                array_function is None or any(_holds_tensor(a) for a in args)):
             return tensor_function(*args, **kwargs)
         return array_function(*args, **kwargs)
     function.__name__ = name

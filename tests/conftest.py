@@ -131,3 +131,11 @@ def compile_in_background(monkeypatch, tmp_path):
     monkeypatch.setattr(cached_function, "_compile", counted)
     monkeypatch.setattr(background_compile, "compile_in_child", counted_child)
     return compiles
+
+
+@pytest.fixture
+def interpreted_eager_backward(monkeypatch):
+    """Eager backward passes run in the reference interpreter (no numba compile): for tests
+    that compare eager models with PyTorch, where one compile per tape shape would dominate."""
+    import symgrad.eager.tape
+    monkeypatch.setattr(symgrad.eager.tape, "COMPILE_ON_USE", 10 ** 9, raising=False)

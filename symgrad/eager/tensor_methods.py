@@ -12,6 +12,7 @@ from symgrad.eager.conversion import cast
 from symgrad.eager.dtypes import TYPE_NAMES, default_float
 from symgrad.eager.promotion import is_scalar, numpy_result_type, unweak
 from symgrad.eager.dims import normalize_dim
+from symgrad.eager.joining import joining_functions, joining_methods
 from symgrad.eager.masks import consumed_dims, is_mask, mask_functions, mask_methods, mask_positions
 from symgrad.eager.selection import selection_methods
 from symgrad.eager.softmax import log_softmax, softmax
@@ -250,7 +251,8 @@ DOOR_METHODS = {
     **selection_methods(_whole_extremum(ops.amax, "MaxBackward1"),
                         _whole_extremum(ops.amin, "MinBackward1")),
     "var": _moment(ops.var, "VarBackward0"), "std": _moment(ops.std, "StdBackward0"),
-    "clamp": _clamp, "clip": _clamp, "view": _view, "softmax": softmax, "log_softmax": log_softmax,
+    **joining_methods(), "clamp": _clamp, "clip": _clamp, "view": _view, "softmax": softmax,
+    "log_softmax": log_softmax,
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     **mask_methods(),
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
@@ -288,8 +290,8 @@ def _torch_functions():
     for name in ("clamp", "flatten", "t", "permute", "unsqueeze", "squeeze", "neg", "argmax",
                  "argmin", "sort", "topk", "gather", "index_select", "softmax", "log_softmax"):
         functions[name] = _as_function(METHODS[name])
-    return {**functions, "addmm": addmm_function, "logsumexp": logsumexp_function,
-            **mask_functions()}
+    return {**functions, **joining_functions(), "addmm": addmm_function,
+            "logsumexp": logsumexp_function, **mask_functions()}
 
 
 FUNCTIONS = _torch_functions()

@@ -17,22 +17,30 @@ from symgrad.nn.module import Module
 from symgrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
                                Tanh, Unflatten)
-from symgrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from symgrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
+                             HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from symgrad.nn.sparse import Embedding
 from symgrad.nn.spatial import AdaptiveAvgPool2d, Conv1d, ConvTranspose2d, Upsample
 from symgrad.nn.dropout import Dropout, Dropout1d, Dropout2d
 from symgrad.nn.activation import ELU, GELU, Hardtanh, LeakyReLU, Mish, ReLU6, SiLU, Softplus
 from symgrad.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from symgrad.nn.rnn import GRU, LSTM, RNN
+from symgrad.nn.attention import MultiheadAttention
+from symgrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell
 import symgrad.nn.functional as functional
 import symgrad.nn.init as init
+import symgrad.nn.utils as utils
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Conv2d", "MaxPool2d", "AvgPool2d", "MSELoss", "L1Loss",
-           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init",
+           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "SmoothL1Loss",
+           "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "functional", "init", "utils",
            "Embedding", "LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d",
            "GELU", "LeakyReLU", "ELU", "SiLU", "Softplus", "Hardtanh", "ReLU6", "Mish",
            "Dropout", "Dropout1d", "Dropout2d",
            "Conv1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample",
-           "ParameterList", "ParameterDict"]
+           "ParameterList", "ParameterDict",
+           "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+           "MultiheadAttention"]

@@ -1,83 +1,134 @@
-"""Loss modules: ``MSELoss``, ``L1Loss``, ``CrossEntropyLoss``, ``NLLLoss``.
+"""Loss modules with PyTorch's names and constructor signatures; each forwards to its
+``nn.functional`` form with the options it was made with.
 
 >>> import symgrad as torch
 >>> from symgrad import nn
 >>> nn.MSELoss(reduction="sum")(torch.zeros(2), torch.ones(2)).item()
 2.0
+>>> nn.CrossEntropyLoss(label_smoothing=0.1)
+CrossEntropyLoss()
 """
+import inspect
+
+import numpy as np
+
 import symgrad.nn.functional as F
+from symgrad.eager.tensor import Tensor
+from symgrad.nn.functional_loss import legacy_reduction
 from symgrad.nn.module import Module
 
-
-def _legacy_reduction(size_average, reduce, reduction):
-    """PyTorch's deprecated ``size_average`` / ``reduce`` flags (seed 000 writes
-    ``MSELoss(size_average=False)``), mapped to ``reduction``."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+_LEGACY = ("size_average", "reduce")
+_BUFFERS = ("weight", "pos_weight")     # PyTorch registers these as buffers
 
 
 class _Loss(Module):
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+    """Base: a subclass lists its constructor's ``_parameters`` (name, default) in PyTorch's
+    order and its ``_function``; ``forward(*inputs)`` calls the function with them."""
+
+    _parameters_spec = ()
+    _reductions = ("none", "mean", "sum")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = inspect.Signature(
+            [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
+             for name, default in cls._parameters_spec])
+
+    def __init__(self, *args, **kwargs):
         super().__init__()
-        reduction = _legacy_reduction(size_average, reduce, reduction)
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'none', 'mean' or "
-                             f"'sum', got {reduction!r}")
-        self.reduction = reduction
+        try:
+            bound = self.__signature__.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{type(self).__name__}(): {error}") from None
+        bound.apply_defaults()
+        options = dict(bound.arguments)
+        size_average, reduce = (options.pop(name, None) for name in _LEGACY)
+        self.reduction = legacy_reduction(size_average, reduce, options.pop("reduction"),
+                                          self._reductions)
+        self._options = list(options)
+        for name, value in options.items():
+            if name in _BUFFERS:
+                self.register_buffer(name, _tensor_or_none(value))
+            else:
+                setattr(self, name, value)
+
+    def forward(self, *inputs):
+        options = {name: getattr(self, name) for name in self._options}
+        return type(self)._function(*inputs, reduction=self.reduction, **options)
 
     def extra_repr(self):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
+def _tensor_or_none(value):
+    if value is None or isinstance(value, Tensor):
+        return value
+    return Tensor(np.asarray(value, dtype=np.float32))
+
+
+_REDUCE = (("size_average", None), ("reduce", None), ("reduction", "mean"))
+
+
 class MSELoss(_Loss):
     """Mean (or summed, or per-element) squared error between input and target."""
-
-    def forward(self, input, target):
-        return F.mse_loss(input, target, reduction=self.reduction)
+    _parameters_spec = _REDUCE
+    _function = staticmethod(F.mse_loss)
 
 
 class L1Loss(_Loss):
     """Mean (or summed, or per-element) absolute error between input and target."""
+    _parameters_spec = _REDUCE
+    _function = staticmethod(F.l1_loss)
 
-    def forward(self, input, target):
-        return F.l1_loss(input, target, reduction=self.reduction)
+
+class SmoothL1Loss(_Loss):
+    """Squared error below ``beta``, absolute error above (see F.smooth_l1_loss)."""
+    _parameters_spec = _REDUCE + (("beta", 1.0),)
+    _function = staticmethod(F.smooth_l1_loss)
 
 
-class BCEWithLogitsLoss(_Loss):
-    def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
+class HuberLoss(_Loss):
+    """Squared error below ``delta``, ``delta``-scaled absolute error above."""
+    _parameters_spec = (("reduction", "mean"), ("delta", 1.0))
+    _function = staticmethod(F.huber_loss)
 
 
 class BCELoss(_Loss):
-    def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, reduction=self.reduction)
+    """Binary cross entropy of probabilities (optionally weighted per element)."""
+    _parameters_spec = (("weight", None),) + _REDUCE
+    _function = staticmethod(F.binary_cross_entropy)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross entropy of logits, numerically stable; ``pos_weight`` per class."""
+    _parameters_spec = (("weight", None),) + _REDUCE + (("pos_weight", None),)
+    _function = staticmethod(F.binary_cross_entropy_with_logits)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of the target from log-probabilities (``reduction='batchmean'`` for
+    the mathematical definition)."""
+    _parameters_spec = _REDUCE + (("log_target", False),)
+    _reductions = ("none", "mean", "sum", "batchmean")
+    _function = staticmethod(F.kl_div)
 
 
 class CrossEntropyLoss(_Loss):
-    """Cross entropy of logits (N, C) against class indices (N,) or class probabilities."""
-
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.ignore_index = ignore_index
-        if weight is not None:
-            self.register_buffer("weight", weight)
-        else:
-            self.weight = None
-
-    def forward(self, input, target):
-        return F.cross_entropy(input, target, weight=self.weight,
-                               ignore_index=self.ignore_index, reduction=self.reduction)
+    """Cross entropy of logits (N, C) or (N, C, d1, ...) against class indices or class
+    probabilities (``weight``, ``ignore_index``, ``label_smoothing``)."""
+    _parameters_spec = (("weight", None), ("size_average", None), ("ignore_index", -100),
+                        ("reduce", None), ("reduction", "mean"), ("label_smoothing", 0.0))
+    _function = staticmethod(F.cross_entropy)
 
 
-class NLLLoss(CrossEntropyLoss):
-    """Negative log likelihood of class indices, given log-probabilities (N, C)."""
+class NLLLoss(_Loss):
+    """Negative log likelihood of class indices, given log-probabilities (N, C, ...)."""
+    _parameters_spec = (("weight", None), ("size_average", None), ("ignore_index", -100),
+                        ("reduce", None), ("reduction", "mean"))
+    _function = staticmethod(F.nll_loss)
 
-    def forward(self, input, target):
-        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
-                          reduction=self.reduction)
+
+class CosineEmbeddingLoss(_Loss):
+    """``1 - cos`` for pairs marked 1, ``max(0, cos - margin)`` for pairs marked -1."""
+    _parameters_spec = (("margin", 0.0),) + _REDUCE
+    _function = staticmethod(F.cosine_embedding_loss)

@@ -1,4 +1,5 @@
-"""Optimizers with PyTorch's names and update rules: ``SGD``, ``Adam``, ``AdamW``.
+"""Optimizers with PyTorch's names and update rules: ``SGD``, ``Adam``, ``AdamW``,
+``RMSprop``, ``Adagrad``, ``Adadelta``, ``Adamax``, ``NAdam``; schedules in ``lr_scheduler``.
 
 >>> import symgrad as torch
 >>> from symgrad import nn, optim
@@ -9,5 +10,9 @@
 from symgrad.optim.optimizer import Optimizer, ParamState
 from symgrad.optim.sgd import SGD
 from symgrad.optim.adam import Adam, AdamW
+from symgrad.optim.adaptive import Adadelta, Adagrad, RMSprop
+from symgrad.optim.adam_variants import Adamax, NAdam
+import symgrad.optim.lr_scheduler as lr_scheduler
 
-__all__ = ["Optimizer", "ParamState", "SGD", "Adam", "AdamW"]
+__all__ = ["Optimizer", "ParamState", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+           "Adamax", "NAdam", "lr_scheduler"]

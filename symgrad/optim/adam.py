@@ -134,25 +134,19 @@ def adam_update(w, g, m, v, vmax, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, we
         g = -g
     if weight_decay != 0:
         if decoupled:
-            w = w * (1 - lr * weight_decay)
+            w = w * _update.like(1 - lr * weight_decay, w)
         else:
             g = g + weight_decay * w
-    m = m + (1 - beta1) * (g - m)
-    v = v * beta2 + (1 - beta2) * (g * g)
-    bias_correction2_sqrt = _like(np.sqrt(1 - beta2 ** step), w)
-    step_size = _like(lr / (1 - beta1 ** step), w)
+    m = m + _update.like(1 - beta1, w) * (g - m)
+    v = v * _update.like(beta2, w) + _update.like(1 - beta2, w) * (g * g)
+    bias_correction2_sqrt = _update.like(np.sqrt(1 - beta2 ** step), w)
+    step_size = _update.like(lr / (1 - beta1 ** step), w)
     if vmax is not None:
         vmax = np.maximum(vmax, v)
         denom = np.sqrt(vmax) / bias_correction2_sqrt + eps
     else:
         denom = np.sqrt(v) / bias_correction2_sqrt + eps
     return w + (m * -step_size) / denom, m, v, vmax
-
-
-def _like(scalar, array):
-    """A float64 scalar computed from a traced step count, in ``array``'s dtype (a Python
-    float stays as it is: numpy gives it the array's dtype when they meet)."""
-    return scalar if isinstance(scalar, float) else astype(scalar, array.dtype)
 
 
 class AdamW(Adam):

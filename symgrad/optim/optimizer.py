@@ -17,6 +17,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from symgrad.core.tracing import Tracer
 from symgrad.eager.device import CudaArray
 from symgrad.eager.grad_mode import enable_grad
 from symgrad.eager.tensor import Tensor, reset_grads
@@ -79,6 +80,8 @@ class ParamState:
 
 
 def _check_number(name, value, low=0.0, inclusive=True, high=None):
+    if isinstance(value, Tracer):         # set by a scheduler inside sg.train's traced step
+        return value
     if isinstance(value, Tensor):
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):

@@ -36,7 +36,8 @@ class SGD(Optimizer):
         _check_number("momentum value", group["momentum"])
         _check_number("dampening value", group["dampening"], low=None)
         _check_number("weight_decay value", group["weight_decay"])
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+        if group["nesterov"] and not _update.is_traced(group["momentum"]) and (
+                group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def step(self, closure=None):
@@ -75,7 +76,7 @@ class SGD(Optimizer):
                             w, g, None if buf is None else buf._value, lr=lr,
                             momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                             nesterov=nesterov, maximize=maximize)
-                        if momentum != 0:
+                        if _update.is_traced(momentum) or momentum != 0:
                             if buf is None:
                                 state["momentum_buffer"] = Tensor(new_buf)
                             else:
@@ -88,11 +89,12 @@ def sgd_update(w, g, buf, lr, momentum=0, dampening=0, weight_decay=0, nesterov=
                maximize=False):
     """The SGD update as a pure function of values (numpy arrays or tracers): returns the new
     parameter and momentum buffer (None without momentum; ``buf`` None on the first step)."""
+    lr, momentum = _update.like(lr, w), _update.like(momentum, w)
     if maximize:
         g = -g
     if weight_decay != 0:
         g = g + weight_decay * w
-    if momentum != 0:
+    if _update.is_traced(momentum) or momentum != 0:
         buf = g if buf is None else buf * momentum + (1 - dampening) * g
         g = g + momentum * buf if nesterov else buf
     return w - lr * g, buf

@@ -56,6 +56,29 @@ class GradSlot(TensorSlot):
             self.tensor.grad._value = value
 
 
+class ItemSlot:
+    """A number a scheduler changes (its counters, a group's learning rate): carried as a
+    0-d array of ``dtype``; Python numbers outside the loop, as the scheduler keeps them."""
+
+    def __init__(self, container, key, name, dtype):
+        from symgrad.optim.lr_scheduler.base import read_item, write_item
+        self.container, self.key, self.name = container, key, name
+        self.dtype = np.dtype(dtype)
+        self._read, self._write = read_item, write_item
+
+    def get(self):
+        value = self._read(self.container, self.key)
+        return value if isinstance(value, Tracer) else np.asarray(value, self.dtype)
+
+    def set(self, value):
+        if not isinstance(value, Tracer):
+            value = np.asarray(to_host(value), self.dtype).item()
+        self._write(self.container, self.key, value)
+
+    def buffer(self):
+        return np.array(self.get())
+
+
 # How far from the step function its state is looked for: step -> self -> self.model, or
 # step -> a helper function it calls -> the object in that helper's closure -> its model.
 SEARCH_DEPTH = 4
@@ -69,6 +92,7 @@ def _referenced_objects(step):
     attributes of plain objects (a ``Trainer`` holding ``self.model`` and ``self.opt``),
     dicts, lists and tuples, functions and ``functools.partial`` objects, up to
     ``SEARCH_DEPTH`` steps away."""
+    from symgrad.optim.lr_scheduler import LRScheduler
     Module, Optimizer, Tensor = _kinds()
     found, seen = [], set()
 
@@ -76,7 +100,7 @@ def _referenced_objects(step):
         if obj is None or id(obj) in seen:
             return
         seen.add(id(obj))
-        if isinstance(obj, (Module, Optimizer, Tensor)):
+        if isinstance(obj, (Module, Optimizer, Tensor, LRScheduler)):
             found.append(obj)
         if depth < SEARCH_DEPTH and not isinstance(obj, (Optimizer, Tensor) + _LEAVES) \
                 and not _is_internal(obj):
@@ -130,6 +154,11 @@ def _kinds():
     return Module, Optimizer, Tensor
 
 
+def _schedulers(objects):
+    from symgrad.optim.lr_scheduler import LRScheduler
+    return [obj for obj in objects if isinstance(obj, LRScheduler)]
+
+
 def discover_slots(step):
     """Every array slot of the modules, optimizers and tensors ``step`` refers to."""
     Module, Optimizer, Tensor = _kinds()
@@ -165,6 +194,11 @@ def discover_slots(step):
     stream = default_generator.counter_stream
     if stream.drawn:           # dropout's key: the step draws masks from it
         add(stream.key, "random stream (dropout)")
+    for scheduler in _schedulers(objects):
+        for container, key, name, dtype in scheduler.carried_items():
+            if (id(container), key) not in seen:
+                seen.add((id(container), key))
+                slots.append(ItemSlot(container, key, name, dtype))
     return slots
 
 
@@ -259,14 +293,24 @@ def leaked_tracers(step):
 
 
 def hyperparameters(step):
-    """The optimizers' settings (learning rates, betas, ...) and the modules' train/eval
-    flags: constants in a traced step, so part of its cache key."""
+    """The optimizers' settings (learning rates, betas, ...), the schedulers' settings and
+    the modules' train/eval flags: constants in a traced step, so part of its cache key
+    (but for the numbers a scheduler changes, which are carried)."""
     Module, Optimizer, Tensor = _kinds()
+    objects = _referenced_objects(step)
+    carried = {(id(container), key if not isinstance(key, tuple) else key[0])
+               for scheduler in _schedulers(objects)
+               for container, key, *_ in scheduler.carried_items()}
     found = []
-    for obj in _referenced_objects(step):
+    for obj in objects:
         if isinstance(obj, Optimizer):
-            found.append(tuple(tuple(sorted((k, repr(v)) for k, v in group.items() if k != "params"))
+            found.append(tuple(tuple(sorted((k, repr(v)) for k, v in group.items()
+                                            if k != "params" and (id(group), k) not in carried))
                                for group in obj.param_groups))
         elif isinstance(obj, Module):
             found.append(tuple(getattr(m, "training", True) for m in obj.modules()))
+    for scheduler in _schedulers(objects):
+        own = {key for container, key, *_ in scheduler.carried_items() if container is scheduler.__dict__}
+        found.append(tuple(sorted((k, repr(v)) for k, v in scheduler.state_dict().items()
+                                  if k not in own and k != "_last_lr")))
     return tuple(found)

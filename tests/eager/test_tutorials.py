@@ -362,9 +362,15 @@ def test_binary_cross_entropies_match_pytorch_and_their_gradients_check(reductio
 
 
 def test_binary_cross_entropy_gradients_first_and_second_order():
-    from symgrad.nn.functional import _bce, _bce_with_logits
+    from symgrad.nn.functional_loss import _bce, _bce_with_logits
     x = np.array([-2.0, 0.3, 1.7])
     y = np.array([0.0, 0.5, 1.0])
-    for loss, point in [(_bce_with_logits, x), (_bce, 1 / (1 + np.exp(-x)))]:
+
+    def with_logits(v, y, reduction):
+        return _bce_with_logits(v, y, None, None, reduction)
+
+    def probabilities(v, y, reduction):
+        return _bce(v, y, None, reduction)
+    for loss, point in [(with_logits, x), (probabilities, 1 / (1 + np.exp(-x)))]:
         symgrad.check_grad(lambda v: loss(v, y, "sum"), point)
         symgrad.check_grad(lambda v: np.sum(symgrad.grad(lambda w: loss(w, y, "sum"))(v)), point)

@@ -1,6 +1,5 @@
 """optim: SGD and Adam against hand-written numpy formulas (and PyTorch when installed),
 parameter groups, state_dict, zero_grad, and the bad-argument errors."""
-import math
 
 import numpy as np
 import pytest
@@ -391,7 +390,24 @@ def _torch_run(real, cls_name, params, steps, **kwargs):
     return history
 
 
-@pytest.mark.parametrize("cls_name,kwargs", [
+ADAPTIVE_CASES = [
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, maximize=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, initial_accumulator_value=0.2, weight_decay=0.1)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.99))),
+    ("NAdam", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, momentum_decay=0.01)),
+    ("Adam", dict(lr=0.01, amsgrad=True, maximize=True)),
+]
+
+
+@pytest.mark.parametrize("cls_name,kwargs", ADAPTIVE_CASES + [
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
     ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.2)),
     ("Adam", dict(lr=0.01)),
