@@ -37,7 +37,10 @@ def optimize_for_codegen(graph, state_count=0, run_time_extents=False):
     buffer where that is safe (``in_place``, symgrad.compiler.passes.memory). With
     ``run_time_extents`` the shapes name the extents the code reads from its inputs
     (symgrad.compiler.codegen.extents)."""
-    optimized = optimize(graph.copy())
+    optimized = graph.copy()
+    if run_time_extents:
+        name_extents(optimized)
+    optimize(optimized)
     if run_time_extents:
         name_extents(optimized)
     plan = plan_fusion(optimized)

@@ -49,7 +49,9 @@ class Graph:
     def add_node(self, op, operands, shape, dtype, params=None, **attrs):
         node = self._next_id
         self._next_id += 1
-        self.nx.add_node(node, op=op, shape=tuple(int(d) for d in shape),
+        # an int subclass stays (the CPU backend's run-time extents: compiler/codegen/extents.py)
+        self.nx.add_node(node, op=op, shape=tuple(d if type(d) is not bool and isinstance(d, int)
+                                                  else int(d) for d in shape),
                          dtype=np.dtype(dtype).name, params=dict(params or {}), **attrs)
         for position, operand in enumerate(operands):
             self.nx.add_edge(operand, node, key=position)

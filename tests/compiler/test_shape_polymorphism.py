@@ -150,17 +150,18 @@ def reference_mlp_grads(weights, x, y):
 
 
 def test_eager_backward_of_a_last_partial_batch_compiles_nothing(caplog, cache_folder):
-    x, y = data(10, dtype=np.float32)
-    last = (sg.tensor(x[BATCHES[1]:]), sg.tensor(y[BATCHES[1]:]))    # the last 4 rows
+    x, y = data(17, dtype=np.float32)
+    batch, rest = BATCHES[1], 17 - 2 * BATCHES[1]       # the last 5 rows: no other test's
+    last = (sg.tensor(x[-rest:]), sg.tensor(y[-rest:]))
     model, step = pytorch_style()
-    for _ in range(2):                      # a tape structure is compiled on its second use
-        step(sg.tensor(x[:BATCHES[1]]), sg.tensor(y[:BATCHES[1]]))
+    for k in range(2):                      # a tape structure is compiled on its second use
+        step(sg.tensor(x[k * batch:(k + 1) * batch]), sg.tensor(y[k * batch:(k + 1) * batch]))
     step(*last)
     weights = [p.detach().numpy().copy() for p in model.parameters()]
     with numba_compiles(caplog) as compiles:
         step(*last)
     assert "compiling eager backward" in caplog.text       # the compiled backward ran
-    expected = reference_mlp_grads(weights, x[BATCHES[1]:], y[BATCHES[1]:])
+    expected = reference_mlp_grads(weights, x[-rest:], y[-rest:])
     for parameter, gradient in zip(model.parameters(), expected):
         np.testing.assert_allclose(parameter.grad.numpy(), gradient, rtol=1e-4, atol=1e-6)
     assert compiles == []
