@@ -177,3 +177,35 @@ def test_a_batch_size_equal_to_a_feature_count_compiles_again_and_is_right(caplo
     for name in params:
         np.testing.assert_allclose(grads[name], expected[name], rtol=1e-12)
     assert len(compiles) == 1
+
+
+def test_a_convolutional_step_at_a_new_batch_size_compiles_nothing(caplog, cache_folder):
+    """Convolution, pooling and flattening: flat loops over images and the batched
+    products of a bias gradient (samples times channels) read their sizes at run time."""
+    import symgrad.nn.functional as F
+
+    def conv_step(seed=0):
+        sg.manual_seed(seed)
+        conv, linear = nn.Conv2d(1, 2, 3), nn.Linear(2 * 2 * 2, 3)
+        optimizer = sg.optim.SGD([*conv.parameters(), *linear.parameters()], lr=0.1)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            hidden = F.max_pool2d(F.relu(conv(x)), 2)
+            loss = F.mse_loss(linear(hidden.reshape(x.shape[0], -1)), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+        return step
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((44, 1, 7, 7)).astype(np.float32)     # 5 x 5 after the conv
+    y = rng.standard_normal((44, 3)).astype(np.float32)
+    # batches of 8 and more run on numba's threads (compiler/cpu/sample_loop.py): other code
+    sg.train(conv_step(), data=(x, y), epochs=1, batch_size=9, progress=False)
+    with numba_compiles(caplog) as compiles:
+        history = sg.train(conv_step(), data=(x, y), epochs=1, batch_size=13, progress=False)
+    eager_step = conv_step()
+    expected = [eager_step(sg.tensor(x[k:k + 13]), sg.tensor(y[k:k + 13])).item()
+                for k in range(0, 39, 13)]
+    np.testing.assert_allclose(history, expected, rtol=1e-4)
+    assert compiles == []
