@@ -13,7 +13,9 @@ Workloads (WORKLOADS.md, issue 19): W1 ``sg.grad`` of the numpy loss; W1 ``sg.tr
 ``TwoLayerNet(nn.Module)`` + ``optim.SGD`` step; W2 the same with ``optim.Adam``; W4 LeNet
 ``sg.train`` at batch 1 and 64 when ``nn.Conv2d`` exists; the first four derivatives of
 ``tanh`` over 700 points (HIPS autograd's example); a functional ``sg.train`` step of
-bias-free 256-wide MLPs of 2, 8 and 32 layers.
+bias-free 256-wide MLPs of 2, 8 and 32 layers. A second table runs W1 grad and train,
+LeNet and the 8-layer MLP at one batch size, then at a new one in the same process: the new
+one's seconds and numba compiles (none: the code reads its extents at run time).
 
 Run: ``python benchmarks/bench_compile.py [--repeats 3] [--only w1_grad,w2_train]``.
 """
@@ -35,7 +37,7 @@ N, D_in, H, D_out = 64, 1000, 100, 10
 
 
 # -- the workloads, run inside the child process --------------------------------------------
-def w1_grad():
+def w1_grad(batch=N):
     import numpy as np
     import symgrad as sg
 
@@ -45,7 +47,7 @@ def w1_grad():
 
     rng = np.random.default_rng(0)
     data = [rng.standard_normal(s).astype(np.float32)
-            for s in ((D_in, H), (H, D_out), (N, D_in), (N, D_out))]
+            for s in ((D_in, H), (H, D_out), (batch, D_in), (batch, D_out))]
     start = time.perf_counter()
     grads = sg.grad(loss, argnums=(0, 1))(*data)
     assert grads[0].shape == (D_in, H)
@@ -89,9 +91,10 @@ def _two_layer_net():
     return TwoLayerNet()
 
 
-def w1_train():
+def w1_train(batch=N):
     from symgrad import optim
-    return _train(_two_layer_net, lambda p: optim.SGD(p, lr=1e-4))
+    return _train(_two_layer_net, lambda p: optim.SGD(p, lr=1e-4), shape=(batch, D_in),
+                  target=(batch, D_out))
 
 
 def w2_train():
@@ -158,12 +161,13 @@ MLP_DEPTHS = (2, 8, 32)
 MLP_WIDTH, MLP_BATCH = 256, 32
 
 
-def mlp_data(depth):
+def mlp_data(depth, batch=None):
     import numpy as np
     rng = np.random.default_rng(0)
     weights = [rng.standard_normal((MLP_WIDTH, MLP_WIDTH)).astype(np.float32) / MLP_WIDTH ** 0.5
                for _ in range(depth)]
-    x, y = (rng.standard_normal((MLP_BATCH, MLP_WIDTH)).astype(np.float32) for _ in range(2))
+    x, y = (rng.standard_normal((batch or MLP_BATCH, MLP_WIDTH)).astype(np.float32)
+            for _ in range(2))
     return weights, x, y
 
 
@@ -173,11 +177,11 @@ def mlp_loss(np, weights, x, y):
     return np.sum((x @ weights[-1] - y) ** 2) / MLP_BATCH
 
 
-def mlp_train(depth):
+def mlp_train(depth, batch=None):
     """A functional sg.train step of a bias-free MLP (the issue's compile-scaling row)."""
     import numpy as np
     import symgrad as sg
-    weights, x, y = mlp_data(depth)
+    weights, x, y = mlp_data(depth, batch)
 
     def step(weights, x, y):
         loss, grads = sg.value_and_grad(lambda w: mlp_loss(np, w, x, y))(weights)
@@ -245,7 +249,57 @@ TITLES = {"w1_grad": "W1 sg.grad (numpy loss)", "w1_train": "W1 sg.train TwoLaye
              for depth in MLP_DEPTHS}}
 
 
+# -- a new batch size in the same process: (workload, first batch, new batch) ---------------
+NEW_BATCH = {"w1_grad": (w1_grad, N, 50), "w1_train": (w1_train, N, 50),
+             "w4_train": (w4_train, 64, 50), "mlp8_train": (functools.partial(mlp_train, 8), 32, 20)}
+
+
+def new_batch_child(name):
+    """The workload at its first batch size, then at a new one: the new one's seconds and
+    numba compiles (symgrad's compile log), compiled code waited for."""
+    import logging
+    workload, first, new = NEW_BATCH[name]
+    compiles = []
+    handler = logging.Handler()
+    handler.emit = lambda record: compiles.append("with numba" in record.getMessage())
+    logger = logging.getLogger("symgrad.compile")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    first_seconds = workload(batch=first)
+    del compiles[:]
+    seconds = workload(batch=new)
+    print(json.dumps({"first": first_seconds, "new": seconds, "compiles": sum(compiles)}))
+
+
+def new_batch_rows(names, repeats):
+    """Rows of (name, first batch seconds, new batch seconds, numba compiles), medians."""
+    rows = []
+    for name in names:
+        runs = []
+        for _ in range(repeats):
+            cache = tempfile.mkdtemp(prefix="symgrad-bench-")
+            try:
+                runs.append(run_child(f"new_batch:{name}", cache,
+                                      {"SYMGRAD_COMPILE_IN_BACKGROUND": "0"}))
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
+        rows.append((name, *(statistics.median(r[k] for r in runs)
+                             for k in ("first", "new", "compiles"))))
+    return rows
+
+
+def report_new_batch(rows):
+    print("\nA new batch size in the same process (same ranks and dtypes; compiled code waited "
+          "for): seconds of the first call at each size and numba compiles of the new one")
+    print(f"{'workload':<36}{'batches':>10}{'first':>9}{'new':>9}{'compiles':>9}")
+    for name, first, new, compiles in rows:
+        _, a, b = NEW_BATCH[name]
+        print(f"{TITLES[name]:<36}{f'{a} -> {b}':>10}{first:>9.3f}{new:>9.3f}{compiles:>9g}")
+
+
 def child(name):
+    if name.startswith("new_batch:"):
+        return new_batch_child(name.split(":")[1])
     start = time.perf_counter()
     import symgrad  # noqa: F401
     imported = time.perf_counter() - start
@@ -355,6 +409,7 @@ def main():
         names = [n for n in names if not n.startswith("w4_")]
     full, net = import_time(max(arguments.repeats, 5))
     report(measure(names, arguments.repeats), arguments.repeats, full, net)
+    report_new_batch(new_batch_rows([n for n in names if n in NEW_BATCH], arguments.repeats))
 
 
 if __name__ == "__main__":

@@ -27,10 +27,12 @@ class Wing:
     prepare: Callable                # () -> None, before the passes: the device is usable here
     compile_graph: Callable          # (graph, optimized) -> callable returning output tuples
     compile_training_loop: Callable  # (graph, optimized, state_count, batching) -> a loop
+    run_time_extents: bool = False   # the generated code reads its arrays' extents at run time
 
 
 WINGS = {
-    "cpu": Wing(cpu_host.prepare, cpu_host.compile_graph, cpu_host.compile_training_loop),
+    "cpu": Wing(cpu_host.prepare, cpu_host.compile_graph, cpu_host.compile_training_loop,
+                run_time_extents=True),
     "cuda": Wing(cuda_host.require_cuda, cuda_host.compile_graph,
                  cuda_training_loop.compile_training_loop),
 }
@@ -49,7 +51,8 @@ def compile_graph(graph, device="cpu"):
     wing = _wing(device)
     with _syntax_errors_reported(graph):
         wing.prepare()
-        return wing.compile_graph(graph, optimize_for_codegen(graph))
+        return wing.compile_graph(graph, optimize_for_codegen(
+            graph, run_time_extents=wing.run_time_extents))
 
 
 @contextlib.contextmanager
@@ -76,5 +79,5 @@ def compile_training_loop(graph, state_count, batching, device="cpu"):
     _log_loop_compile(graph, state_count)
     with _syntax_errors_reported(graph):
         wing.prepare()
-        optimized = optimize_for_codegen(graph, state_count)
+        optimized = optimize_for_codegen(graph, state_count, wing.run_time_extents)
         return wing.compile_training_loop(graph, optimized, state_count, batching)

@@ -53,7 +53,9 @@ def copy_lines(writer, target, source, shape, index=None, source_shape=None):
         if isinstance(entry, tuple):
             start, stop, step = entry
             k = f"k{len(loops)}"
-            loops.append(len(range(start, stop, step)))
+            # a whole axis keeps its extent (run-time extents: symgrad.compiler.codegen.extents)
+            whole = (start, stop, step) == (0, extent, 1)
+            loops.append(extent if whole else len(range(start, stop, step)))
             at.append(k if (start, step) == (0, 1) else
                       f"{start} + {k}" if step == 1 else f"{start} + {step} * {k}")
         else:
@@ -85,6 +87,6 @@ def literal(value, dtype):
 
 
 def shape_text(shape):
-    """A tuple literal: ``(3,)``, ``(2, 3)``, ``()``."""
-    dims = [str(int(d)) for d in shape]
+    """A tuple literal: ``(3,)``, ``(2, 3)``, ``()`` (run-time extents by name: ``(d0, 3)``)."""
+    dims = [str(d) for d in shape]
     return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"

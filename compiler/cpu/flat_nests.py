@@ -4,7 +4,7 @@ A nest of 3+ axes whose arrays are all C-ordered with the nest's whole shape com
 same elements in the same order over flat views of those arrays; the flat loop vectorizes
 without a vector remainder per short row.
 """
-import numpy as np
+from ..codegen.extents import extent_product
 
 
 def _arrays(lowering, nest, stored):
@@ -32,7 +32,7 @@ def flattens(lowering, nest, stored):
 def flatten(lowering, nest, stored, local, targets):
     """Flat views of the nest's arrays: array loads go into ``local``, store targets into
     ``targets``; returns the flat loop shape."""
-    size = int(np.prod(nest.shape))
+    size = extent_product(nest.shape)
     views = {}
     for operand, variable in _arrays(lowering, nest, stored):
         if variable.name not in views:

@@ -109,10 +109,11 @@ def _stand_in(shape, dtype):
 
 
 def constant_arguments(optimized, constant_nodes):
-    """The array constants as the generated code takes them: C-ordered, whatever view the
-    traced function captured (``arr.transpose(...)[:, :, 0]``), since the code reads them
-    as C arrays (reshapes, flat loops, BLAS)."""
-    return [np.ascontiguousarray(optimized[n]["params"]["value"]) for n in constant_nodes]
+    """The constants the generated code takes as arguments: arrays C-ordered, whatever view
+    the traced function captured (``arr.transpose(...)[:, :, 0]``), since the code reads
+    them as C arrays (reshapes, flat loops, BLAS); 0-d ones as numpy scalars."""
+    values = [optimized[n]["params"]["value"] for n in constant_nodes]
+    return [value[()] if value.shape == () else np.ascontiguousarray(value) for value in values]
 
 
 def compile_graph(graph, optimized):

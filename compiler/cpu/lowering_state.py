@@ -35,7 +35,7 @@ class Lowering:
         self.out = SourceWriter()
         self.vars = {}
         self.arguments = []      # (variable name, node) in call order
-        self.array_constants = []
+        self.passed_constants = []
         self.in_place = in_place or {}
         self.gemm_updates = plan_gemm_updates(graph, plan, self.in_place)
         self.folded_products = {update.product for update in self.gemm_updates.values()}

@@ -37,23 +37,28 @@ def lower_reshape(lowering, node):
     lowering.out.line(f"{lowering.define(node, 'C', aliases)} = {source}.reshape({shape_text(shape)})")
 
 
-def index_text(index):
+def index_text(index, shape):
+    """A primitive index (ints and ``(start, stop, step)`` ranges of the leading axes of an
+    array of ``shape``) as source; a whole axis is ``:``, whatever its extent."""
     parts = []
-    for entry in index:
+    for entry, extent in zip(index, shape):
         if isinstance(entry, tuple):
             start, stop, step = entry
-            parts.append(f"{start}:{'' if stop < 0 else stop}:{step}")
+            whole = (start, stop, step) == (0, extent, 1)
+            parts.append(":" if whole else f"{start}:{'' if stop < 0 else stop}:{step}")
         else:
             parts.append(str(entry))
     return ", ".join(parts)
 
 
 def lower_getitem(lowering, node):
-    variable = lowering.var(lowering.graph.operands(node)[0])
+    (operand,) = lowering.graph.operands(node)
+    variable = lowering.var(operand)
     index = lowering.attrs(node)["params"]["index"]
     kind = "scalar" if lowering.attrs(node)["shape"] == () else "A"
     name = lowering.define(node, kind, variable.aliases_argument)
-    lowering.out.line(f"{name} = {variable.name}[{index_text(index)}]")
+    at = index_text(index, lowering.attrs(operand)["shape"])
+    lowering.out.line(f"{name} = {variable.name}[{at}]")
 
 
 def lower_setitem(lowering, node):
@@ -64,7 +69,7 @@ def lower_setitem(lowering, node):
         copy_lines(lowering.out, name, target.name, shape)
     index = lowering.attrs(node)["params"]["index"]
     if value.kind == "scalar":
-        lowering.out.line(f"{name}[{index_text(index)}] = {value.name}")
+        lowering.out.line(f"{name}[{index_text(index, shape)}] = {value.name}")
     else:
         value_shape = lowering.attrs(lowering.graph.operands(node)[1])["shape"]
         copy_lines(lowering.out, name, value.name, shape, index, value_shape)

@@ -13,6 +13,7 @@ row ``order[k]``, without a batch axis) and ``"batch"`` (step ``k`` gathers rows
 """
 from .lowering import lower_graph
 from .module import assemble, njit_options, signature
+from ..codegen.extents import extent_definitions
 from ..codegen.source import SourceWriter, copy_lines
 
 
@@ -32,6 +33,20 @@ def _select_batch(function, batch_names, batch_shapes, batching):
             function.line(f"{name}[row{inner}] = {data}[sample{inner}]")
             for _ in shape:
                 function.close()
+
+
+def _extent_source(lowering, graph, state_count, batching):
+    """Where the loop reads an input's extent: a state array or a whole-data batch from
+    itself; a sample from its data array's row; a minibatch's rows are ``batch_size``."""
+    batch_inputs = {node: k for k, node in enumerate(graph.inputs[state_count:])}
+
+    def source(node, axis):
+        if node not in batch_inputs or batching == "full":
+            return f"{lowering.var(node).name}.shape[{axis}]"
+        if batching == "sample":
+            return f"data{batch_inputs[node]}.shape[{axis + 1}]"
+        return "batch_size" if axis == 0 else f"data{batch_inputs[node]}.shape[{axis}]"
+    return source
 
 
 def _carry_state(function, lowering, state_names, graph, in_place):
@@ -63,6 +78,8 @@ def generate_loop(graph, plan, in_place, state_count, batching, function_name="t
     function.open(f"def {function_name}({', '.join(arguments + constants)}):")
     for name in scalars:
         function.line(f"{name} = cell_{name}[0]")
+    for line in extent_definitions(graph, _extent_source(lowering, graph, state_count, batching)):
+        function.line(line)
     if batching == "batch":
         for node in graph.inputs[state_count:]:
             lowering.buffer(lowering.var(node).name, graph[node]["shape"], graph[node]["dtype"])

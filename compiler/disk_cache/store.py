@@ -11,17 +11,19 @@
   copied or moved cache folder is whole). An entry without a valid manifest is incomplete
   and never trusted.
 
-**Key.** ``<graph>`` is the first 12 hex digits of the input graph's structural hash (ops,
-params, shapes, dtypes, wiring: so the input signature too; array constants by shape and
-dtype, not value: see ``Graph.structural_hash``) and ``<key>`` the first 20 of the SHA-256
-of the JSON of :func:`key_parts`: cache format, symgrad, numba, numpy and Python versions,
-backend and function kind, the graph's structural hash, the input signature (shape and
-dtype of every input) and the SHA-256 of the generated source (which changes whenever the
-code generator does, and holds every constant the code inlines). Array constants are
-arguments of the generated code, so graphs that differ only in their values (a minibatch
-of a captured dataset, picked by a static int) share one compiled function. Any change gives a new entry; entries of other versions
-are never read (``sg.cache.info()`` counts them as stale, ``sg.cache.clear()`` removes
-them). numba adds the CPU model and its features to its own index key.
+**Key.** ``<graph>`` is the first 12 hex digits of the input graph's shape-erased structural
+hash (ops, ranks, dtypes, wiring: see ``Graph.structural_hash``) and ``<key>`` the first 20
+of the SHA-256 of the JSON of :func:`key_parts`: cache format, symgrad, numba, numpy and
+Python versions, backend and function kind, that hash, the rank and dtype of every input and
+the SHA-256 of the generated source (which changes whenever the code generator does, and
+holds every shape, param and constant the code inlines). The CPU code reads its arrays'
+extents at run time (symgrad.compiler.codegen.extents) and takes array constants and most
+float constants as arguments, so one program traced at a new batch size, or graphs that
+differ only in constant values (a minibatch of a captured dataset picked by a static int,
+the 1/count of a mean), share one entry and one compiled function. Any change gives a new
+entry; entries of other versions are never read (``sg.cache.info()`` counts them as stale,
+``sg.cache.clear()`` removes them). numba adds the CPU model and its features to its own
+index key.
 
 **Folder.** ``$SYMGRAD_CACHE_DIR``, else the platform's user cache folder + ``symgrad``
 (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS,
@@ -87,8 +89,8 @@ def key_parts(source, graph=None, backend="numba-cpu", kind="graph"):
     """Everything the entry depends on (see the module docstring)."""
     parts = dict(versions(), backend=backend, kind=kind, source=source_hash(source))
     if graph is not None:
-        parts["graph"] = graph.structural_hash(array_values=False)
-        parts["signature"] = [[list(graph[n]["shape"]), graph[n]["dtype"]] for n in graph.inputs]
+        parts["graph"] = graph.structural_hash(array_values=False, shapes=False)
+        parts["signature"] = [[len(graph[n]["shape"]), graph[n]["dtype"]] for n in graph.inputs]
     return parts
 
 
@@ -113,7 +115,8 @@ def _similar_entries(folder, name, parts):
         changed = [f"{k} {other.get(k)} -> {parts.get(k)}" for k in
                    ("format", "symgrad", "numba", "numpy", "python") if other.get(k) != parts.get(k)]
         if not changed and other.get("source") != parts.get("source"):
-            changed = ["the generated code changed (code generator updated)"]
+            changed = ["other generated code (other shapes or params, or an updated code "
+                       "generator)"]
         if changed:
             reasons.append(", ".join(changed))
     return f"no entry for this graph (an entry for it exists with {reasons[0]})" if reasons else None

@@ -2,6 +2,7 @@
 both wings' code generators follow (fused loop nests, state updated in place)."""
 from typing import NamedTuple
 
+from ..codegen.extents import name_extents
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
@@ -30,11 +31,18 @@ class Optimized(NamedTuple):
     in_place: dict     # output node -> the input node whose buffer it overwrites
 
 
-def optimize_for_codegen(graph, state_count=0):
+def optimize_for_codegen(graph, state_count=0, run_time_extents=False):
     """``graph`` copied, optimized and planned. A step graph carries its first
     ``state_count`` inputs to outputs 1, 2, ...: new state is computed into the old state's
-    buffer where that is safe (``in_place``, symgrad.compiler.passes.memory)."""
-    optimized = optimize(graph.copy())
+    buffer where that is safe (``in_place``, symgrad.compiler.passes.memory). With
+    ``run_time_extents`` the shapes name the extents the code reads from its inputs
+    (symgrad.compiler.codegen.extents)."""
+    optimized = graph.copy()
+    if run_time_extents:
+        name_extents(optimized)
+    optimize(optimized)
+    if run_time_extents:
+        name_extents(optimized)
     plan = plan_fusion(optimized)
     carried = list(zip(optimized.inputs[:state_count], optimized.outputs[1:]))
     in_place = plan_in_place(optimized, plan, carried) if carried else {}

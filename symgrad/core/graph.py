@@ -49,7 +49,9 @@ class Graph:
     def add_node(self, op, operands, shape, dtype, params=None, **attrs):
         node = self._next_id
         self._next_id += 1
-        self.nx.add_node(node, op=op, shape=tuple(int(d) for d in shape),
+        # an int subclass stays (the CPU backend's run-time extents: compiler/codegen/extents.py)
+        self.nx.add_node(node, op=op, shape=tuple(d if type(d) is not bool and isinstance(d, int)
+                                                  else int(d) for d in shape),
                          dtype=np.dtype(dtype).name, params=dict(params or {}), **attrs)
         for position, operand in enumerate(operands):
             self.nx.add_edge(operand, node, key=position)
@@ -141,18 +143,22 @@ class Graph:
                   for k, v in attrs["params"].items()}
         return (attrs["op"], attrs["shape"], attrs["dtype"], freeze(params))
 
-    def structural_hash(self, array_values=True):
+    def structural_hash(self, array_values=True, shapes=True):
         """A stable hash of ops, params, shapes, dtypes and wiring, the same in every process
         (a param that is a Python object, such as a custom VJP's rule, enters through its
         repr, without the memory address `` at 0x7f...``). Without ``array_values``, graphs
-        that differ only in the values of array constants hash alike: the disk cache keys
-        compiled code so, as the code takes array constants as arguments."""
+        that differ only in the values of array constants hash alike. Without ``shapes``,
+        only ops, ranks, dtypes and wiring count: one program traced at several batch sizes
+        hashes alike (the disk cache names entries so; its key also holds the generated
+        source, which holds every shape and param the code depends on)."""
         order = self.topological_order()
         position = {node: i for i, node in enumerate(order)}
         digest = hashlib.sha256()
         for node in order:
             operands = tuple(position[o] for o in self.operands(node))
             signature = self.signature_of(node, array_values)
+            if not shapes:
+                signature = (signature[0], len(signature[1]), signature[2])
             digest.update(_ADDRESS.sub("", repr((signature, operands))).encode())
         digest.update(repr(([position[n] for n in self.inputs],
                             [position[n] for n in self.outputs])).encode())

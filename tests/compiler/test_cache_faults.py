@@ -4,7 +4,8 @@ in several ways, copied and moved folders, read-only folders, stopped and dead l
 holders, Ctrl-C while the compiler is imported and while numba compiles.
 
 One cold process fills a folder with one small entry per damage (the gradient of
-``k * sum(x * x)`` for k = 1, 2, ...: one graph, a new constant each); every test works on
+``sum(x * x) + ... + sum(x * x)``, k terms, for k = 1, 2, ...: a new graph each, since
+graphs that differ only in a float constant share an entry); every test works on
 a copy. Each case checks the gradient, the disk cache hits and numba compiles counted from
 the compile log (``symgrad.compile``), and the files on disk; a fresh process is used
 wherever a load from disk must be seen."""
@@ -55,7 +56,7 @@ for argument in sys.argv[1:]:
     del RECORDS[:]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        value = sg.grad(lambda x: np.sum(x * x) * k)(np.arange(3.0))
+        value = sg.grad(lambda x: sum(np.sum(x * x) for _ in range(int(k))))(np.arange(3.0))
     print(json.dumps({"k": k, "value": value.tolist(), "log": RECORDS,
                       "warnings": [str(w.message) for w in caught]}))
 """
@@ -290,7 +291,7 @@ def test_a_read_only_folder_is_loaded_and_nothing_is_written_anywhere(filled, tm
     ks = sorted(filled.names)
     damaged = ks[2]
     truncate(entry_file(folder, filled.names[damaged], "data"))
-    new = 100.5                                          # a graph without an entry
+    new = 40.0                                           # a graph without an entry
     subprocess.run(["chmod", "-R", "a-w", str(folder)], check=True)
     home = tmp_path / "home"
     home.mkdir()
