@@ -1,6 +1,7 @@
-"""optim.lr_scheduler: every schedule against PyTorch's (learning rates and cycled momentum
-step by step, two parameter groups), state_dict round trips, errors, and schedules stepped
-inside sg.train's compiled loop equal to the eager loop."""
+"""optim.lr_scheduler (symgrad.optim.lr_scheduler.closed and .composite): every schedule
+against PyTorch's (learning rates and cycled momentum step by step, two parameter groups),
+state_dict round trips, errors, and schedules stepped inside sg.train's compiled loop equal
+to the eager loop."""
 import numpy as np
 import pytest
 
