@@ -310,3 +310,16 @@ def hyperparameters(step):
         found.append(tuple(sorted((k, repr(v)) for k, v in scheduler.state_dict().items()
                                   if k not in own and k != "_last_lr")))
     return tuple(found)
+
+
+def scheduler_counts(owner):
+    """Each scheduler ``owner`` reaches, with its ``last_epoch`` now."""
+    return [(scheduler, scheduler.last_epoch)
+            for scheduler in _schedulers(_referenced_objects(owner))]
+
+
+def check_schedule_lengths(counts_before, remaining_steps):
+    """Let each scheduler refuse the steps the compiled loop will make (OneCycleLR has a
+    fixed length), counted from how far the eager first step moved it."""
+    for scheduler, before in counts_before:
+        scheduler.check_future_steps((scheduler.last_epoch - before) * remaining_steps)

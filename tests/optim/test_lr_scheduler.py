@@ -7,7 +7,8 @@ import pytest
 
 import symgrad as sg
 from symgrad import nn, optim
-from tests.optim.training_cases import assert_train_matches_eager, make_model, regression_data
+from tests.optim.training_cases import (assert_train_matches_eager, make_model, make_step,
+                                        regression_data)
 
 PLATEAU_METRICS = [1, 0.9, 0.95, 0.95, 0.95, 0.8, 0.85, 0.9, 0.9, 0.9, 0.9, 0.9] * 3
 
@@ -208,3 +209,18 @@ def test_epoch_end_errors():
     with pytest.raises(TypeError, match="epoch_end= is for PyTorch-style steps"):
         sg.train(lambda w, x, y: (w, np.sum(x)), np.ones(1), data=(x.numpy(), y.numpy()),
                  steps=2, epoch_end=print, progress=False)
+
+
+def test_one_cycle_longer_than_its_total_steps_is_refused_before_the_compiled_loop():
+    x, y = regression_data()
+    cycle = {}
+
+    def schedule(opt):
+        cycle["schedule"] = optim.lr_scheduler.OneCycleLR(opt, 0.1, total_steps=5)
+        return cycle["schedule"]
+    *_, step = make_step(lambda m: optim.SGD(m.parameters(), lr=0.1, momentum=0.9),
+                         after_step=schedule)
+    with pytest.raises(ValueError, match="Tried to step 8 times. The specified number of total "
+                                         "steps is 5"):
+        sg.train(step, data=(x, y), steps=8, progress=False)
+    assert cycle["schedule"].last_epoch == 0           # put back as it was before train

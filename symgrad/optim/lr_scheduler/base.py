@@ -156,6 +156,10 @@ class LRScheduler:
     def _carried_attributes(self):
         return ("last_epoch", "_step_count")
 
+    def check_future_steps(self, count):
+        """Raise if ``count`` more steps are not allowed (sg.train asks before its compiled
+        loop, which cannot raise midway)."""
+
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} object>"
 
