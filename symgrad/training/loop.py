@@ -32,8 +32,8 @@ from symgrad.core.graph import Graph
 from symgrad.core.settings import compile_in_background
 from symgrad.core.ops.shape import reshape
 from symgrad.eager.device import CudaArray, place, to_host
-from symgrad.training.state import (check_schedule_lengths, discover_slots, hyperparameters,
-                                    leaked_tracers, scheduler_counts, snapshot, state_on_host,
+from symgrad.training.state import (discover_slots, hyperparameters, leaked_tracers,
+                                    prepare_schedules, scheduler_counts, snapshot, state_on_host,
                                     traced_slots)
 from symgrad.core.tracing import Tracer, check_dtype
 from symgrad.core.trace_function import set_outputs
@@ -227,10 +227,11 @@ def _first_step(step, owner, epoch_end, arrays, plan, device):
     from symgrad.eager.creation import tensor
     history = np.empty(plan.total_steps)
     clock = EpochClock(plan.steps_per_epoch, 0) if epoch_end is not None else None
-    counts = scheduler_counts(step)
+    counts = scheduler_counts(owner)
     loss = step(*[tensor(plan.batch(array, 0)) for array in arrays])
     history[0] = _eager_loss(loss)
-    check_schedule_lengths(counts, plan.total_steps - 1)
+    epochs_left = plan.total_steps // plan.steps_per_epoch if clock else 0
+    prepare_schedules(counts, plan.total_steps - 1, epoch_end, epochs_left)
     if clock is not None:
         run_eagerly(epoch_end, clock)
     slots = discover_slots(owner) + ([clock.slot] if clock is not None else [])

@@ -309,6 +309,7 @@ def hyperparameters(step):
         own = {key for container, key, *_ in scheduler.carried_items() if container is scheduler.__dict__}
         found.append(tuple(sorted((k, repr(v)) for k, v in scheduler.state_dict().items()
                                   if k not in own and k != "_last_lr")))
+        found.append(repr(getattr(scheduler, "_planned", None)))    # LambdaLR's table
     return tuple(found)
 
 
@@ -318,8 +319,12 @@ def scheduler_counts(owner):
             for scheduler in _schedulers(_referenced_objects(owner))]
 
 
-def check_schedule_lengths(counts_before, remaining_steps):
-    """Let each scheduler refuse the steps the compiled loop will make (OneCycleLR has a
-    fixed length), counted from how far the eager first step moved it."""
+def prepare_schedules(counts_before, remaining_steps, epoch_end=None, remaining_epochs=0):
+    """Tell each scheduler how many steps the compiled loop will make it take (counted from
+    how far the eager first step moved it, plus one per remaining epoch for the schedulers
+    ``epoch_end`` reaches): OneCycleLR refuses too many, LambdaLR tables its lambda."""
+    per_epoch = {id(s) for s, _ in scheduler_counts(epoch_end)} if epoch_end else set()
     for scheduler, before in counts_before:
-        scheduler.check_future_steps((scheduler.last_epoch - before) * remaining_steps)
+        count = (scheduler.last_epoch - before) * remaining_steps
+        scheduler.prepare_future_steps(count + (remaining_epochs if id(scheduler) in per_epoch
+                                                else 0))

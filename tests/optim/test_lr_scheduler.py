@@ -2,6 +2,8 @@
 against PyTorch's (learning rates and cycled momentum step by step, two parameter groups),
 state_dict round trips, errors, and schedules stepped inside sg.train's compiled loop equal
 to the eager loop."""
+import math
+
 import numpy as np
 import pytest
 
@@ -224,3 +226,35 @@ def test_one_cycle_longer_than_its_total_steps_is_refused_before_the_compiled_lo
                                          "steps is 5"):
         sg.train(step, data=(x, y), steps=8, progress=False)
     assert cycle["schedule"].last_epoch == 0           # put back as it was before train
+
+
+@pytest.mark.parametrize("per_epoch", [False, True])
+def test_lambda_schedules_with_any_python_inside_sg_train(per_epoch):
+    """The lambdas (math.cos, if, min: not traceable) are tabled before the loop."""
+    def warmup(epoch):
+        return min(1.0, (epoch + 1) / 3) if epoch < 4 else math.cos(epoch / 10)
+
+    def run(compiled):
+        x, y = regression_data()
+        model, opt, schedule, step = make_step(
+            lambda m: optim.SGD(m.parameters(), lr=0.1),
+            after_step=None if per_epoch else lambda o: optim.lr_scheduler.LambdaLR(o, warmup))
+        if per_epoch:
+            schedule = optim.lr_scheduler.MultiplicativeLR(opt, lambda e: 0.9 if e % 2 else 1.0)
+        if compiled:
+            sg.train(step, data=(x, y), epochs=3, batch_size=4, progress=False,
+                     epoch_end=schedule.step if per_epoch else None)
+        else:
+            for epoch in range(3):
+                for b in range(4):
+                    step(x[4 * b:4 * b + 4], y[4 * b:4 * b + 4])
+                if per_epoch:
+                    schedule.step()
+        return model, schedule
+    (eager_model, eager), (model, compiled) = run(False), run(True)
+    assert compiled.get_last_lr() == pytest.approx(eager.get_last_lr(), rel=1e-12)
+    assert compiled.last_epoch == eager.last_epoch
+    assert "_planned" not in compiled.state_dict()
+    for ours, theirs in zip(model.parameters(), eager_model.parameters()):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)

@@ -190,7 +190,7 @@ class OneCycleLR(LRScheduler):
                                                             "end_momentum"))
         return lrs
 
-    def check_future_steps(self, count):
+    def prepare_future_steps(self, count):
         if self.last_epoch + count > self.total_steps:
             raise ValueError(f"Tried to step {self.last_epoch + count} times. The specified "
                              f"number of total steps is {self.total_steps}")
