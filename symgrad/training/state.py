@@ -294,15 +294,12 @@ def hyperparameters(step):
     (but for the numbers a scheduler changes, which are carried)."""
     Module, Optimizer, Tensor = _kinds()
     objects = _referenced_objects(step)
-    carried = {(id(container), key if not isinstance(key, tuple) else key[0])
-               for scheduler in _schedulers(objects)
+    carried = {(id(container), key) for scheduler in _schedulers(objects)
                for container, key, *_ in scheduler.carried_items()}
     found = []
     for obj in objects:
         if isinstance(obj, Optimizer):
-            found.append(tuple(tuple(sorted((k, repr(v)) for k, v in group.items()
-                                            if k != "params" and (id(group), k) not in carried))
-                               for group in obj.param_groups))
+            found.append(tuple(_group_constants(group, carried) for group in obj.param_groups))
         elif isinstance(obj, Module):
             found.append(tuple(getattr(m, "training", True) for m in obj.modules()))
     for scheduler in _schedulers(objects):
@@ -311,6 +308,19 @@ def hyperparameters(step):
                                   if k not in own and k != "_last_lr")))
         found.append(repr(getattr(scheduler, "_planned", None)))    # LambdaLR's table
     return tuple(found)
+
+
+def _group_constants(group, carried):
+    """A parameter group's settings but the carried ones (a pair keeps its other entry)."""
+    constants = []
+    for key, value in group.items():
+        if key == "params" or (id(group), key) in carried:
+            continue
+        if isinstance(value, tuple):
+            value = tuple(None if (id(group), (key, k)) in carried else entry
+                          for k, entry in enumerate(value))
+        constants.append((key, repr(value)))
+    return tuple(sorted(constants))
 
 
 def scheduler_counts(owner):
