@@ -22,6 +22,17 @@ from symgrad.core.trace_function import trace
 # floor 2: the numpy door and the PyTorch door
 from symgrad.api import grad, jit, value_and_grad, vjp
 from symgrad.check import check_grad
+from symgrad.checkpoint import checkpoint, remat
+from symgrad.custom_rules import custom_jvp, custom_vjp
+from symgrad.forward_mode import jvp, linearize, make_jvp
+from symgrad.jacobians import hessian, jacfwd, jacobian, jacrev
+from symgrad.products import (
+    deriv, elementwise_grad, grad_and_aux, grad_named, hessian_tensor_product,
+    hessian_vector_product, hvp, make_ggnvp, make_hvp, make_vjp, tensor_jacobian_product,
+    vector_jacobian_product)
+import symgrad.extend as extend  # autograd.extend: primitive, defvjp, defjvp
+import symgrad.lax as lax  # sg.lax.stop_gradient, as jax.lax
+import symgrad.tree_util as tree_util  # jax.tree_util's pytree API
 from symgrad.export import export_source
 import symgrad.eager.tensor_methods  # noqa: F401  (Tensor's operators and methods)
 import symgrad.eager.assignment  # noqa: F401  (Tensor.__setitem__)
@@ -59,6 +70,10 @@ from symgrad.training.loop import compiled_loops, train
 __all__ = [
     "__version__", "errors", "ops", "TracingError", "Graph", "evaluate", "Tracer", "trace",
     "grad", "jit", "value_and_grad", "vjp", "check_grad", "export_source",
+    "checkpoint", "remat", "custom_jvp", "custom_vjp", "jvp", "linearize", "make_jvp", "hessian", "jacfwd", "jacobian",
+    "jacrev", "deriv", "elementwise_grad", "grad_and_aux", "grad_named", "hessian_tensor_product",
+    "hessian_vector_product", "hvp", "make_ggnvp", "make_hvp", "make_vjp",
+    "tensor_jacobian_product", "vector_jacobian_product", "extend", "lax", "tree_util",
     "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor",
     "arange", "as_tensor",
     "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "is_tensor", "linspace",

@@ -9,23 +9,28 @@ another transformation) it adds its nodes to the caller's graph instead, which i
 >>> sg.grad(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
 array([ 3., 12.])
 """
+from collections.abc import Callable, Sequence
+from typing import Any, Union
 import functools
 
 import numpy as np
 
 import symgrad.core.tracer_faces  # noqa: F401  (tracers trace numpy code)
 import symgrad.core.pytree as pytree
-from symgrad.arguments import (check_argnums, fresh_differentiable, normalize_argnums,
-                               scalar_output, split_aux)
+from symgrad.arguments import check_argnums, differentiated, scalar_output, split_aux
 from symgrad.core.reverse_mode import backward
-from symgrad.core.tracing import constant, current_graph, find_graph
+from symgrad.core.tracing import Tracer, constant
 from symgrad.pullback import check_cotangents, pullback_builder
 from symgrad.staging import TRANSFORMED, Transformed, reused
 from symgrad.static_arguments import StaticSpec
 
+Argnums = Union[int, Sequence[int]]      # argument positions, as JAX's argnums
+Argnames = Union[str, Sequence[str]]
+
 
 @reused
-def jit(fn=None, *, backend="numba", device="cpu", static_argnums=(), static_argnames=()):
+def jit(fn: Callable | None = None, *, backend: str = "numba", device: str = "cpu",
+        static_argnums: Argnums = (), static_argnames: Argnames = ()) -> Transformed:
     """Compile ``fn``'s forward computation (traced once per signature). ``device="cuda"``
     compiles it into CUDA kernels instead (symgrad.compiler.cuda.lowering; so do ``grad``,
     ``value_and_grad`` and ``vjp``): arrays in and out are numpy arrays.
@@ -42,8 +47,9 @@ def jit(fn=None, *, backend="numba", device="cpu", static_argnums=(), static_arg
 
 
 @reused
-def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu",
-                   static_argnums=(), static_argnames=()):
+def value_and_grad(fn: Callable | None = None, argnums: Argnums = 0, has_aux: bool = False, *,
+                   backend: str = "numba", device: str = "cpu", static_argnums: Argnums = (),
+                   static_argnames: Argnames = ()) -> Transformed:
     """Like JAX: ``(value, gradient)``; the gradient has the structure of ``args[argnums]``.
     Keyword arguments pass through to ``fn`` and are not differentiated.
 
@@ -59,21 +65,15 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
                                  static_argnames=static_argnames)
 
     def build(*args, **kwargs):
-        positions, many = normalize_argnums(fn, argnums, args)
-        graph = find_graph(pytree.flatten((args, kwargs))[0]) or current_graph()
-        since = graph._next_id
-        args = fresh_differentiable(fn, graph, args, positions)
-        # The variables, taken before fn runs: `a[:2] = v` inside fn rebinds the tracer `a`
-        # to the set-item node, but the gradient is with respect to the argument as passed.
-        trees = [pytree.flatten(args[position]) for position in positions]
-        wrt = [leaf.node for leaves, _ in trees for leaf in leaves]
+        graph, since, args, trees, variables, many = differentiated(fn, argnums, args, kwargs)
         out = fn(*args, **kwargs)
         if has_aux:
             out, aux = split_aux(fn, out)
-        out = scalar_output(fn, out)
+        out = scalar_output(fn, out, graph)
         seed = constant(graph, np.ones((), out.dtype))
-        flat_grads = iter(backward(graph, {out.node: seed}, wrt, since))
-        grads = [pytree.unflatten(treedef, [next(flat_grads) for _ in leaves])
+        flat_grads = iter(backward(graph, {out.node: seed}, [v.node for v in variables], since))
+        grads = [pytree.unflatten(treedef, [next(flat_grads) if isinstance(leaf, Tracer) else leaf
+                                            for leaf in leaves])
                  for leaves, treedef in trees]
         grads = tuple(grads) if many else grads[0]
         return ((out, aux), grads) if has_aux else (out, grads)
@@ -83,8 +83,9 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
 
 
 @reused
-def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu", static_argnums=(),
-         static_argnames=()):
+def grad(fn: Callable | None = None, argnums: Argnums = 0, has_aux: bool = False, *,
+         backend: str = "numba", device: str = "cpu", static_argnums: Argnums = (),
+         static_argnames: Argnames = ()) -> Transformed:
     """The gradient of a scalar function, as a function (``@sg.grad`` works as a decorator).
 
     >>> import numpy as np, symgrad as sg
@@ -107,7 +108,8 @@ def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu", st
                        static=StaticSpec.of(static_argnums, static_argnames, argnums))
 
 
-def vjp(fn, *primals, has_aux=False, backend="numba", device="cpu"):
+def vjp(fn: Callable, *primals: Any, has_aux: bool = False, backend: str = "numba",
+        device: str = "cpu") -> tuple:
     """``(outputs, pullback)``: ``pullback(cotangents)`` returns one gradient per primal.
 
     >>> import numpy as np, symgrad as sg

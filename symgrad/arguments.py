@@ -1,6 +1,9 @@
 """The checks and preparation of a differentiating transformation's arguments and outputs:
 ``argnums``, fresh variables for the differentiated leaves, a scalar output, ``has_aux``
 pairs."""
+import inspect
+from typing import NamedTuple
+
 import numpy as np
 
 import symgrad.core.pytree as pytree
@@ -8,8 +11,8 @@ from symgrad.core.reverse_mode import is_differentiable
 from symgrad.core.errors import TracingTypeError, TracingValueError
 from symgrad.core.ops.elementwise import identity
 from symgrad.core.ops.shape import reshape
-from symgrad.core.tracing import Tracer, constant, error_here
-from symgrad.core.trace_function import is_immutable
+from symgrad.core.tracing import Tracer, constant, current_graph, error_here, find_graph
+from symgrad.core.trace_function import is_array_leaf, is_immutable
 
 
 def check_argnums(argnums):
@@ -33,11 +36,47 @@ def normalize_argnums(fn, argnums, args):
     return tuple(int(p) % len(args) for p in positions), many
 
 
+class Differentiated(NamedTuple):
+    """A differentiating transformation's arguments, ready for ``fn``: the graph, where its
+    new nodes start, the arguments with fresh variables, the (leaves, treedef) of each
+    differentiated argument, and the variables (taken before ``fn`` runs: ``a[:2] = v``
+    inside it rebinds the tracer ``a`` to the set-item node, but the derivative is with
+    respect to the argument as passed)."""
+    graph: object
+    since: int
+    args: list
+    trees: list
+    variables: list
+    many: bool
+
+
+def differentiated(fn, argnums, args, kwargs):
+    """:class:`Differentiated` for ``fn(*args, **kwargs)`` differentiated at ``argnums``."""
+    positions, many = normalize_argnums(fn, argnums, args)
+    graph = find_graph(pytree.flatten((args, kwargs))[0]) or current_graph()
+    since = graph._next_id
+    args = fresh_differentiable(fn, graph, args, positions)
+    trees = [pytree.flatten(args[position]) for position in positions]
+    variables = [Tracer(graph, leaf.node) for leaves, _ in trees for leaf in leaves
+                 if isinstance(leaf, Tracer)]
+    return Differentiated(graph, since, args, trees, variables, many)
+
+
 def fresh_variable(graph, leaf):
     """``leaf`` in a fresh node, a variable of its own to differentiate with respect to
     (mutable like the leaf: symgrad.core.views)."""
     value = identity(leaf if isinstance(leaf, Tracer) else constant(graph, leaf))
     return Tracer(graph, value.node, immutable=is_immutable(leaf))
+
+
+def parameter_name(fn, position):
+    """The name of ``fn``'s positional parameter ``position`` (``w1``), else ``arg1``."""
+    try:
+        parameters = [p for p in inspect.signature(fn).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        parameters = []
+    return parameters[position].name if position < len(parameters) else f"arg{position}"
 
 
 def fresh_differentiable(fn, graph, args, positions):
@@ -47,6 +86,9 @@ def fresh_differentiable(fn, graph, args, positions):
         leaves, treedef = pytree.flatten(args[position])
         fresh = []
         for path, leaf in zip(pytree.leaf_paths(args[position]), leaves):
+            if not is_array_leaf(leaf):
+                fresh.append(leaf)      # a static leaf (a dataclass's name field) stays as it is
+                continue
             dtype = leaf.dtype if isinstance(leaf, Tracer) else np.asarray(leaf).dtype
             if not is_differentiable(dtype) or isinstance(leaf, bool):
                 raise error_here(
@@ -55,11 +97,15 @@ def fresh_differentiable(fn, graph, args, positions):
                     "arguments have gradients (convert with .astype(np.float64) or leave it "
                     "out of argnums)")
             fresh.append(fresh_variable(graph, leaf))
+            graph[fresh[-1].node]["argument"] = f"{parameter_name(fn, position)}{path}"
         args[position] = pytree.unflatten(treedef, fresh)
     return args
 
 
-def scalar_output(fn, out):
+def scalar_output(fn, out, graph):
+    if isinstance(out, (float, np.floating)) or (isinstance(out, np.ndarray) and out.shape == ()
+                                                 and out.dtype.kind == "f"):
+        out = constant(graph, out)    # an output that does not depend on the input: gradient 0
     if not isinstance(out, Tracer):
         raise error_here(f"grad: {getattr(fn, '__name__', 'the function')} must return a "
                          f"scalar array, got {type(out).__name__}")

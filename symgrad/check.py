@@ -5,6 +5,8 @@
 >>> report.max_error < 1e-6
 True
 """
+from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +62,7 @@ def _numeric_gradient(fn, args, position, eps):
     return numeric
 
 
-def _compare(analytic_fn, numeric_fn, args, positions, eps, order):
+def _compare(analytic_fn, numeric_fn, args, positions, eps, order, names):
     worst = GradCheckReport(order, 0.0, "nowhere", 0.0, 0.0)
     analytic = analytic_fn(*args)
     for position, gradient in zip(positions, analytic):
@@ -69,9 +71,17 @@ def _compare(analytic_fn, numeric_fn, args, positions, eps, order):
         error = np.where(np.isnan(error), np.inf, error)   # a NaN gradient is the worst error
         if error.size and error.max() > worst.max_error:
             index = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape))
-            worst = GradCheckReport(order, float(error[index]), f"argument {position} index {index}",
+            worst = GradCheckReport(order, float(error[index]),
+                                    f"argument {names[position]} index {index}",
                                     float(np.asarray(gradient)[index]), float(numeric[index]))
     return worst
+
+
+def _on_leaves(fn, treedef):
+    """``fn`` as a function of its arguments' leaves."""
+    def on_leaves(*leaves):
+        return fn(*pytree.unflatten(treedef, leaves))
+    return on_leaves
 
 
 def _as_float64(position, value):
@@ -84,19 +94,31 @@ def _as_float64(position, value):
     return np.asarray(value, dtype=np.float64)
 
 
-def check_grad(fn, *args, order=2, eps=1e-6, tolerance=1e-5, argnums=None, backend="numba"):
-    """Check first (and with ``order=2`` second) derivatives of ``fn`` at float64 ``args``.
+def check_grad(fn: Callable, *args: Any, order: int = 2, eps: float = 1e-6,
+               tolerance: float = 1e-5, argnums: int | Sequence[int] | None = None,
+               backend: str = "numba") -> "GradCheckReport":
+    """Check first (and with ``order=2`` second) derivatives of ``fn`` at float64 ``args``
+    (arrays, numbers, or pytrees of them: every leaf is checked).
 
     Non-scalar outputs are projected on a fixed random direction. Raises AssertionError
     with the report when the largest relative error exceeds ``tolerance``; returns the
     report of the highest order checked otherwise."""
-    args = [_as_float64(position, a) for position, a in enumerate(args)]
-    positions = (tuple(range(len(args))) if argnums is None else
-                 tuple(argnums) if isinstance(argnums, (tuple, list)) else (argnums,))
+    chosen = (range(len(args)) if argnums is None else
+              argnums if isinstance(argnums, (tuple, list)) else (argnums,))
+    chosen = {p % len(args) for p in chosen}
+    owners, names = [], []      # per leaf: its argument, and its name (``0``, ``1['w']``)
+    for position, arg in enumerate(args):
+        for path in pytree.leaf_paths(arg):
+            owners.append(position)
+            names.append(f"{position}{path}")
+    leaves, treedef = pytree.flatten(tuple(args))
+    args = [_as_float64(name, leaf) for name, leaf in zip(names, leaves)]
+    positions = tuple(i for i, owner in enumerate(owners) if owner in chosen)
+    fn = _on_leaves(fn, treedef)
     rng = np.random.default_rng(0)
     scalar = _projected(fn, rng, args)
     gradient = grad(scalar, argnums=positions, backend=backend)
-    report = _compare(gradient, scalar, args, positions, eps, 1)
+    report = _compare(gradient, scalar, args, positions, eps, 1, names)
     if report.max_error > tolerance:
         raise AssertionError(str(report))
     if order >= 2:
@@ -107,7 +129,7 @@ def check_grad(fn, *args, order=2, eps=1e-6, tolerance=1e-5, argnums=None, backe
 
         report = _compare(grad(directional, argnums=positions, backend=backend),
                           lambda *point: float(directional(*point)), args, positions,
-                          eps * 100, 2)
+                          eps * 100, 2, names)
         if report.max_error > tolerance * 100:
             raise AssertionError(str(report))
     return report

@@ -22,11 +22,20 @@ from symgrad.core.errors import TracingTypeError
 from symgrad.core.tracing import error_here
 
 
-@dataclass(frozen=True)
 class Static:
     """A static argument's value, carried through flattening as one opaque leaf (its hash
-    and equality are the value's, so it keys the compile cache)."""
-    value: object
+    and equality are the value's, so it keys the compile cache; not a dataclass, which
+    would be a tree node)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return type(other) is Static and self.value == other.value
+
+    def __hash__(self):
+        return hash(self.value)
 
     def __repr__(self):
         return repr(self.value)

@@ -25,6 +25,7 @@ LOWERINGS = {
     "setitem": lower_setitem,
     "concatenate": lower_concatenate,
     "custom_vjp": lower_custom_vjp,
+    "remat_barrier": lower_custom_vjp,     # operand 0 passes through too
     **dict.fromkeys(fused_ops(), lower_fused),
 }
 

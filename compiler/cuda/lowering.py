@@ -46,6 +46,7 @@ LOWERINGS = {
     "setitem": lower_setitem,
     "concatenate": lower_concatenate,
     "custom_vjp": lower_custom_vjp,
+    "remat_barrier": lower_custom_vjp,     # operand 0 passes through too
     **cuda_conv.LOWERINGS,
     # not on CUDA yet (None): compiling them raises the error of lower_graph, naming the op
     **dict.fromkeys(("gather", "scatter_add", "argsort", "argmax", "argmin"), None),

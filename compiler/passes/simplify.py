@@ -126,6 +126,7 @@ def _provenance(graph, node):
 
 RULES = {
     "identity": _first_operand,
+    "stop_gradient": _first_operand,
     "cast": _first_operand,
     "broadcast_to": _first_operand,
     "reshape": _shape_op,

@@ -46,6 +46,8 @@ def format_node(graph, node):
         notes.append(f"{os.path.basename(filename)}:{lineno}")
     if "grad_of" in attrs:
         notes.append(f"grad of %{attrs['grad_of']}")
+    if "tangent_of" in attrs:
+        notes.append(f"tangent of %{attrs['tangent_of']}")
     if attrs.get("module"):
         notes.append(f"in {attrs['module']}")
     return line + (f"    # {', '.join(notes)}" if notes else "")

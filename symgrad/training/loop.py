@@ -20,12 +20,16 @@ once (symgrad.compiler.cpu.training_loop). Two styles of step:
 >>> round(float(w), 4)
 2.0
 """
+from collections.abc import Callable
+from typing import Any
 import numpy as np
 
 import symgrad.core.pytree as pytree
 from symgrad.core.bounded_cache import BoundedCache
 from symgrad.training.epoch_end import EpochClock, run_eagerly, traced_epoch_end
+from symgrad.arguments import parameter_name
 from symgrad.training.minibatches import plan_batches
+from symgrad.training.progress import TrainingBar, chunked
 from symgrad.training.tiered_loop import TieredLoop
 from symgrad.core.errors import TracingError
 from symgrad.core.graph import Graph
@@ -39,8 +43,10 @@ from symgrad.core.tracing import Tracer, check_dtype
 from symgrad.core.trace_function import set_outputs
 
 
-def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuffle=False,
-          seed=0, progress=True, device=None, epoch_end=None):
+def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
+          epochs: int | None = None, batch_size: int | None = None, shuffle: bool = False,
+          seed: int = 0, progress: bool = True, device: str | None = None,
+          epoch_end: Callable | None = None) -> Any:
     """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
 
     ``data`` is a tuple of arrays (or Tensors), one per batch argument of the step; a
@@ -53,10 +59,12 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     ``device="cuda"`` runs the loop on the GPU with the state and data resident there
     (symgrad.compiler.cuda.training_loop); by default the loop runs on "cuda" when the data or the step's
     modules and tensors are there (``model.cuda()``), else on "cpu", and a PyTorch-style
-    step's state ends up on that device. ``epoch_end`` (PyTorch style): a function called
-    after the last step of each epoch, traced into the loop (``scheduler.step`` of a
-    schedule stepped per epoch; with ``steps=`` alone every step is an epoch). Returns the
-    per-step loss history (and, in the functional style, the new params)."""
+    step's state ends up on that device. ``progress`` shows a bar: "compiling… N s" until
+    the compiled loop runs, then its rate, ETA and latest loss (symgrad.training.progress).
+    ``epoch_end`` (PyTorch style): a function called after the last step of each epoch,
+    traced into the loop (``scheduler.step`` of a schedule stepped per epoch; with
+    ``steps=`` alone every step is an epoch). Returns the per-step loss history (and, in
+    the functional style, the new params)."""
     if len(state) > 1:
         raise TypeError(f"train(step, params, data=...): got {len(state)} arguments after the "
                         f"step; pass the params as one pytree and the arrays as data=(...)")
@@ -69,13 +77,14 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
         check_dtype(array.dtype, f"train: data[{k}] (shape {list(array.shape)})")
     data_on_cuda = any(isinstance(value, CudaArray) for value in values)
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
-    if state:
-        if epoch_end is not None:
-            raise TypeError("train: epoch_end= is for PyTorch-style steps; a functional step "
-                            "returns its new params")
-        return _train_functional(step, state[0], arrays, plan, progress,
-                                 _where(device, data_on_cuda))
-    return _train_stateful(step, arrays, plan, progress, device, data_on_cuda, epoch_end)
+    if state and epoch_end is not None:
+        raise TypeError("train: epoch_end= is for PyTorch-style steps; a functional step "
+                        "returns its new params")
+    with TrainingBar(plan.total_steps, enabled=progress) as bar:
+        if state:
+            return _train_functional(step, state[0], arrays, plan, bar,
+                                     _where(device, data_on_cuda))
+        return _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end)
 
 
 def _data_tuple(data):
@@ -122,7 +131,7 @@ def _batch_tracers(graph, plan, arrays, wrap=lambda value: value):
     return tracers
 
 
-def _train_functional(step, params, arrays, plan, progress, device):
+def _train_functional(step, params, arrays, plan, bar, device):
     leaves, treedef = pytree.flatten(params)
     state = [np.array(leaf, copy=True) for leaf in leaves]
     for k, leaf in enumerate(state):
@@ -131,14 +140,15 @@ def _train_functional(step, params, arrays, plan, progress, device):
            device)
     loop = _loop_for(key, lambda: _trace_functional(step, treedef, state, plan, arrays), len(state),
                      plan.mode, device)
-    history = _run(loop, state, arrays, plan, progress, first_step=0, history=None)
+    history = _run(loop, state, arrays, plan, bar, first_step=0, history=None)
     return pytree.unflatten(treedef, state), history
 
 
 def _trace_functional(step, treedef, state, plan, arrays):
     graph = Graph(getattr(step, "__name__", "step"))
-    state_tracers = [Tracer(graph, graph.add_input(s.shape, s.dtype, name=f"param{i}"))
-                     for i, s in enumerate(state)]
+    params_name = parameter_name(step, 0)
+    state_tracers = [Tracer(graph, graph.add_input(s.shape, s.dtype, name=params_name + path))
+                     for s, path in zip(state, pytree.leaf_paths(pytree.unflatten(treedef, state)))]
     out = step(pytree.unflatten(treedef, state_tracers), *_batch_tracers(graph, plan, arrays))
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise TracingError("train: a functional step must return (new_params, loss)")
@@ -153,7 +163,8 @@ def _trace_functional(step, treedef, state, plan, arrays):
     new_leaves = [leaf.astype(old.dtype) if isinstance(leaf, Tracer) else leaf
                   for leaf, old in zip(new_leaves, state)]
     set_outputs(graph, [_scalar_loss(loss, "train")] + new_leaves)
-    return graph
+    return graph.name_outputs(["loss"] + [f"new {graph[node]['name']}"
+                                          for node in graph.inputs[:len(state)]])
 
 
 def _signature(arrays):
@@ -183,7 +194,7 @@ def _loop_for(key, trace_graph, state_count, mode, device):
     return _LOOPS.get_or_make(key, make)
 
 
-def compiled_loops(step):
+def compiled_loops(step: Callable) -> list:
     """The compiled loops ``train`` keeps for ``step`` (one per shape, batching and device),
     the most recently used last: each has its step ``.graph``, ``.optimized`` graph and
     generated ``.source``.
@@ -200,7 +211,7 @@ def compiled_loops(step):
     return [_LOOPS[key] for key in _LOOPS if key[0] == step]
 
 
-def _train_stateful(step, arrays, plan, progress, device, data_on_cuda, epoch_end):
+def _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end):
     """On any failure (but Ctrl-C inside the compiled loop, which keeps the finished steps)
     the step's state is put back as it was before ``train``."""
     if epoch_end is not None and not callable(epoch_end):
@@ -210,9 +221,9 @@ def _train_stateful(step, arrays, plan, progress, device, data_on_cuda, epoch_en
         restore = snapshot(owner)
         try:
             device = _where(device, data_on_cuda or state_on_cuda)
-            history, slots, loop = _first_step(step, owner, epoch_end, arrays, plan, device)
+            history, slots, loop = _first_step(step, owner, epoch_end, arrays, plan, device, bar)
             state = [slot.buffer() for slot in slots]
-            history = _run(loop, state, arrays, plan, progress, first_step=1, history=history)
+            history = _run(loop, state, arrays, plan, bar, first_step=1, history=history)
         except BaseException:
             restore()
             raise
@@ -221,7 +232,7 @@ def _train_stateful(step, arrays, plan, progress, device, data_on_cuda, epoch_en
     return history
 
 
-def _first_step(step, owner, epoch_end, arrays, plan, device):
+def _first_step(step, owner, epoch_end, arrays, plan, device, bar):
     """Run the first step eagerly (on the host: optimizers create their state) and compile
     the loop."""
     from symgrad.eager.creation import tensor
@@ -230,6 +241,7 @@ def _first_step(step, owner, epoch_end, arrays, plan, device):
     counts = scheduler_counts(owner)
     loss = step(*[tensor(plan.batch(array, 0)) for array in arrays])
     history[0] = _eager_loss(loss)
+    bar.advance(1, history[0])
     epochs_left = plan.total_steps // plan.steps_per_epoch if clock else 0
     prepare_schedules(counts, plan.total_steps - 1, epoch_end, epochs_left)
     if clock is not None:
@@ -250,6 +262,7 @@ def _trace_stateful(step, owner, epoch_end, clock, slots, plan, arrays):
         loss = _scalar_loss(step(*_batch_tracers(graph, plan, arrays, wrap=tensor_of)), "train")
         state = outputs() if clock is None else traced_epoch_end(epoch_end, clock, outputs)
         set_outputs(graph, [loss] + state)
+    graph.name_outputs(["loss"] + [f"new {slot.name}" for slot in slots])
     leaked = leaked_tracers(owner)
     if leaked:
         raise TracingError(f"train: the step created or replaced state that symgrad cannot "
@@ -262,17 +275,21 @@ def tensor_of(value):
     return Tensor(value)
 
 
-def _run(loop, state, arrays, plan, progress, first_step, history):
+def _run(loop, state, arrays, plan, bar, first_step, history):
     """Run the compiled loop in chunks; ``state`` is updated in place. Ctrl-C stops between
-    chunks, with the state of the last finished step."""
-    from symgrad.training.progress import chunked
+    chunks, with the state of the last finished step. The bar says "compiling" until the
+    loop's machine code is ready (a CPU loop compiles on its first chunk, or in the
+    background while steps run on the interpreter; a CUDA loop when it is bound)."""
     history = np.empty(plan.total_steps) if history is None else history
     arguments = [s.reshape(1) if s.shape == () else s for s in state]
     done = np.array([first_step], np.int64)
     try:
         with loop.bound(arguments, arrays, plan.order, plan.batch_size, history, done) as run_steps:
-            for start, count in chunked(first_step, plan.total_steps, progress):
+            for start, count in chunked(first_step, plan.total_steps):
+                if getattr(loop, "ready", True):
+                    bar.compiled()
                 run_steps(start, count)
+                bar.advance(int(done[0]), history[int(done[0]) - 1])
     except KeyboardInterrupt:
         print(f"\ntraining interrupted: {int(done[0])} of {plan.total_steps} steps done")
     return history[:int(done[0])]

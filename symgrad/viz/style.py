@@ -3,13 +3,12 @@
 Kinds: ``input`` (a data argument), ``parameter`` (a differentiated argument, or an input a
 model marked with the attribute ``parameter=True``), ``constant``, ``forward`` (an op traced
 from the user's code) and ``gradient`` (an op the reverse-mode pass added; it records
-``grad_of``, the forward node whose VJP produced it). Graph outputs are drawn with a double
+``grad_of``, the forward node whose VJP produced it) and ``tangent`` (an op of forward mode,
+symgrad.forward_mode; it records ``tangent_of``, the forward node it differentiates). Graph outputs are drawn with a double
 border whatever their kind.
 """
 import os
 from dataclasses import dataclass
-
-import numpy as np
 
 from symgrad.core.listing import format_node, format_param, name_of, type_of
 
@@ -29,6 +28,7 @@ STYLES = {
     "constant": Style("constant", "#eeeeee", "#888888", "note"),
     "forward": Style("forward op", "#d6e6f7", "#3a6ea5", "box", rounded=True),
     "gradient": Style("gradient op", "#fcdcc4", "#c0602a", "box", rounded=True),
+    "tangent": Style("tangent op (forward mode)", "#e6d9f5", "#7040a8", "box", rounded=True),
 }
 OUTPUT_BORDER = "#111111"
 GRADIENT_EDGE = "#c0602a"
@@ -38,8 +38,27 @@ FORWARD_EDGE = "#555555"
 COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum", "eq", "ne"})
 
 
+def without_argument_copies(graph):
+    """``graph`` for drawing: the ``identity`` node that ``grad`` puts after each differentiated
+    input (a variable of its own) left out, its users reading the input, which is drawn as a
+    differentiated input under the argument's name (``w1`` rather than ``param0``)."""
+    copies = [n for n in graph.nodes() if graph.op(n) == "identity"
+              and [graph.op(o) for o in graph.operands(n)] == ["input"]]
+    if not copies or not is_gradient_graph(graph):
+        return graph
+    drawn = graph.copy()
+    for node in copies:
+        (source,) = drawn.operands(node)
+        drawn[source]["parameter"] = True
+        if graph[node].get("argument") and not graph[source].get("argument"):
+            drawn[source]["argument"] = graph[node]["argument"]
+        drawn.replace_uses(node, source)
+        drawn.remove_node(node)
+    return drawn
+
+
 def is_gradient_graph(graph):
-    return any("grad_of" in graph[n] for n in graph.nodes())
+    return any("grad_of" in graph[n] or "tangent_of" in graph[n] for n in graph.nodes())
 
 
 def node_kind(graph, node, has_gradients=None):
@@ -55,6 +74,8 @@ def node_kind(graph, node, has_gradients=None):
         return "parameter" if differentiated else "input"
     if attrs["op"] == "constant":
         return "constant"
+    if "tangent_of" in attrs:
+        return "tangent"
     return "gradient" if "grad_of" in attrs else "forward"
 
 
@@ -65,10 +86,10 @@ def short_params(attrs, limit=28):
 
 
 def node_label(graph, node, outputs=None):
-    """The lines drawn inside a node: name/op, type, and params or an output mark."""
+    """The lines drawn inside a node: name/op, type, and params or what output it is."""
     attrs = graph[node]
     if attrs["op"] == "input":
-        lines = [name_of(graph, node), type_of(attrs)]
+        lines = [attrs.get("argument") or name_of(graph, node), type_of(attrs)]
     elif attrs["op"] == "constant":
         lines = [constant_text(attrs["params"]["value"]), type_of(attrs)]
     else:
@@ -76,18 +97,21 @@ def node_label(graph, node, outputs=None):
         if attrs["params"]:
             lines.append(short_params(attrs))
     outputs = graph.outputs if outputs is None else outputs
-    positions = [str(i) for i, out in enumerate(outputs) if out == node]
+    names = graph.output_names if outputs is graph.outputs else []
+    positions = [i for i, out in enumerate(outputs) if out == node]
     if positions:
-        lines.append("output " + ",".join(positions))
+        lines.append("→ " + ", ".join(names[i] if i < len(names) else f"output {i}"
+                                      for i in positions))
     return lines
 
 
 def constant_text(value):
-    """A constant's value when it is short: ``2.0``, ``[1. 2.]``, ``all 0.5``."""
-    text = format_param(value)
+    """A constant's value when it is short: ``2.0``, ``1e-06``, ``[1. 2.]``, ``all 0.5``
+    (a float32 as numpy prints it, the shortest text that reads back the same)."""
+    text = str(value[()]) if value.ndim == 0 else format_param(value)
     if value.ndim and value.size > 4:
         first = value.flat[0]
-        text = f"all {format_param(np.asarray(first))}" if bool((value == first).all()) else ""
+        text = f"all {first}" if bool((value == first).all()) else ""
     text = " ".join(text.split())
     return text if text and len(text) <= 20 else "constant"
 
@@ -112,6 +136,8 @@ def node_tooltip(graph, node):
             lines.append(f"gradient of %{origin}: {described}{where}")
         else:
             lines.append(f"gradient of %{origin} (optimized away)")
+    if attrs.get("tangent_of") is not None:
+        lines.append(f"tangent of %{attrs['tangent_of']}")
     if attrs.get("module"):
         lines.append(f"module: {attrs['module']}")
     return "\n".join(lines)

@@ -37,6 +37,9 @@ NOT_FUZZED = {
     "input": "every program's arguments",
     "constant": "made by every Python scalar and captured array",
     "custom_vjp": "user-written VJP rules: tests/test_ops.py, tests/test_api.py",
+    "stop_gradient": "a gradient of 0 by design (numeric gradients disagree): tests/test_ops.py, "
+                     "tests/test_custom_rules.py",
+    "remat_barrier": "sg.checkpoint's backward only: tests/test_ops.py, tests/test_checkpoint.py",
     **dict.fromkeys(["conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d",
                      "max_pool2d_grad", "max_pool2d_gather", "avg_pool2d", "avg_pool2d_grad"],
                     "convolution and pooling: tests/test_conv.py"),

@@ -176,6 +176,12 @@ CASES = [
          (DISTINCT,)),
     Case("setitem_scalar", set_scalar, (X,)),
     Case("custom_vjp", lambda a: custom_cube(a) * a, (X,)),
+    # stop_gradient of a locally constant value: the numeric derivative agrees
+    Case("stop_gradient", lambda x: x * sg.stop_gradient(np.floor(3 * x)),
+         (away_from(X, [2 / 3, 1, 4 / 3]),), float32=True),
+    # sg.checkpoint's rematerialised backward, and its barrier op alone
+    Case("checkpoint", lambda x, y: sg.checkpoint(lambda a, b: np.sin(a) * b)(x, y) * x, (X, Y)),
+    Case("remat_barrier", lambda x, y: sg.ops.custom.remat_barrier(x * 2, y) * y, (X, Y)),
     # convolution and pooling (NCHW): the ops and their gradient ops, padded, strided and
     # dilated (stride 1 compiles to the wide unfolding, stride 2 to the narrow one)
     Case("conv2d", lambda x, w, b, g: (

@@ -1,10 +1,21 @@
-"""``custom_vjp``: a value whose derivative is given by user code (autograd.Function).
+"""``custom_vjp``: a value whose derivative is given by user code (autograd.Function,
+``sg.custom_vjp``, ``sg.custom_jvp``, autograd's ``primitive``: symgrad.custom_rules);
+``stop_gradient``, a value through which no derivative flows; and ``remat_barrier(x, after)``,
+``x`` once ``after`` is computed: ``sg.checkpoint`` recomputes its forward from barriers
+placed after the cotangent, so the recomputation happens in the backward pass and is not
+merged with the forward by common-subexpression elimination.
 
 Operand 0 is the forward value (computed elsewhere); operands 1.. are the inputs. No gradient
 flows into operand 0; the cotangent of input ``i`` is ``rule(i, g, out, *operands)``, where
 ``rule`` is a hashable param (it is part of the graph's structural hash).
 """
-from symgrad.core.ops.registry import declare
+import numpy as np
+
+import symgrad.core.pytree as pytree
+from symgrad.core.ops.common import apply, no_gradient
+from symgrad.core.ops.elementwise import elementwise
+from symgrad.core.ops.registry import declare, faced
+from symgrad.core.tracing import Tracer, bind, constant, find_graph
 
 
 def _custom_rule(position):
@@ -19,3 +30,35 @@ declare("custom_vjp", lambda value, *inputs, rule: (value.shape, value.dtype),
         [lambda *args, **params: None] + [_custom_rule(i) for i in range(1, 64)],
         # the backends pass the forward's value through: the output is its first operand
         family="custom", params=("rule",), view=True)
+
+elementwise("stop_gradient", lambda x: x.copy(), "{0}", [no_gradient])
+
+
+@faced(torch=("stop_gradient",))
+def stop_gradient(x):
+    """``x`` (any pytree) as a constant for differentiation, as ``jax.lax.stop_gradient``.
+
+    >>> import numpy as np, symgrad as sg
+    >>> sg.grad(lambda x: x * sg.stop_gradient(x), backend="reference")(3.0)
+    array(3.)
+    """
+    leaves, treedef = pytree.flatten(x)
+    return pytree.unflatten(treedef, [
+        apply("stop_gradient", [leaf]) if isinstance(leaf, Tracer) and leaf.dtype.kind == "f"
+        else leaf for leaf in leaves])
+
+
+declare("remat_barrier", lambda x, after: (x.shape, x.dtype), lambda x, after: x.copy(),
+        [lambda g, out, x, after: g, no_gradient],
+        # the backends pass operand 0 through, as for custom_vjp
+        family="custom", view=True)
+
+
+def remat_barrier(x, after):
+    """``x``, as a value computed after ``after`` (symgrad.checkpoint); a copy of ``x``
+    outside a trace."""
+    graph = find_graph([x, after])
+    if graph is None:
+        return np.array(x, copy=True)
+    return bind("remat_barrier", *(v if isinstance(v, Tracer) else constant(graph, v)
+                                   for v in (x, after)))
