@@ -26,6 +26,7 @@ import numpy as np
 
 import symgrad.core.pytree as pytree
 from symgrad.core.bounded_cache import BoundedCache
+from symgrad.training.epoch_end import EpochClock, run_eagerly, traced_epoch_end
 from symgrad.arguments import parameter_name
 from symgrad.training.minibatches import plan_batches
 from symgrad.training.progress import TrainingBar, chunked
@@ -35,15 +36,17 @@ from symgrad.core.graph import Graph
 from symgrad.core.settings import compile_in_background
 from symgrad.core.ops.shape import reshape
 from symgrad.eager.device import CudaArray, place, to_host
-from symgrad.training.state import (discover_slots, hyperparameters, leaked_tracers, snapshot,
-                           state_on_host, traced_slots)
+from symgrad.training.state import (discover_slots, hyperparameters, leaked_tracers,
+                                    prepare_schedules, scheduler_counts, snapshot, state_on_host,
+                                    traced_slots)
 from symgrad.core.tracing import Tracer, check_dtype
 from symgrad.core.trace_function import set_outputs
 
 
 def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
           epochs: int | None = None, batch_size: int | None = None, shuffle: bool = False,
-          seed: int = 0, progress: bool = True, device: str | None = None) -> Any:
+          seed: int = 0, progress: bool = True, device: str | None = None,
+          epoch_end: Callable | None = None) -> Any:
     """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
 
     ``data`` is a tuple of arrays (or Tensors), one per batch argument of the step; a
@@ -58,8 +61,10 @@ def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
     modules and tensors are there (``model.cuda()``), else on "cpu", and a PyTorch-style
     step's state ends up on that device. ``progress`` shows a bar: "compiling… N s" until
     the compiled loop runs, then its rate, ETA and latest loss (symgrad.training.progress).
-    Returns the per-step loss history (and, in the
-    functional style, the new params)."""
+    ``epoch_end`` (PyTorch style): a function called after the last step of each epoch,
+    traced into the loop (``scheduler.step`` of a schedule stepped per epoch; with
+    ``steps=`` alone every step is an epoch). Returns the per-step loss history (and, in
+    the functional style, the new params)."""
     if len(state) > 1:
         raise TypeError(f"train(step, params, data=...): got {len(state)} arguments after the "
                         f"step; pass the params as one pytree and the arrays as data=(...)")
@@ -72,11 +77,14 @@ def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
         check_dtype(array.dtype, f"train: data[{k}] (shape {list(array.shape)})")
     data_on_cuda = any(isinstance(value, CudaArray) for value in values)
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
+    if state and epoch_end is not None:
+        raise TypeError("train: epoch_end= is for PyTorch-style steps; a functional step "
+                        "returns its new params")
     with TrainingBar(plan.total_steps, enabled=progress) as bar:
         if state:
             return _train_functional(step, state[0], arrays, plan, bar,
                                      _where(device, data_on_cuda))
-        return _train_stateful(step, arrays, plan, bar, device, data_on_cuda)
+        return _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end)
 
 
 def _data_tuple(data):
@@ -203,14 +211,17 @@ def compiled_loops(step: Callable) -> list:
     return [_LOOPS[key] for key in _LOOPS if key[0] == step]
 
 
-def _train_stateful(step, arrays, plan, bar, device, data_on_cuda):
+def _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end):
     """On any failure (but Ctrl-C inside the compiled loop, which keeps the finished steps)
     the step's state is put back as it was before ``train``."""
-    with state_on_host(step) as state_on_cuda:
-        restore = snapshot(step)
+    if epoch_end is not None and not callable(epoch_end):
+        raise TypeError(f"train: epoch_end must be a function, got {type(epoch_end).__name__}")
+    owner = step if epoch_end is None else (step, epoch_end)     # what holds the state
+    with state_on_host(owner) as state_on_cuda:
+        restore = snapshot(owner)
         try:
             device = _where(device, data_on_cuda or state_on_cuda)
-            history, slots, loop = _first_step(step, arrays, plan, device, bar)
+            history, slots, loop = _first_step(step, owner, epoch_end, arrays, plan, device, bar)
             state = [slot.buffer() for slot in slots]
             history = _run(loop, state, arrays, plan, bar, first_step=1, history=history)
         except BaseException:
@@ -221,29 +232,38 @@ def _train_stateful(step, arrays, plan, bar, device, data_on_cuda):
     return history
 
 
-def _first_step(step, arrays, plan, device, bar):
+def _first_step(step, owner, epoch_end, arrays, plan, device, bar):
     """Run the first step eagerly (on the host: optimizers create their state) and compile
     the loop."""
     from symgrad.eager.creation import tensor
     history = np.empty(plan.total_steps)
+    clock = EpochClock(plan.steps_per_epoch, 0) if epoch_end is not None else None
+    counts = scheduler_counts(owner)
     loss = step(*[tensor(plan.batch(array, 0)) for array in arrays])
     history[0] = _eager_loss(loss)
     bar.advance(1, history[0])
-    slots = discover_slots(step)
+    epochs_left = plan.total_steps // plan.steps_per_epoch if clock else 0
+    prepare_schedules(counts, plan.total_steps - 1, epoch_end, epochs_left)
+    if clock is not None:
+        run_eagerly(epoch_end, clock)
+    slots = discover_slots(owner) + ([clock.slot] if clock is not None else [])
     key = (step, tuple((slot.name, np.shape(slot.get()), slot.dtype.str) for slot in slots),
-           _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(step), device)
-    loop = _loop_for(key, lambda: _trace_stateful(step, slots, plan, arrays), len(slots),
-                     plan.mode, device)
+           _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(owner), device)
+    if clock is not None:
+        key += (epoch_end, plan.steps_per_epoch)
+    loop = _loop_for(key, lambda: _trace_stateful(step, owner, epoch_end, clock, slots, plan,
+                                                  arrays), len(slots), plan.mode, device)
     return history, slots, loop
 
 
-def _trace_stateful(step, slots, plan, arrays):
+def _trace_stateful(step, owner, epoch_end, clock, slots, plan, arrays):
     graph = Graph(getattr(step, "__name__", "step"))
     with traced_slots(graph, slots) as outputs:
-        loss = step(*_batch_tracers(graph, plan, arrays, wrap=tensor_of))
-        set_outputs(graph, [_scalar_loss(loss, "train")] + outputs())
+        loss = _scalar_loss(step(*_batch_tracers(graph, plan, arrays, wrap=tensor_of)), "train")
+        state = outputs() if clock is None else traced_epoch_end(epoch_end, clock, outputs)
+        set_outputs(graph, [loss] + state)
     graph.name_outputs(["loss"] + [f"new {slot.name}" for slot in slots])
-    leaked = leaked_tracers(step)
+    leaked = leaked_tracers(owner)
     if leaked:
         raise TracingError(f"train: the step created or replaced state that symgrad cannot "
                            f"carry between steps: {', '.join(leaked)}")

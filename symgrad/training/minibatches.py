@@ -16,6 +16,7 @@ class BatchPlan:
     total_steps: int
     batch_size: int      # rows per step (0 in "full" mode)
     order: np.ndarray    # row indices, step by step
+    steps_per_epoch: int = 1
 
     def example(self, array):
         """An array shaped like one step's batch of ``array``."""
@@ -90,4 +91,4 @@ def plan_batches(arrays, steps, epochs, batch_size, shuffle, seed):
     order = _epoch_orders(rows, steps_per_epoch * per_step, epochs, shuffle, seed)
     total = steps if steps is not None else epochs * steps_per_epoch
     mode = "sample" if batch_size is None else "batch"
-    return BatchPlan(mode, total, per_step, order[:total * per_step])
+    return BatchPlan(mode, total, per_step, order[:total * per_step], steps_per_epoch)

@@ -298,19 +298,47 @@ def hyperparameters(step):
     (but for the numbers a scheduler changes, which are carried)."""
     Module, Optimizer, Tensor = _kinds()
     objects = _referenced_objects(step)
-    carried = {(id(container), key if not isinstance(key, tuple) else key[0])
-               for scheduler in _schedulers(objects)
+    carried = {(id(container), key) for scheduler in _schedulers(objects)
                for container, key, *_ in scheduler.carried_items()}
     found = []
     for obj in objects:
         if isinstance(obj, Optimizer):
-            found.append(tuple(tuple(sorted((k, repr(v)) for k, v in group.items()
-                                            if k != "params" and (id(group), k) not in carried))
-                               for group in obj.param_groups))
+            found.append(tuple(_group_constants(group, carried) for group in obj.param_groups))
         elif isinstance(obj, Module):
             found.append(tuple(getattr(m, "training", True) for m in obj.modules()))
     for scheduler in _schedulers(objects):
         own = {key for container, key, *_ in scheduler.carried_items() if container is scheduler.__dict__}
         found.append(tuple(sorted((k, repr(v)) for k, v in scheduler.state_dict().items()
                                   if k not in own and k != "_last_lr")))
+        found.append(repr(getattr(scheduler, "_planned", None)))    # LambdaLR's table
     return tuple(found)
+
+
+def _group_constants(group, carried):
+    """A parameter group's settings but the carried ones (a pair keeps its other entry)."""
+    constants = []
+    for key, value in group.items():
+        if key == "params" or (id(group), key) in carried:
+            continue
+        if isinstance(value, tuple):
+            value = tuple(None if (id(group), (key, k)) in carried else entry
+                          for k, entry in enumerate(value))
+        constants.append((key, repr(value)))
+    return tuple(sorted(constants))
+
+
+def scheduler_counts(owner):
+    """Each scheduler ``owner`` reaches, with its ``last_epoch`` now."""
+    return [(scheduler, scheduler.last_epoch)
+            for scheduler in _schedulers(_referenced_objects(owner))]
+
+
+def prepare_schedules(counts_before, remaining_steps, epoch_end=None, remaining_epochs=0):
+    """Tell each scheduler how many steps the compiled loop will make it take (counted from
+    how far the eager first step moved it, plus one per remaining epoch for the schedulers
+    ``epoch_end`` reaches): OneCycleLR refuses too many, LambdaLR tables its lambda."""
+    per_epoch = {id(s) for s, _ in scheduler_counts(epoch_end)} if epoch_end else set()
+    for scheduler, before in counts_before:
+        count = (scheduler.last_epoch - before) * remaining_steps
+        scheduler.prepare_future_steps(count + (remaining_epochs if id(scheduler) in per_epoch
+                                                else 0))

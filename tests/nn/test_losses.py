@@ -1,4 +1,5 @@
-"""Loss functions and modules against PyTorch (values and input gradients, every
+"""Loss functions (symgrad.nn.functional_loss, symgrad.nn.functional_classes) and modules
+(symgrad.nn.loss) against PyTorch (values and input gradients, every
 reduction and option), numeric gradients of first and second order, PyTorch's error
 texts, and the losses inside sg.train's compiled step (equal to the eager loop)."""
 import numpy as np

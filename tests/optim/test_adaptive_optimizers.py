@@ -1,4 +1,5 @@
-"""RMSprop, Adagrad, Adadelta, Adamax, NAdam (their updates against PyTorch are in
+"""symgrad.optim.adaptive (RMSprop, Adagrad, Adadelta) and symgrad.optim.adam_variants
+(Adamax, NAdam) on symgrad.optim.rule (their updates against PyTorch are in
 test_optim.test_against_pytorch): state names and state_dict round trips, bad
 hyperparameters, and inside sg.train's compiled loop equal to the eager loop."""
 import numpy as np

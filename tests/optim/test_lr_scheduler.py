@@ -1,12 +1,16 @@
-"""optim.lr_scheduler: every schedule against PyTorch's (learning rates and cycled momentum
-step by step, two parameter groups), state_dict round trips, errors, and schedules stepped
-inside sg.train's compiled loop equal to the eager loop."""
+"""optim.lr_scheduler (symgrad.optim.lr_scheduler.closed and .composite): every schedule
+against PyTorch's (learning rates and cycled momentum step by step, two parameter groups),
+state_dict round trips, errors, and schedules stepped inside sg.train's compiled loop equal
+to the eager loop."""
+import math
+
 import numpy as np
 import pytest
 
 import symgrad as sg
 from symgrad import nn, optim
-from tests.optim.training_cases import assert_train_matches_eager, regression_data
+from tests.optim.training_cases import (assert_train_matches_eager, make_model, make_step,
+                                        regression_data)
 
 PLATEAU_METRICS = [1, 0.9, 0.95, 0.95, 0.95, 0.8, 0.85, 0.9, 0.9, 0.9, 0.9, 0.9] * 3
 
@@ -161,3 +165,96 @@ def test_reduce_lr_on_plateau_traced_on_the_loss_equals_the_eager_loop():
     assert compiled.best == pytest.approx(eager.best, rel=1e-6)
     np.testing.assert_allclose(model.weight.detach().numpy(), eager_model.weight.detach().numpy(),
                                rtol=1e-5)
+
+
+def per_epoch_run(compiled, epochs=5, batches=4):
+    """StepLR stepped after each epoch: by train(epoch_end=) or a PyTorch-style loop."""
+    x, y = regression_data(rows=16)
+    model = make_model()
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    schedule = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    criterion = nn.MSELoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    if compiled:
+        history = sg.train(step, data=(x, y), epochs=epochs, batch_size=4, progress=False,
+                           epoch_end=schedule.step)
+    else:
+        history = []
+        for _ in range(epochs):
+            for b in range(batches):
+                history.append(step(x[4 * b:4 * b + 4], y[4 * b:4 * b + 4]).item())
+            schedule.step()
+    return np.asarray(history), schedule, model
+
+
+def test_schedule_stepped_per_epoch_by_epoch_end_equals_the_eager_loop():
+    expected, eager, eager_model = per_epoch_run(False)
+    history, compiled, model = per_epoch_run(True)
+    np.testing.assert_allclose(history, expected, rtol=1e-5)
+    assert compiled.last_epoch == eager.last_epoch == 5
+    assert compiled.get_last_lr() == eager.get_last_lr() == [0.025]
+    for ours, theirs in zip(model.parameters(), eager_model.parameters()):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_epoch_end_errors():
+    x, y = regression_data()
+    with pytest.raises(TypeError, match="epoch_end must be a function, got int"):
+        sg.train(lambda x, y: x.sum(), data=(x, y), steps=2, epoch_end=3, progress=False)
+    with pytest.raises(TypeError, match="epoch_end= is for PyTorch-style steps"):
+        sg.train(lambda w, x, y: (w, np.sum(x)), np.ones(1), data=(x.numpy(), y.numpy()),
+                 steps=2, epoch_end=print, progress=False)
+
+
+def test_one_cycle_longer_than_its_total_steps_is_refused_before_the_compiled_loop():
+    x, y = regression_data()
+    cycle = {}
+
+    def schedule(opt):
+        cycle["schedule"] = optim.lr_scheduler.OneCycleLR(opt, 0.1, total_steps=5)
+        return cycle["schedule"]
+    *_, step = make_step(lambda m: optim.SGD(m.parameters(), lr=0.1, momentum=0.9),
+                         after_step=schedule)
+    with pytest.raises(ValueError, match="Tried to step 8 times. The specified number of total "
+                                         "steps is 5"):
+        sg.train(step, data=(x, y), steps=8, progress=False)
+    assert cycle["schedule"].last_epoch == 0           # put back as it was before train
+
+
+@pytest.mark.parametrize("per_epoch", [False, True])
+def test_lambda_schedules_with_any_python_inside_sg_train(per_epoch):
+    """The lambdas (math.cos, if, min: not traceable) are tabled before the loop."""
+    def warmup(epoch):
+        return min(1.0, (epoch + 1) / 3) if epoch < 4 else math.cos(epoch / 10)
+
+    def run(compiled):
+        x, y = regression_data()
+        model, opt, schedule, step = make_step(
+            lambda m: optim.SGD(m.parameters(), lr=0.1),
+            after_step=None if per_epoch else lambda o: optim.lr_scheduler.LambdaLR(o, warmup))
+        if per_epoch:
+            schedule = optim.lr_scheduler.MultiplicativeLR(opt, lambda e: 0.9 if e % 2 else 1.0)
+        if compiled:
+            sg.train(step, data=(x, y), epochs=3, batch_size=4, progress=False,
+                     epoch_end=schedule.step if per_epoch else None)
+        else:
+            for epoch in range(3):
+                for b in range(4):
+                    step(x[4 * b:4 * b + 4], y[4 * b:4 * b + 4])
+                if per_epoch:
+                    schedule.step()
+        return model, schedule
+    (eager_model, eager), (model, compiled) = run(False), run(True)
+    assert compiled.get_last_lr() == pytest.approx(eager.get_last_lr(), rel=1e-12)
+    assert compiled.last_epoch == eager.last_epoch
+    assert "_planned" not in compiled.state_dict()
+    for ours, theirs in zip(model.parameters(), eager_model.parameters()):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)

@@ -118,11 +118,13 @@ class LRScheduler:
     # -- state ------------------------------------------------------------------------------------
     #: attributes saved by ``_save_part`` and restored by ``_load_part`` (not as they are)
     _parts = ()
+    #: attributes not saved at all
+    _unsaved = ("optimizer",)
 
     def state_dict(self):
         """Every attribute but the optimizer (PyTorch's layout)."""
         state = {key: value for key, value in self.__dict__.items()
-                 if key != "optimizer" and key not in self._parts}
+                 if key not in self._unsaved and key not in self._parts}
         state.update({key: self._save_part(key) for key in self._parts})
         return state
 
@@ -155,6 +157,10 @@ class LRScheduler:
 
     def _carried_attributes(self):
         return ("last_epoch", "_step_count")
+
+    def prepare_future_steps(self, count):
+        """Get ready for ``count`` more steps inside a compiled loop (sg.train calls it before
+        tracing; the loop cannot raise midway): raise if they are not allowed."""
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} object>"

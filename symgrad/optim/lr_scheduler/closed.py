@@ -15,6 +15,8 @@ import math
 import types
 from collections import Counter
 
+import numpy as np
+
 from symgrad.core.errors import TracingError
 from symgrad.optim.lr_scheduler.base import LRScheduler, both, choose, cos, traced, where
 
@@ -37,6 +39,25 @@ class _LambdaScheduler(LRScheduler):
                 raise TypeError(f"lr_lambda should be a function, but got "
                                 f"{type(function).__name__}")
         super().__init__(optimizer, last_epoch)
+
+    _unsaved = ("optimizer", "_planned")
+
+    def prepare_future_steps(self, count):
+        """Inside sg.train the lambdas are not traced: their values for the next ``count``
+        epochs are tabled now (any Python works in them) and the traced step picks its
+        epoch's entry."""
+        first = self.last_epoch + 1
+        self._planned = (first, tuple(tuple(float(f(epoch)) for epoch in range(first, first + count))
+                                      for f in self.lr_lambdas))
+
+    def _factors(self):
+        epoch = self.last_epoch
+        planned = getattr(self, "_planned", None)
+        if not traced(epoch) or planned is None or not planned[1][0]:
+            return [self._factor(f) for f in self.lr_lambdas]
+        first, tables = planned
+        slots = np.arange(first, first + len(tables[0]))
+        return [np.sum(np.where(slots == epoch, np.array(table), 0.0)) for table in tables]
 
     def _factor(self, function):
         try:
@@ -64,7 +85,7 @@ class LambdaLR(_LambdaScheduler):
     """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per group)."""
 
     def get_lr(self):
-        return [base * self._factor(f) for f, base in zip(self.lr_lambdas, self.base_lrs)]
+        return [base * factor for factor, base in zip(self._factors(), self.base_lrs)]
 
 
 class MultiplicativeLR(_LambdaScheduler):
@@ -73,7 +94,7 @@ class MultiplicativeLR(_LambdaScheduler):
     def get_lr(self):
         if self._is_initial:
             return self._group_lrs()
-        return [lr * self._factor(f) for f, lr in zip(self.lr_lambdas, self._group_lrs())]
+        return [lr * factor for factor, lr in zip(self._factors(), self._group_lrs())]
 
 
 class StepLR(LRScheduler):

@@ -190,6 +190,11 @@ class OneCycleLR(LRScheduler):
                                                             "end_momentum"))
         return lrs
 
+    def prepare_future_steps(self, count):
+        if self.last_epoch + count > self.total_steps:
+            raise ValueError(f"Tried to step {self.last_epoch + count} times. The specified "
+                             f"number of total steps is {self.total_steps}")
+
     def carried_items(self):
         items = super().carried_items()
         if self.cycle_momentum:
