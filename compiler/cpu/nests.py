@@ -54,6 +54,20 @@ def scalar_expression(lowering, node, loop_shape, local, writer=None):
     return OPS[attrs["op"]].scalar.format(*operands, **params)
 
 
+# numpy functions of the scalar templates that the CPU code calls in a vectorizable form
+# (symgrad.compiler.cpu.runtime.simd_math)
+SIMD_CALLS = {"np.exp(": "simd_exp(", "np.tanh(": "simd_tanh("}
+
+
+def with_simd_calls(lowering, expression):
+    """``expression`` with the functions of ``SIMD_CALLS`` replaced by their runtime ones."""
+    for call, simd in SIMD_CALLS.items():
+        if call in expression:
+            expression = expression.replace(call, simd)
+            lowering.runtime.add("simd_math")
+    return expression
+
+
 def lower_nest(lowering, nest, rows=None):
     """One loop nest computing every member per element (and accumulating the reduction).
     Every element is loaded before any is stored, so a store may overwrite an input.
@@ -72,7 +86,8 @@ def lower_nest(lowering, nest, rows=None):
         out.open(loop_header(lowering, axis, extent, nest.root in lowering.parallel_nests, rows))
     for member in nest.members:
         name = lowering.vars[member].name if (member in stored and shape == ()) else f"t{member}"
-        out.line(f"{name} = {scalar_expression(lowering, member, shape, local, out)}")
+        expression = scalar_expression(lowering, member, shape, local, out)
+        out.line(f"{name} = {with_simd_calls(lowering, expression)}")
         local[member] = name
     if reduction is not None:
         value = load(lowering, lowering.graph.operands(reduction)[0], shape, local)

@@ -10,7 +10,7 @@ As in JAX, ``None`` is an empty subtree (no leaves), not a leaf.
 >>> print(tree)
 PyTreeDef({'a': [*], 'b': (*, *), 'c': None})
 """
-from dataclasses import dataclass
+from typing import NamedTuple
 
 CONTAINERS = (tuple, list, dict)
 
@@ -20,8 +20,9 @@ class Static:
     string in a traced function's output, which is returned, not computed."""
 
 
-@dataclass(frozen=True)
-class TreeDef:
+class TreeDef(NamedTuple):
+    """A tree's structure (a tuple: made, hashed and compared at C speed on every call of
+    a transformed function)."""
     kind: type          # tuple, list, dict, type(None), Static, or None for a leaf
     keys: tuple = ()     # dict keys (sorted), or () for sequences
     children: tuple = ()
@@ -71,7 +72,7 @@ def flatten(tree, is_static=None):
             return NONE
         if type(node) in CONTAINERS:
             keys, children = _items(node)
-            return TreeDef(type(node), keys, tuple(walk(child) for child in children))
+            return TreeDef(type(node), keys, tuple([walk(child) for child in children]))
         if is_static is not None and is_static(node):
             return TreeDef(Static, (node,))
         leaves.append(node)
