@@ -9,6 +9,8 @@ another transformation) it adds its nodes to the caller's graph instead, which i
 >>> sg.grad(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
 array([ 3., 12.])
 """
+from collections.abc import Callable, Sequence
+from typing import Any, Union
 import functools
 
 import numpy as np
@@ -23,9 +25,13 @@ from symgrad.pullback import check_cotangents, pullback_builder
 from symgrad.staging import TRANSFORMED, Transformed, reused
 from symgrad.static_arguments import StaticSpec
 
+Argnums = Union[int, Sequence[int]]      # argument positions, as JAX's argnums
+Argnames = Union[str, Sequence[str]]
+
 
 @reused
-def jit(fn=None, *, backend="numba", device="cpu", static_argnums=(), static_argnames=()):
+def jit(fn: Callable | None = None, *, backend: str = "numba", device: str = "cpu",
+        static_argnums: Argnums = (), static_argnames: Argnames = ()) -> Transformed:
     """Compile ``fn``'s forward computation (traced once per signature). ``device="cuda"``
     compiles it into CUDA kernels instead (symgrad.compiler.cuda.lowering; so do ``grad``,
     ``value_and_grad`` and ``vjp``): arrays in and out are numpy arrays.
@@ -42,8 +48,9 @@ def jit(fn=None, *, backend="numba", device="cpu", static_argnums=(), static_arg
 
 
 @reused
-def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu",
-                   static_argnums=(), static_argnames=()):
+def value_and_grad(fn: Callable | None = None, argnums: Argnums = 0, has_aux: bool = False, *,
+                   backend: str = "numba", device: str = "cpu", static_argnums: Argnums = (),
+                   static_argnames: Argnames = ()) -> Transformed:
     """Like JAX: ``(value, gradient)``; the gradient has the structure of ``args[argnums]``.
     Keyword arguments pass through to ``fn`` and are not differentiated.
 
@@ -83,8 +90,9 @@ def value_and_grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device
 
 
 @reused
-def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu", static_argnums=(),
-         static_argnames=()):
+def grad(fn: Callable | None = None, argnums: Argnums = 0, has_aux: bool = False, *,
+         backend: str = "numba", device: str = "cpu", static_argnums: Argnums = (),
+         static_argnames: Argnames = ()) -> Transformed:
     """The gradient of a scalar function, as a function (``@sg.grad`` works as a decorator).
 
     >>> import numpy as np, symgrad as sg
@@ -107,7 +115,8 @@ def grad(fn=None, argnums=0, has_aux=False, *, backend="numba", device="cpu", st
                        static=StaticSpec.of(static_argnums, static_argnames, argnums))
 
 
-def vjp(fn, *primals, has_aux=False, backend="numba", device="cpu"):
+def vjp(fn: Callable, *primals: Any, has_aux: bool = False, backend: str = "numba",
+        device: str = "cpu") -> tuple:
     """``(outputs, pullback)``: ``pullback(cotangents)`` returns one gradient per primal.
 
     >>> import numpy as np, symgrad as sg

@@ -1,6 +1,8 @@
 """The checks and preparation of a differentiating transformation's arguments and outputs:
 ``argnums``, fresh variables for the differentiated leaves, a scalar output, ``has_aux``
 pairs."""
+import inspect
+
 import numpy as np
 
 import symgrad.core.pytree as pytree
@@ -40,6 +42,16 @@ def fresh_variable(graph, leaf):
     return Tracer(graph, value.node, immutable=is_immutable(leaf))
 
 
+def parameter_name(fn, position):
+    """The name of ``fn``'s positional parameter ``position`` (``w1``), else ``arg1``."""
+    try:
+        parameters = [p for p in inspect.signature(fn).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        parameters = []
+    return parameters[position].name if position < len(parameters) else f"arg{position}"
+
+
 def fresh_differentiable(fn, graph, args, positions):
     """Copy each differentiated leaf into a fresh node so it is a variable of its own."""
     args = list(args)
@@ -55,6 +67,7 @@ def fresh_differentiable(fn, graph, args, positions):
                     "arguments have gradients (convert with .astype(np.float64) or leave it "
                     "out of argnums)")
             fresh.append(fresh_variable(graph, leaf))
+            graph[fresh[-1].node]["argument"] = f"{parameter_name(fn, position)}{path}"
         args[position] = pytree.unflatten(treedef, fresh)
     return args
 

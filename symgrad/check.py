@@ -5,6 +5,8 @@
 >>> report.max_error < 1e-6
 True
 """
+from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +86,9 @@ def _as_float64(position, value):
     return np.asarray(value, dtype=np.float64)
 
 
-def check_grad(fn, *args, order=2, eps=1e-6, tolerance=1e-5, argnums=None, backend="numba"):
+def check_grad(fn: Callable, *args: Any, order: int = 2, eps: float = 1e-6,
+               tolerance: float = 1e-5, argnums: int | Sequence[int] | None = None,
+               backend: str = "numba") -> "GradCheckReport":
     """Check first (and with ``order=2`` second) derivatives of ``fn`` at float64 ``args``.
 
     Non-scalar outputs are projected on a fixed random direction. Raises AssertionError

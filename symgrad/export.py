@@ -7,6 +7,8 @@ True
 >>> "import symgrad" in open(path).read()
 False
 """
+from collections.abc import Callable
+from typing import Any
 import ast
 import base64
 import io
@@ -158,7 +160,7 @@ def module_text(compiled, name):
             + tables + runtime)
 
 
-def export_source(fn, *args, path, name=None):
+def export_source(fn: Callable, *args: Any, path: str | os.PathLike, name: str | None = None) -> str:
     """Write ``fn`` compiled for ``args`` as a standalone module at ``path``; returns ``path``.
 
     ``fn`` is a plain function (compiled as ``sg.jit(fn)``) or a transformation such as

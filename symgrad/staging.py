@@ -3,6 +3,8 @@ dtypes, pytree structure), its graph compiled by a backend and cached (:class:`T
 and the bounded cache that gives back the same transformation of the same function
 (:func:`reused`)."""
 import functools
+import inspect
+import os
 
 import numpy as np
 
@@ -103,6 +105,15 @@ class Staged:
         return pytree.unflatten(self.out_tree, list(outputs))
 
 
+def function_label(fn):
+    """``loss (w1.py:12)``: a function's qualified name and where it is defined."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    if code is None:
+        return name
+    return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
+
+
 def signature_key(leaves, treedef):
     """The cache key of a call with concrete ``leaves``: the pytree structure and which
     leaves are numpy scalars (immutable, unlike 0-d arrays: symgrad.core.views), then each
@@ -125,6 +136,10 @@ class Transformed:
         self.device = check_device(device)   # "cpu" or "cuda": where the compiled code runs
         self.kind = kind            # the transformation's name, for compile logs
         self.cache = {}
+
+    def __repr__(self):
+        """``<symgrad.grad of loss (examples/w1.py:12)>``: the transformation and its function."""
+        return f"<symgrad.{self.kind} of {function_label(self.fn)}>"
 
     def __call__(self, *args, **kwargs):
         args, kwargs = self.static.mark(self.fn, args, kwargs)

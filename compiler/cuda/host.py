@@ -8,6 +8,7 @@ from .kernel import device_shape
 from .lowering import generate
 from ..disk_cache import store as cache
 from ..lazy_import import forgotten_on_failure
+from symgrad.core.install_hint import install_command
 
 
 class CudaUnavailableError(RuntimeError):
@@ -20,7 +21,7 @@ def require_cuda():
     if importlib.util.find_spec("numba_cuda") is None:
         raise CudaUnavailableError(
             "device='cuda' needs numba-cuda, which is not installed: "
-            "pip install 'symgrad[cuda]' (or pip install 'numba-cuda[cu13]')")
+            f"{install_command('cuda')} (or pip install 'numba-cuda[cu13]')")
     from numba.core import config
     if config.ENABLE_CUDASIM:
         return

@@ -65,6 +65,18 @@ class Graph:
         value = np.asarray(value, dtype=dtype)
         return self.add_node("constant", [], value.shape, value.dtype, {"value": value}, **attrs)
 
+    def name_outputs(self, names):
+        """Say what each output is (``loss``, ``new linear1.weight``), for listings and
+        pictures; names are not part of the structure (nor of its hash)."""
+        self.nx.graph["output_names"] = list(names)
+        return self
+
+    @property
+    def output_names(self):
+        """One name per output, ``output N`` where none was given."""
+        names = self.nx.graph.get("output_names") or []
+        return [names[i] if i < len(names) else f"output {i}" for i in range(len(self.outputs))]
+
     # -- reading ------------------------------------------------------------------------
     def __getitem__(self, node):
         return self.nx.nodes[node]

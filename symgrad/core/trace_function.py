@@ -5,6 +5,8 @@ stay static), its results the graph's outputs; ``trace(fn, *args) -> Graph``.
 >>> print(sg.trace(lambda x: np.exp(x).sum(), np.ones(3)))  # doctest: +ELLIPSIS
 { lambda ...
 """
+from collections.abc import Callable
+from typing import Any
 import numpy as np
 
 import symgrad.core.pytree as pytree
@@ -83,7 +85,7 @@ def flatten_outputs(out):
     return pytree.flatten(out, is_static=is_static_output)
 
 
-def trace(fn, *args, name=None):
+def trace(fn: Callable, *args: Any, name: str | None = None) -> Graph:
     """Trace ``fn`` on example arguments into a forward :class:`Graph`.
 
     >>> import numpy as np, symgrad as sg

@@ -20,11 +20,15 @@ once (symgrad.compiler.cpu.training_loop). Two styles of step:
 >>> round(float(w), 4)
 2.0
 """
+from collections.abc import Callable
+from typing import Any
 import numpy as np
 
 import symgrad.core.pytree as pytree
 from symgrad.core.bounded_cache import BoundedCache
+from symgrad.arguments import parameter_name
 from symgrad.training.minibatches import plan_batches
+from symgrad.training.progress import TrainingBar, chunked
 from symgrad.training.tiered_loop import TieredLoop
 from symgrad.core.errors import TracingError
 from symgrad.core.graph import Graph
@@ -37,8 +41,9 @@ from symgrad.core.tracing import Tracer, check_dtype
 from symgrad.core.trace_function import set_outputs
 
 
-def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuffle=False,
-          seed=0, progress=True, device=None):
+def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
+          epochs: int | None = None, batch_size: int | None = None, shuffle: bool = False,
+          seed: int = 0, progress: bool = True, device: str | None = None) -> Any:
     """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
 
     ``data`` is a tuple of arrays (or Tensors), one per batch argument of the step; a
@@ -51,7 +56,9 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
     ``device="cuda"`` runs the loop on the GPU with the state and data resident there
     (symgrad.compiler.cuda.training_loop); by default the loop runs on "cuda" when the data or the step's
     modules and tensors are there (``model.cuda()``), else on "cpu", and a PyTorch-style
-    step's state ends up on that device. Returns the per-step loss history (and, in the
+    step's state ends up on that device. ``progress`` shows a bar: "compiling… N s" until
+    the compiled loop runs, then its rate, ETA and latest loss (symgrad.training.progress).
+    Returns the per-step loss history (and, in the
     functional style, the new params)."""
     if len(state) > 1:
         raise TypeError(f"train(step, params, data=...): got {len(state)} arguments after the "
@@ -65,10 +72,11 @@ def train(step, *state, data=(), steps=None, epochs=None, batch_size=None, shuff
         check_dtype(array.dtype, f"train: data[{k}] (shape {list(array.shape)})")
     data_on_cuda = any(isinstance(value, CudaArray) for value in values)
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
-    if state:
-        return _train_functional(step, state[0], arrays, plan, progress,
-                                 _where(device, data_on_cuda))
-    return _train_stateful(step, arrays, plan, progress, device, data_on_cuda)
+    with TrainingBar(plan.total_steps, enabled=progress) as bar:
+        if state:
+            return _train_functional(step, state[0], arrays, plan, bar,
+                                     _where(device, data_on_cuda))
+        return _train_stateful(step, arrays, plan, bar, device, data_on_cuda)
 
 
 def _data_tuple(data):
@@ -115,7 +123,7 @@ def _batch_tracers(graph, plan, arrays, wrap=lambda value: value):
     return tracers
 
 
-def _train_functional(step, params, arrays, plan, progress, device):
+def _train_functional(step, params, arrays, plan, bar, device):
     leaves, treedef = pytree.flatten(params)
     state = [np.array(leaf, copy=True) for leaf in leaves]
     for k, leaf in enumerate(state):
@@ -124,14 +132,15 @@ def _train_functional(step, params, arrays, plan, progress, device):
            device)
     loop = _loop_for(key, lambda: _trace_functional(step, treedef, state, plan, arrays), len(state),
                      plan.mode, device)
-    history = _run(loop, state, arrays, plan, progress, first_step=0, history=None)
+    history = _run(loop, state, arrays, plan, bar, first_step=0, history=None)
     return pytree.unflatten(treedef, state), history
 
 
 def _trace_functional(step, treedef, state, plan, arrays):
     graph = Graph(getattr(step, "__name__", "step"))
-    state_tracers = [Tracer(graph, graph.add_input(s.shape, s.dtype, name=f"param{i}"))
-                     for i, s in enumerate(state)]
+    params_name = parameter_name(step, 0)
+    state_tracers = [Tracer(graph, graph.add_input(s.shape, s.dtype, name=params_name + path))
+                     for s, path in zip(state, pytree.leaf_paths(pytree.unflatten(treedef, state)))]
     out = step(pytree.unflatten(treedef, state_tracers), *_batch_tracers(graph, plan, arrays))
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise TracingError("train: a functional step must return (new_params, loss)")
@@ -146,7 +155,8 @@ def _trace_functional(step, treedef, state, plan, arrays):
     new_leaves = [leaf.astype(old.dtype) if isinstance(leaf, Tracer) else leaf
                   for leaf, old in zip(new_leaves, state)]
     set_outputs(graph, [_scalar_loss(loss, "train")] + new_leaves)
-    return graph
+    return graph.name_outputs(["loss"] + [f"new {graph[node]['name']}"
+                                          for node in graph.inputs[:len(state)]])
 
 
 def _signature(arrays):
@@ -176,7 +186,7 @@ def _loop_for(key, trace_graph, state_count, mode, device):
     return _LOOPS.get_or_make(key, make)
 
 
-def compiled_loops(step):
+def compiled_loops(step: Callable) -> list:
     """The compiled loops ``train`` keeps for ``step`` (one per shape, batching and device),
     the most recently used last: each has its step ``.graph``, ``.optimized`` graph and
     generated ``.source``.
@@ -193,16 +203,16 @@ def compiled_loops(step):
     return [_LOOPS[key] for key in _LOOPS if key[0] == step]
 
 
-def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):
+def _train_stateful(step, arrays, plan, bar, device, data_on_cuda):
     """On any failure (but Ctrl-C inside the compiled loop, which keeps the finished steps)
     the step's state is put back as it was before ``train``."""
     with state_on_host(step) as state_on_cuda:
         restore = snapshot(step)
         try:
             device = _where(device, data_on_cuda or state_on_cuda)
-            history, slots, loop = _first_step(step, arrays, plan, device)
+            history, slots, loop = _first_step(step, arrays, plan, device, bar)
             state = [slot.buffer() for slot in slots]
-            history = _run(loop, state, arrays, plan, progress, first_step=1, history=history)
+            history = _run(loop, state, arrays, plan, bar, first_step=1, history=history)
         except BaseException:
             restore()
             raise
@@ -211,13 +221,14 @@ def _train_stateful(step, arrays, plan, progress, device, data_on_cuda):
     return history
 
 
-def _first_step(step, arrays, plan, device):
+def _first_step(step, arrays, plan, device, bar):
     """Run the first step eagerly (on the host: optimizers create their state) and compile
     the loop."""
     from symgrad.eager.creation import tensor
     history = np.empty(plan.total_steps)
     loss = step(*[tensor(plan.batch(array, 0)) for array in arrays])
     history[0] = _eager_loss(loss)
+    bar.advance(1, history[0])
     slots = discover_slots(step)
     key = (step, tuple((slot.name, np.shape(slot.get()), slot.dtype.str) for slot in slots),
            _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(step), device)
@@ -231,6 +242,7 @@ def _trace_stateful(step, slots, plan, arrays):
     with traced_slots(graph, slots) as outputs:
         loss = step(*_batch_tracers(graph, plan, arrays, wrap=tensor_of))
         set_outputs(graph, [_scalar_loss(loss, "train")] + outputs())
+    graph.name_outputs(["loss"] + [f"new {slot.name}" for slot in slots])
     leaked = leaked_tracers(step)
     if leaked:
         raise TracingError(f"train: the step created or replaced state that symgrad cannot "
@@ -243,17 +255,21 @@ def tensor_of(value):
     return Tensor(value)
 
 
-def _run(loop, state, arrays, plan, progress, first_step, history):
+def _run(loop, state, arrays, plan, bar, first_step, history):
     """Run the compiled loop in chunks; ``state`` is updated in place. Ctrl-C stops between
-    chunks, with the state of the last finished step."""
-    from symgrad.training.progress import chunked
+    chunks, with the state of the last finished step. The bar says "compiling" until the
+    loop's machine code is ready (a CPU loop compiles on its first chunk, or in the
+    background while steps run on the interpreter; a CUDA loop when it is bound)."""
     history = np.empty(plan.total_steps) if history is None else history
     arguments = [s.reshape(1) if s.shape == () else s for s in state]
     done = np.array([first_step], np.int64)
     try:
         with loop.bound(arguments, arrays, plan.order, plan.batch_size, history, done) as run_steps:
-            for start, count in chunked(first_step, plan.total_steps, progress):
+            for start, count in chunked(first_step, plan.total_steps):
+                if getattr(loop, "ready", True):
+                    bar.compiled()
                 run_steps(start, count)
+                bar.advance(int(done[0]), history[int(done[0]) - 1])
     except KeyboardInterrupt:
         print(f"\ntraining interrupted: {int(done[0])} of {plan.total_steps} steps done")
     return history[:int(done[0])]

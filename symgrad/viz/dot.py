@@ -5,6 +5,7 @@
 >>> text.startswith('digraph') and 'exp' in text
 True
 """
+from typing import Any
 import symgrad.viz.style as style
 from symgrad.viz.clusters import cluster_tree
 from symgrad.viz.target import resolve
@@ -92,7 +93,8 @@ def legend_lines(graph, has_gradients):
     return lines
 
 
-def to_dot(graph, fusion=None, legend=True, title=None, rankdir="TB"):
+def to_dot(graph: Any, fusion: bool | None = None, legend: bool = True, title: str | None = None,
+           rankdir: str = "TB") -> str:
     """Graphviz DOT text for ``graph`` (a Graph or a compiled graph, see :func:`resolve`).
 
     Forward and gradient nodes have their own colours (legend included unless
@@ -103,6 +105,7 @@ def to_dot(graph, fusion=None, legend=True, title=None, rankdir="TB"):
     clusters; with ``fusion=True`` (the default for a compiled graph) so are fused loop nests.
     """
     graph, plan = resolve(graph, (), fusion)
+    graph = style.without_argument_copies(graph)
     has_gradients = style.is_gradient_graph(graph)
     heading = title or style.default_title(graph)
     lines = [f"digraph {quote(graph.name)} {{",

@@ -4,6 +4,7 @@ SVG and PNG are drawn by the Graphviz ``dot`` program when it is installed; othe
 the built-in writer (:mod:`symgrad.viz.svg`, no dependencies) and PNG by matplotlib
 (``pip install symgrad[viz]``). The returned :class:`Exported` says which renderer ran.
 """
+from typing import Any
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import networkx as nx
 import numpy as np
 
 import symgrad.viz.style as style
+from symgrad.core.install_hint import install_command
 from symgrad.viz.dot import to_dot
 from symgrad.viz.layout import layout
 from symgrad.viz.target import ExportError, resolve
@@ -31,6 +33,19 @@ class Exported:
 
     def __str__(self):
         return f"{self.path} ({self.format}, rendered by {self.renderer})"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """In a notebook an exported picture shows itself (SVG or PNG), other files their path."""
+        bundle = {"text/plain": str(self)}
+        kinds = {"svg": ("image/svg+xml", "r"), "png": ("image/png", "rb")}
+        if self.format in kinds and os.path.exists(self.path):
+            kind, mode = kinds[self.format]
+            with open(self.path, mode) as file:
+                bundle[kind] = file.read()
+        return bundle
+
+    def _repr_svg_(self):
+        return self._repr_mimebundle_().get("image/svg+xml")
 
 
 def supported():
@@ -168,17 +183,21 @@ def render_image(graph, plan, fmt, renderer, title):
         return render_svg(drawing).encode(), "built-in SVG writer"
     if not has_matplotlib():
         raise ExportError(f"writing {fmt.upper()} needs the Graphviz dot program "
-                          "(apt-get install graphviz) or matplotlib (pip install symgrad[viz]); "
+                          f"(apt-get install graphviz) or matplotlib ({install_command('viz')}); "
                           "neither is installed. SVG (.svg) and DOT (.dot) need neither")
     from symgrad.viz.mpl import render_matplotlib
     return render_matplotlib(drawing, fmt), "matplotlib"
 
 
-def export(graph_or_fn, path, *args, renderer="auto", fusion=None, title=None):
+def export(graph_or_fn: Any, path: str | os.PathLike, *args: Any, renderer: str = "auto",
+           fusion: bool | None = None, title: str | None = None,
+           params: dict | None = None) -> Exported:
     """Write ``graph_or_fn`` to ``path``; the extension picks the format.
 
     ``graph_or_fn`` is anything :func:`symgrad.viz.target.resolve` takes: a Graph, a compiled
-    graph, ``sg.grad(f)`` or a plain function (traced on ``*args``). Formats: ``.dot``/``.gv``
+    graph, ``sg.grad(f)``, a plain function (traced on ``*args``), a Tensor (its recorded
+    computation and gradient; ``params=dict(model.named_parameters())`` names the leaves) or
+    an ``nn.Module`` (traced on ``*args``). Formats: ``.dot``/``.gv``
     (Graphviz text), ``.svg``, ``.png``, ``.graphml``, ``.json`` (networkx node-link data,
     array params as nested lists) and ``.txt`` (the text listing with sources). ``renderer``
     ("auto", "graphviz", "builtin" for SVG, "matplotlib") picks who draws SVG and PNG.
@@ -188,7 +207,7 @@ def export(graph_or_fn, path, *args, renderer="auto", fusion=None, title=None):
     path = os.fspath(path)
     fmt = format_of(path)
     check_writable(path)
-    graph, plan = resolve(graph_or_fn, args, fusion)
+    graph, plan = resolve(graph_or_fn, args, fusion, params)
     if fmt in ("svg", "png"):
         data, used = render_image(graph, plan, fmt, renderer, title)
     else:

@@ -2,12 +2,16 @@
 
 Every op sits one layer below its deepest operand; inputs and constants sit just above
 their first user. Within a layer, nodes are ordered by the mean position of their
-neighbours (one barycentre sweep), which keeps most edges short.
+neighbours (barycentre sweeps), which keeps most edges short; clusters then get columns of
+their own (symgrad.viz.columns) and edges are routed between boxes (symgrad.viz.routing).
 """
 from dataclasses import dataclass
 
 import symgrad.viz.style as style
 from symgrad.viz.clusters import cluster_tree
+from symgrad.viz.columns import (PAD, build_columns, cluster_rectangles, nesting_depth,
+                                 place_columns)
+from symgrad.viz.routing import route, rows_of
 
 FONT_SIZE = 11
 CHAR_WIDTH = 0.62 * FONT_SIZE        # monospace advance
@@ -15,6 +19,8 @@ LINE_HEIGHT = 1.3 * FONT_SIZE
 LAYER_GAP = 34
 NODE_GAP = 16
 MARGIN = 24
+CLUSTER_CHAR_WIDTH = 0.62 * (FONT_SIZE - 1)
+TITLE_CHAR_WIDTH = 0.62 * 14
 
 
 @dataclass
@@ -39,8 +45,8 @@ class Box:
 class Layout:
     title: str
     boxes: dict           # node -> Box
-    edges: list           # (source, user, position label, colour, where on the user's top edge)
-    clusters: list        # (Cluster, [(x, y, width, height)], label (x, y))
+    edges: list           # (source, user, position label, colour, points: symgrad.viz.routing)
+    clusters: list        # (Cluster, (x, y, width, height), label (x, y))
     width: float
     height: float
     kinds: list           # node kinds present, legend order
@@ -85,35 +91,49 @@ def make_box(graph, node, has_gradients):
                width=width, height=len(lines) * LINE_HEIGHT + 10)
 
 
-def cluster_shapes(boxes, cluster, pad=7):
-    """Padded rectangles around each member (only members are shaded, even when the layered
-    layout puts other nodes between them), and where the label goes (above the topmost)."""
-    members = sorted((boxes[n] for n in cluster.all_members()), key=lambda b: (b.y, b.x))
-    rects = [(b.x - pad, b.y - pad, b.width + 2 * pad, b.height + 2 * pad) for b in members]
-    first = rects[0]
-    return rects, (first[0], first[1] - 3)
-
-
 def layout(graph, plan=None, title=""):
-    """Positions (in points) for every node, edge and cluster of ``graph``."""
+    """Positions (in points) for every node, edge and cluster of ``graph``: rows from the
+    layers, columns from the clusters (symgrad.viz.columns), edges routed between the boxes
+    of the rows they cross (symgrad.viz.routing)."""
+    graph = style.without_argument_copies(graph)
     has_gradients = style.is_gradient_graph(graph)
     boxes = {n: make_box(graph, n, has_gradients) for n in graph.nodes()}
     rows = order_layers(graph, assign_layers(graph))
-    widths = [sum(boxes[n].width for n in row) + NODE_GAP * (len(row) - 1) for row in rows]
-    width = max(widths, default=0) + 2 * MARGIN
-    y = MARGIN + 2 * LINE_HEIGHT
-    for row, row_width in zip(rows, widths):
-        x = (width - row_width) / 2
+    row_of = {n: i for i, row in enumerate(rows) for n in row}
+    key = {n: (i + 0.5) / len(row) for row in rows for i, n in enumerate(row)}
+    top, loose = cluster_tree(graph, plan)
+    root = build_columns(top, loose, row_of, key, boxes, NODE_GAP,
+                         lambda cluster: len(cluster.label) * CLUSTER_CHAR_WIDTH + 8)
+    width = max(root.width + 2 * MARGIN, len(title) * TITLE_CHAR_WIDTH + 2 * MARGIN)
+    place_columns(root, (width - root.width) / 2, boxes, NODE_GAP)
+    gap = LAYER_GAP + nesting_depth(top) * (PAD + LINE_HEIGHT)   # room for cluster labels
+    y = MARGIN + 2 * LINE_HEIGHT + gap - LAYER_GAP
+    for row in rows:
         height = max(boxes[n].height for n in row)
         for node in row:
-            box = boxes[node]
-            box.x, box.y = x, y + (height - box.height) / 2
-            x += box.width + NODE_GAP
-        y += height + LAYER_GAP
-    edges = [(s, u, style.edge_label(graph, u, p), style.edge_color(graph, u),
-              (p + 1) / (len(graph.operands(u)) + 1))
-             for s, u, p in sorted(graph.nx.edges(keys=True), key=lambda e: (e[1], e[2]))]
-    top, _ = cluster_tree(graph, plan)
-    clusters = [(c, *cluster_shapes(boxes, c)) for t in top for c in t.walk()]
-    kinds = [k for k in style.STYLES if any(b.kind == k for b in boxes.values())]
-    return Layout(title, boxes, edges, clusters, width, y + MARGIN, kinds)
+            boxes[node].y = y + (height - boxes[node].height) / 2
+        y += height + gap
+    return Layout(title, boxes, _edges(graph, boxes, rows, row_of),
+                  _clusters(top, root, boxes), width, y + MARGIN - gap + LAYER_GAP,
+                  [k for k in style.STYLES if any(b.kind == k for b in boxes.values())])
+
+
+def _edges(graph, boxes, rows, row_of):
+    """``(source, user, position label, colour, points)`` for every edge, in user order."""
+    crossing = rows_of(rows, boxes)
+    edges = []
+    for source, user, position in sorted(graph.nx.edges(keys=True), key=lambda e: (e[1], e[2])):
+        a, b = boxes[source], boxes[user]
+        slot = (position + 1) / (len(graph.operands(user)) + 1)
+        points = route((a.x + a.width / 2, a.y + a.height), (b.x + b.width * slot, b.y),
+                       crossing, row_of[source], row_of[user])
+        edges.append((source, user, style.edge_label(graph, user, position),
+                      style.edge_color(graph, user), points))
+    return edges
+
+
+def _clusters(top, root, boxes):
+    """``(Cluster, (x, y, width, height), label (x, y))`` for every cluster, outermost first."""
+    rects = cluster_rectangles(root, boxes, LINE_HEIGHT)
+    return [(c, rects[c.key], (rects[c.key][0] + 6, rects[c.key][1] + LINE_HEIGHT - 2))
+            for t in top for c in t.walk() if c.key in rects]

@@ -7,6 +7,7 @@ import io
 
 import symgrad.viz.style as style
 from symgrad.viz.layout import FONT_SIZE, LINE_HEIGHT, MARGIN
+from symgrad.viz.routing import segments
 
 POINTS_PER_INCH = 72
 MAX_INCHES = 200          # Agg refuses images over 2^16 pixels a side
@@ -26,25 +27,36 @@ def _box(axes, box, patches):
                   fontweight="bold" if i == 0 else "normal", zorder=4)
 
 
-def _edge(axes, layout, source, user, label, colour, slot):
-    a, b = layout.boxes[source], layout.boxes[user]
-    start = (a.x + a.width / 2, a.y + a.height)
-    end = (b.x + b.width * slot, b.y)
-    axes.annotate("", xy=end, xytext=start, zorder=2, arrowprops=dict(
-        arrowstyle="-|>", color=colour, linewidth=0.7, shrinkA=0, shrinkB=1, mutation_scale=8))
+def _edge(axes, layout, source, user, label, colour, points):
+    from matplotlib.path import Path
+    vertices, codes = [points[0]], [Path.MOVETO]
+    for piece in segments(points):
+        vertices += list(piece[1:])
+        codes += [Path.CURVE4] * 3 if piece[0] == "C" else [Path.LINETO]
+    axes.add_patch(patches_module().PathPatch(Path(vertices, codes), facecolor="none",
+                                              edgecolor=colour, linewidth=0.7, zorder=2))
+    end, before = points[-1], vertices[-2]
+    axes.annotate("", xy=end, xytext=(end[0] + (before[0] - end[0]) * 0.01, end[1] - 6),
+                  zorder=2, arrowprops=dict(arrowstyle="-|>", color=colour, linewidth=0.7,
+                                            shrinkA=0, shrinkB=1, mutation_scale=8))
     if label:
         axes.text(end[0] + 3, end[1] - 5, label, color=colour, fontsize=FONT_SIZE * 0.7,
                   fontweight="bold", zorder=4, bbox=dict(facecolor="white", edgecolor="none",
                                                          pad=0.5))
 
 
-def _cluster(axes, cluster, rects, label_at, patches):
+def patches_module():
+    from matplotlib import patches
+    return patches
+
+
+def _cluster(axes, cluster, rect, label_at, patches):
     colour = "#3b8a3b" if cluster.kind == "fusion" else "#6a6aa8"
-    for x, y, width, height in rects:
-        axes.add_patch(patches.FancyBboxPatch(
-            (x, y), width, height, boxstyle="round,pad=0,rounding_size=8", facecolor=colour,
-            alpha=0.14, edgecolor=colour, linestyle="--" if cluster.kind == "fusion" else "-",
-            zorder=1))
+    x, y, width, height = rect
+    axes.add_patch(patches.FancyBboxPatch(
+        (x, y), width, height, boxstyle="round,pad=0,rounding_size=8", facecolor=colour,
+        alpha=0.10, edgecolor=colour, linestyle="--" if cluster.kind == "fusion" else "-",
+        zorder=1))
     axes.text(label_at[0], label_at[1], cluster.label, color=colour, va="bottom",
               fontsize=FONT_SIZE * 0.7, zorder=4)
 

@@ -9,6 +9,7 @@ writes only its result. Peak memory: walk the topological order, allocate each b
 it is produced and free it after its last use (views keep their base alive); inputs and
 constants stay resident, outputs live to the end.
 """
+from typing import Any
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -158,7 +159,7 @@ def peak_memory(graph, plan):
     return peak, resident
 
 
-def summary(graph, *args, fusion=None):
+def summary(graph: Any, *args: Any, fusion: bool | None = None) -> "Summary":
     """A :class:`Summary` of ``graph`` (a Graph, a compiled graph, or a function and args).
 
     >>> import numpy as np, symgrad as sg

@@ -9,8 +9,6 @@ border whatever their kind.
 import os
 from dataclasses import dataclass
 
-import numpy as np
-
 from symgrad.core.listing import format_node, format_param, name_of, type_of
 
 
@@ -36,6 +34,25 @@ FORWARD_EDGE = "#555555"
 
 # Operand order does not matter for these, so their edges carry no position label.
 COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum", "eq", "ne"})
+
+
+def without_argument_copies(graph):
+    """``graph`` for drawing: the ``identity`` node that ``grad`` puts after each differentiated
+    input (a variable of its own) left out, its users reading the input, which is drawn as a
+    differentiated input under the argument's name (``w1`` rather than ``param0``)."""
+    copies = [n for n in graph.nodes() if graph.op(n) == "identity"
+              and [graph.op(o) for o in graph.operands(n)] == ["input"]]
+    if not copies or not is_gradient_graph(graph):
+        return graph
+    drawn = graph.copy()
+    for node in copies:
+        (source,) = drawn.operands(node)
+        drawn[source]["parameter"] = True
+        if graph[node].get("argument") and not graph[source].get("argument"):
+            drawn[source]["argument"] = graph[node]["argument"]
+        drawn.replace_uses(node, source)
+        drawn.remove_node(node)
+    return drawn
 
 
 def is_gradient_graph(graph):
@@ -65,10 +82,10 @@ def short_params(attrs, limit=28):
 
 
 def node_label(graph, node, outputs=None):
-    """The lines drawn inside a node: name/op, type, and params or an output mark."""
+    """The lines drawn inside a node: name/op, type, and params or what output it is."""
     attrs = graph[node]
     if attrs["op"] == "input":
-        lines = [name_of(graph, node), type_of(attrs)]
+        lines = [attrs.get("argument") or name_of(graph, node), type_of(attrs)]
     elif attrs["op"] == "constant":
         lines = [constant_text(attrs["params"]["value"]), type_of(attrs)]
     else:
@@ -76,18 +93,21 @@ def node_label(graph, node, outputs=None):
         if attrs["params"]:
             lines.append(short_params(attrs))
     outputs = graph.outputs if outputs is None else outputs
-    positions = [str(i) for i, out in enumerate(outputs) if out == node]
+    names = graph.output_names if outputs is graph.outputs else []
+    positions = [i for i, out in enumerate(outputs) if out == node]
     if positions:
-        lines.append("output " + ",".join(positions))
+        lines.append("→ " + ", ".join(names[i] if i < len(names) else f"output {i}"
+                                      for i in positions))
     return lines
 
 
 def constant_text(value):
-    """A constant's value when it is short: ``2.0``, ``[1. 2.]``, ``all 0.5``."""
-    text = format_param(value)
+    """A constant's value when it is short: ``2.0``, ``1e-06``, ``[1. 2.]``, ``all 0.5``
+    (a float32 as numpy prints it, the shortest text that reads back the same)."""
+    text = str(value[()]) if value.ndim == 0 else format_param(value)
     if value.ndim and value.size > 4:
         first = value.flat[0]
-        text = f"all {format_param(np.asarray(first))}" if bool((value == first).all()) else ""
+        text = f"all {first}" if bool((value == first).all()) else ""
     text = " ".join(text.split())
     return text if text and len(text) <= 20 else "constant"
 

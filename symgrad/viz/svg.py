@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 
 import symgrad.viz.style as style
 from symgrad.viz.layout import FONT_SIZE, LINE_HEIGHT, MARGIN
+from symgrad.viz.routing import segments
 
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 
@@ -42,30 +43,37 @@ def box_svg(box, href=None):
     return "".join(parts)
 
 
-def edge_svg(layout, source, user, label, colour, slot):
-    a, b = layout.boxes[source], layout.boxes[user]
-    x1, y1 = a.x + a.width / 2, a.y + a.height
-    x2, y2 = b.x + b.width * slot, b.y
-    bend = max((y2 - y1) / 2, 12)
-    path = (f'<path d="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} {x2:.1f},{y2 - bend:.1f} '
-            f'{x2:.1f},{y2 - 1:.1f}" fill="none" stroke="{colour}" marker-end="url(#arrow)"/>')
+def edge_svg(layout, source, user, label, colour, points):
+    """The edge along its routed points; its position label on a white patch (readable in
+    every renderer, unlike a text halo drawn with ``paint-order``)."""
+    (x1, y1), (x2, y2) = points[0], points[-1]
+    path = [f"M{x1:.1f},{y1:.1f}"]
+    for piece in segments(points[:-1] + [(x2, y2 - 1)]):
+        path.append(" ".join(f"{piece[0] if i == 0 else ''}{x:.1f},{y:.1f}"
+                             for i, (x, y) in enumerate(piece[1:])))
+    drawn = (f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" '
+             f'marker-end="url(#arrow)"/>')
     if not label:
-        return path
-    return path + (f'<text x="{x2 + 3:.1f}" y="{y2 - 5:.1f}" font-size="{FONT_SIZE - 1}" '
-                   f'font-weight="bold" fill="{colour}" stroke="white" stroke-width="3" '
-                   f'paint-order="stroke">{escape(label)}</text>')
+        return drawn
+    width = len(label) * 0.62 * (FONT_SIZE - 1) + 4
+    return drawn + (f'<rect x="{x2 + 1:.1f}" y="{y2 - 15:.1f}" width="{width:.1f}" height="12" '
+                    f'fill="white" fill-opacity="0.9"/><text x="{x2 + 3:.1f}" y="{y2 - 5:.1f}" '
+                    f'font-size="{FONT_SIZE - 1}" font-weight="bold" fill="{colour}">'
+                    f'{escape(label)}</text>')
 
 
-def cluster_svg(cluster, rects, label_at):
+def cluster_svg(cluster, rect, label_at):
     colour = "#3b8a3b" if cluster.kind == "fusion" else "#6a6aa8"
     dash = ' stroke-dasharray="5,3"' if cluster.kind == "fusion" else ""
-    parts = [f'<g class="cluster {cluster.kind}"><title>{escape(cluster.label)}</title>']
-    parts += [f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="8" '
-              f'fill="{colour}" fill-opacity="0.12" stroke="{colour}"{dash}/>'
-              for x, y, w, h in rects]
-    parts.append(f'<text x="{label_at[0]:.1f}" y="{label_at[1]:.1f}" fill="{colour}" '
-                 f'font-size="{FONT_SIZE - 1}">{escape(cluster.label)}</text></g>')
-    return "".join(parts)
+    x, y, w, h = rect
+    return (f'<g class="cluster {cluster.kind}"><title>{escape(cluster.label)}</title>'
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="8" '
+            f'fill="{colour}" fill-opacity="0.08" stroke="{colour}"{dash}/>'
+            f'<rect x="{label_at[0] - 2:.1f}" y="{label_at[1] - 10:.1f}" '
+            f'width="{len(cluster.label) * 0.62 * (FONT_SIZE - 1) + 4:.1f}" height="13" '
+            f'fill="white" fill-opacity="0.85"/>'
+            f'<text x="{label_at[0]:.1f}" y="{label_at[1]:.1f}" fill="{colour}" '
+            f'font-size="{FONT_SIZE - 1}">{escape(cluster.label)}</text></g>')
 
 
 def legend_svg(layout):

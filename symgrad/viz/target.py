@@ -21,17 +21,24 @@ def fusion_plan(graph):
     return plan_fusion(graph)
 
 
-def resolve(obj, args=(), fusion=None):
+def resolve(obj, args=(), fusion=None, params=None):
     """``(graph, fusion plan or None)`` for ``obj``.
 
     ``obj`` is a :class:`~symgrad.core.graph.Graph`; a compiled graph (``sg.jit(f).compiled(*args)``,
     drawn as its optimized graph, with fused loop nests unless ``fusion=False``); a transformed
-    function such as ``sg.grad(f)`` (its ``.trace(*args)``: the gradient graph); or a plain
-    function (``sg.trace(f, *args)``: the forward graph). ``fusion=True`` plans fusion for a
-    plain Graph too.
+    function such as ``sg.grad(f)`` (its ``.trace(*args)``: the gradient graph); a plain
+    function (``sg.trace(f, *args)``: the forward graph); a Tensor (the eager computation
+    recorded behind it, with its gradient graph; ``params`` names leaves, as
+    ``dict(model.named_parameters())``); or an ``nn.Module`` (traced on ``*args``).
+    ``fusion=True`` plans fusion for a plain Graph too.
     """
+    from symgrad.viz import eager_graphs
     if isinstance(obj, Graph):
         graph = obj
+    elif eager_graphs.is_tensor(obj):
+        graph = eager_graphs.tensor_graph(obj, params)
+    elif eager_graphs.is_module(obj):
+        graph = eager_graphs.module_graph(obj, args)
     elif is_compiled(obj):
         graph = obj.optimized
         fusion = True if fusion is None else fusion
@@ -42,6 +49,6 @@ def resolve(obj, args=(), fusion=None):
         graph = trace(obj, *args)
     else:
         raise TracingError(f"cannot draw {type(obj).__name__}: expected a symgrad Graph, a "
-                           "compiled graph, sg.grad(f)/sg.jit(f), or a function with example "
-                           "arguments")
+                           "compiled graph, sg.grad(f)/sg.jit(f), a function with example "
+                           "arguments, a Tensor or an nn.Module with example inputs")
     return graph, (fusion_plan(graph) if fusion else None)
