@@ -9,7 +9,8 @@ at the step's shapes and with the loop's thread count) and the machine limit (th
 FLOPs at the speed of a large sgemm). Also the same step function called from a Python loop
 (``sg.value_and_grad`` compiled once, called every step). Every variant runs in a fresh
 process, twice (``common.best_of_two_passes``). Run:
-``python benchmarks/bench_train.py``.
+``python benchmarks/bench_train.py [--only W1,W2]``. Rows ending in ", 1 busy process" run
+beside one other CPU-bound process that the benchmark starts and stops itself.
 """
 import json
 import os
@@ -23,8 +24,8 @@ import numpy as np
 # which the interpreter tier answers while the compile runs in the background).
 os.environ.setdefault("SYMGRAD_COMPILE_IN_BACKGROUND", "0")
 
-from common import (best_of_two_passes, print_table, sgemm_flops_per_second, time_per_call,
-                    torch_w1_step)
+from common import (beside_busy_process, best_of_two_passes, print_table,
+                    sgemm_flops_per_second, time_per_call, torch_w1_step)
 
 N, D_in, H, D_out = 64, 1000, 100, 10
 # five products: x@w1, h@w2 forward; h.T@g, g@w2.T, x.T@gh backward (no gradient for x)
@@ -225,7 +226,18 @@ def w1_w2_variants(optimizer):
     }
     variants.update(torch_variants(arrays, optimizer))
     variants.update(jax_variants(arrays, optimizer))
-    return variants
+    return with_busy_rows(variants, ("symgrad sg.train", "JAX fori_loop (per step)"))
+
+
+BUSY = ", 1 busy process"
+
+
+def with_busy_rows(variants, names):
+    """``variants`` and, for each of ``names`` present, the same measured beside one other
+    CPU-bound process (issue 19's busy machine: compare the ratios of these rows with the
+    idle ones, same run)."""
+    busy = {name + BUSY: beside_busy_process(variants[name]) for name in names if name in variants}
+    return {**variants, **busy}
 
 
 def w3_variants():
@@ -301,8 +313,10 @@ def measure_in_a_new_process(workload, name):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def main():
+def main(only=None):
     for workload, variants in WORKLOADS.items():
+        if only and workload.split()[0] not in only:
+            continue
         names = list(variants())
         best = best_of_two_passes(names, lambda name: measure_in_a_new_process(workload, name))
         compile_seconds = [first for _, first in best.values() if first is not None]
@@ -313,7 +327,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3:
+    if len(sys.argv) == 3 and sys.argv[1] != "--only":
         measure_one(*sys.argv[1:])
     else:
-        main()
+        main(sys.argv[2].split(",") if sys.argv[1:2] == ["--only"] else None)

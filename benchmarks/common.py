@@ -1,6 +1,9 @@
 """Timing helpers shared by the benchmark scripts: median of repeated runs, the better of
 two passes over the variants, BLAS floor."""
+import contextlib
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -72,3 +75,24 @@ def torch_w1_step(torch, x, y, w1, w2, optimizer):
         (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum().backward()
         opt.step()
     return step
+
+
+@contextlib.contextmanager
+def busy_process():
+    """One other CPU-bound process (a Python busy loop) running while the block runs: the
+    "busy machine" rows (laptops, CI runners and shared servers have one)."""
+    process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)        # let the scheduler see it
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+def beside_busy_process(measure):
+    """``measure`` (returning (seconds, extra)) run with one busy process beside it."""
+    def run():
+        with busy_process():
+            return measure()
+    return run

@@ -70,7 +70,7 @@ class StaticSpec:
 
     def positions(self, fn, count):
         """Static positions among ``count`` positional arguments (beside the default ones)."""
-        names = _parameter_names(fn)
+        names = _parameter_names(fn) if self.argnames else ()
         by_name = {names.index(n) for n in self.argnames if n in names}
         return {p % count for p in self.argnums if -count <= p < count} | by_name
 

@@ -16,6 +16,9 @@ one pool has threads at a time:
   long with OpenBLAS's threads spinning beside them).
 - A compiled training loop not on numba's threads gives every BLAS library every core for
   its run.
+- Every pool gets only the cores other processes leave free (symgrad.compiler.cpu.free_cores),
+  measured before each compiled call: a pool wanting a core another process keeps busy
+  waits at every barrier for its descheduled thread.
 """
 import contextlib
 import importlib.machinery
@@ -26,8 +29,12 @@ import sys
 import numpy as np
 from symgrad.core.settings import compiled_blas_threads, numpy_blas_threads
 
+from .free_cores import FREE_CORES
+
 _compiled_blas = []  # threadpoolctl's controllers of the OpenBLAS compiled code calls
 _compiled_blas_threads = []   # their thread count outside loops; empty until settled
+_numba_threads_used = []      # [True] once a function on numba's threads has run
+_numba_thread_count = []      # the count last given to numba.set_num_threads
 LINALG = "scipy.linalg"
 # numba's BLAS calls go through cython_blas; eager products through _fblas (f2py wrappers of
 # the same library)
@@ -127,19 +134,40 @@ def _set_compiled_blas_threads(count):
         library.set_num_threads(count)
 
 
-@contextlib.contextmanager
-def on_numba_threads():
-    """Around a call of a function on numba's threads: compiled code's BLAS has one thread
-    from now on (numba's threads own the cores)."""
+def fit_blas_threads():
+    """Before a compiled call not on numba's threads: compiled code's BLAS on the free
+    cores (one thread once numba's threads own the cores)."""
+    if not _compiled_blas:
+        return
+    wanted = 1 if _numba_threads_used else min(_compiled_thread_count(), FREE_CORES.count())
+    if _compiled_blas_threads != [wanted]:
+        _set_compiled_blas_threads(wanted)
+
+
+def fit_numba_threads():
+    """Before a call of a function on numba's threads: compiled code's BLAS has one thread
+    from now on (numba's threads own the cores), and numba runs on the free cores."""
+    import numba
+    _numba_threads_used[:] = [True]
     if _compiled_blas_threads != [1]:
         _set_compiled_blas_threads(1)
+    threads = min(numba.config.NUMBA_NUM_THREADS, FREE_CORES.count())
+    if _numba_thread_count != [threads]:
+        numba.set_num_threads(threads)
+        _numba_thread_count[:] = [threads]
+
+
+@contextlib.contextmanager
+def on_numba_threads():
+    """Around a call of a function on numba's threads (``fit_numba_threads``)."""
+    fit_numba_threads()
     yield
 
 
 def loop_blas_threads():
-    """A context manager: BLAS on every core while a compiled loop runs."""
+    """A context manager: BLAS on every free core while a compiled loop runs."""
     from threadpoolctl import threadpool_limits
-    return threadpool_limits(_compiled_thread_count(), user_api="blas")
+    return threadpool_limits(min(_compiled_thread_count(), FREE_CORES.count()), user_api="blas")
 
 
 GEMMS = {np.dtype(np.float32): "sgemm", np.dtype(np.float64): "dgemm"}

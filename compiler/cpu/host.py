@@ -6,7 +6,8 @@ import functools
 
 import numpy as np
 
-from .blas_threads import loop_blas_threads, on_numba_threads, settle_blas_threads
+from .blas_threads import (fit_blas_threads, fit_numba_threads, loop_blas_threads,
+                           on_numba_threads, settle_blas_threads)
 from ..disk_cache.store import load
 from ..codegen.internal_error import generated_code_error
 from . import module
@@ -75,7 +76,7 @@ class CompiledGraph:
                           in enumerate(zip(optimized.inputs, self.input_types))
                           if not optimized.users(node) and node not in optimized.outputs}
         self.output_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.outputs]
-        self.blas_threads = on_numba_threads if runs_on_numba_threads(source) else contextlib.nullcontext
+        self.fit_threads = fit_numba_threads if runs_on_numba_threads(source) else fit_blas_threads
 
     @property
     def ready(self):
@@ -98,8 +99,8 @@ class CompiledGraph:
 
     def __call__(self, *inputs):
         arguments = self._arguments(inputs)
-        with self.blas_threads():
-            results = self.function(*arguments, *self.constants)
+        self.fit_threads()
+        results = self.function(*arguments, *self.constants)
         return tuple(np.asarray(r, dtype) if shape == () else r
                      for r, (shape, dtype) in zip(results, self.output_types))
 

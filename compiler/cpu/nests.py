@@ -1,5 +1,7 @@
 """Lowering of fused loop nests (symgrad.compiler.passes.fuse): one loop nest computes every
 member per element from the ops' scalar templates, and accumulates a reduction."""
+import math
+
 import numpy as np
 
 from .blas import lower_gemm_update
@@ -57,6 +59,26 @@ def scalar_expression(lowering, node, loop_shape, local, writer=None):
     return expression
 
 
+# numpy functions of the scalar templates that the CPU code calls in a vectorizable form
+# (symgrad.compiler.cpu.runtime.simd_math)
+SIMD_CALLS = {"np.exp(": "simd_exp(", "np.tanh(": "simd_tanh("}
+# a nest of fewer elements keeps numpy's calls: LLVM unrolls short constant loops whole, and
+# inline math there adds compile time to a large function for little speed
+SIMD_MIN_ELEMENTS = 1024
+
+
+def with_simd_calls(lowering, expression, elements):
+    """``expression`` with the functions of ``SIMD_CALLS`` replaced by their runtime ones
+    (in a nest of ``elements`` elements)."""
+    if elements < SIMD_MIN_ELEMENTS:
+        return expression
+    for call, simd in SIMD_CALLS.items():
+        if call in expression:
+            expression = expression.replace(call, simd)
+            lowering.runtime.add("simd_math")
+    return expression
+
+
 def lower_nest(lowering, nest, rows=None):
     """One loop nest computing every member per element (and accumulating the reduction).
     Every element is loaded before any is stored, so a store may overwrite an input.
@@ -75,7 +97,8 @@ def lower_nest(lowering, nest, rows=None):
         out.open(loop_header(lowering, axis, extent, nest.root in lowering.parallel_nests, rows))
     for member in nest.members:
         name = lowering.vars[member].name if (member in stored and shape == ()) else f"t{member}"
-        out.line(f"{name} = {scalar_expression(lowering, member, shape, local, out)}")
+        expression = scalar_expression(lowering, member, shape, local, out)
+        out.line(f"{name} = {with_simd_calls(lowering, expression, math.prod(shape))}")
         local[member] = name
     if reduction is not None:
         value = load(lowering, lowering.graph.operands(reduction)[0], shape, local)

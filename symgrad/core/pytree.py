@@ -16,7 +16,7 @@ PyTreeDef({'a': [*], 'b': (*, *), 'c': None})
 import collections
 import dataclasses
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 
 class Static:
@@ -96,8 +96,9 @@ def node_type(value):
     return found
 
 
-@dataclass(frozen=True)
-class TreeDef:
+class TreeDef(NamedTuple):
+    """A tree's structure (a tuple: made, hashed and compared at C speed on every call of
+    a transformed function)."""
     kind: type          # a node's type, type(None), Static, or None for a leaf
     keys: tuple = ()     # the node's aux data: dict keys, field names, () for sequences
     children: tuple = ()
@@ -149,7 +150,7 @@ def flatten(tree, is_static=None, is_leaf=None):
         found = None if is_leaf is not None and is_leaf(node) else node_type(node)
         if found is not None:
             children, aux = found.flatten(node)
-            return TreeDef(type(node), aux, tuple(walk(child) for child in children))
+            return TreeDef(type(node), aux, tuple([walk(child) for child in children]))
         if is_static is not None and is_static(node):
             return TreeDef(Static, (node,))
         leaves.append(node)
