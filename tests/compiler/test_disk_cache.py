@@ -243,7 +243,8 @@ def test_info_and_clear_in_process(tmp_path, monkeypatch):
     assert sg.cache.folder() == str(tmp_path)
     assert sg.cache.info() == {"folder": str(tmp_path), "enabled": True, "entries": 0,
                                "bytes": 0, "stale": 0}
-    value = sg.jit(lambda a: np.cos(a) * 1.25 + 0.125)(np.zeros(3))
+    # a structure no other test compiles: this process's in-memory code would answer it
+    value = sg.jit(lambda a: np.cos(a) * 1.25 + np.arcsinh(a) * np.cbrt(a) + 0.125)(np.zeros(3))
     np.testing.assert_allclose(value, [1.375] * 3)
     summary = sg.cache.info()
     assert summary["entries"] == 1 and summary["bytes"] > 0

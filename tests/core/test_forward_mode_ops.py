@@ -1,5 +1,5 @@
 """Forward mode (symgrad/forward_mode.py) on every op of the registry, through the op tables
-of test_ops.py and test_linalg.py, on the reference backend: the jvp against central
+of test_ops.py, test_linalg.py and test_special.py, on the reference backend: the jvp against central
 differences along a random direction, and the transpose identity <u, J v> = <J^T u, v>
 between jvp and vjp. ``test_every_op_has_forward_mode_checked`` fails when an op of the
 registry appears in none of the cases checked here."""
@@ -11,8 +11,9 @@ from symgrad.core import pytree
 
 from test_linalg import CASES as LINALG_CASES
 from test_ops import CASES, REF, SOURCE_OPS, ops_in
+from test_special import CASES as SPECIAL_CASES
 
-ALL_CASES = {case.name: case for case in CASES + LINALG_CASES}
+ALL_CASES = {case.name: case for case in CASES + LINALG_CASES + SPECIAL_CASES}
 
 
 def float_leaves(tree):
