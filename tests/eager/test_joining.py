@@ -1,4 +1,4 @@
-"""torch.cat / stack, split / chunk / unbind, transpose, expand, contiguous and masked_fill:
+"""symgrad/eager/joining.py: torch.cat / stack, split / chunk / unbind, transpose, expand, contiguous and masked_fill:
 values and gradients against PyTorch, inside the compiled loop, and PyTorch's errors."""
 import numpy as np
 import pytest
