@@ -1,6 +1,7 @@
 """nn.RNN / LSTM / GRU (symgrad/nn/rnn.py) and their cells (symgrad/nn/rnn_cells.py):
 PyTorch's parameters, initialization, outputs and gradients from the same weights, central
-differences of the recurrence (first and second order), the compiled training loop against the eager one, and PyTorch's errors."""
+differences of the recurrence (first and second order), the compiled training loop against
+the eager one, and PyTorch's errors."""
 import numpy as np
 import pytest
 
