@@ -297,30 +297,38 @@ def train_compiled(model, x, y, batch_size, every=20, make_step=training_step):
     return list(losses)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def describe_gpt(model, chars):
+    return f"{model.get_num_params() / 1e6:.2f}M parameters, {len(chars)} characters"
+
+
+def main(model_class=GPT, config_class=GPTConfig, make_step=training_step, describe=describe_gpt,
+         description=__doc__.splitlines()[0], **sample_options):
+    """Train ``model_class`` on the repository's text eagerly and/or compiled, then sample;
+    W8 runs its LSTM through this same program."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--mode", choices=("eager", "compiled", "both"), default="compiled")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
     data, chars = encode(load_text())
-    config = GPTConfig(vocab_size=len(chars))
+    config = config_class(vocab_size=len(chars))
     x, y = batches(data, args.steps, args.batch_size, config.block_size)
     for mode, train in (("eager", train_eager), ("compiled", train_compiled)):
         if args.mode not in (mode, "both"):
             continue
         torch.manual_seed(1337)
-        model = GPT(config)
-        print(f"{mode}: {model.get_num_params() / 1e6:.2f}M parameters, {len(chars)} characters")
+        model = model_class(config)
+        if describe is not None:
+            print(f"{mode}: {describe(model, chars)}")
         start = time.perf_counter()
-        losses = train(model, x, y, args.batch_size)
+        losses = train(model, x, y, args.batch_size, make_step=make_step)
         print(f"{mode}: {len(losses)} steps in {time.perf_counter() - start:.1f} s, "
               f"final loss {losses[-1]:.4f}")
     model.eval()
     prompt = torch.tensor([[chars.index("d")]], dtype=torch.long)
-    sample = model.generate(prompt, 200, temperature=0.8, top_k=20)[0].tolist()
+    sample = model.generate(prompt, 200, temperature=0.8, **sample_options)[0].tolist()
     print("sample:\n" + "".join(chars[i] for i in sample))
 
 
 if __name__ == "__main__":
-    main()
+    main(top_k=20)

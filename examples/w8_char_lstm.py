@@ -5,16 +5,14 @@ compiled ``sg.train`` loop (the time loop unrolled in the trace), then sampled.
 
 Run: ``python examples/w8_char_lstm.py [--mode eager|compiled|both] [--steps 200]``.
 """
-import argparse
 import functools
-import time
 from dataclasses import dataclass
 
 import symgrad as torch
 from symgrad import nn
 from symgrad.nn import functional as F
 import w7_char_gpt
-from w7_char_gpt import batches, encode, load_text
+from w7_char_gpt import batches, encode, load_text  # noqa: F401  (W8 reads W7's text)
 
 
 @dataclass
@@ -72,29 +70,6 @@ train_eager = functools.partial(w7_char_gpt.train_eager, make_step=training_step
 train_compiled = functools.partial(w7_char_gpt.train_compiled, make_step=training_step)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=("eager", "compiled", "both"), default="compiled")
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=16)
-    args = parser.parse_args()
-    data, chars = encode(load_text())
-    config = LSTMConfig(vocab_size=len(chars))
-    x, y = batches(data, args.steps, args.batch_size, config.block_size)
-    for mode, train in (("eager", train_eager), ("compiled", train_compiled)):
-        if args.mode not in (mode, "both"):
-            continue
-        torch.manual_seed(1337)
-        model = CharLSTM(config)
-        start = time.perf_counter()
-        losses = train(model, x, y, args.batch_size)
-        print(f"{mode}: {len(losses)} steps in {time.perf_counter() - start:.1f} s, "
-              f"final loss {losses[-1]:.4f}")
-    model.eval()
-    prompt = torch.tensor([[chars.index("d")]], dtype=torch.long)
-    sample = model.generate(prompt, 200, temperature=0.8)[0].tolist()
-    print("sample:\n" + "".join(chars[i] for i in sample))
-
-
 if __name__ == "__main__":
-    main()
+    w7_char_gpt.main(CharLSTM, LSTMConfig, training_step, describe=None,
+                     description=__doc__.splitlines()[0])
