@@ -12,6 +12,7 @@ query, key and value projections, ``out_proj``), initialization, masks and outpu
 """
 import numpy as np
 
+from symgrad.nn.input_checks import expect_tensor
 import symgrad.nn.init as init
 from symgrad.eager.dtypes import default_float, to_numpy
 from symgrad.eager.tensor import Tensor, apply
@@ -135,9 +136,7 @@ class MultiheadAttention(Module):
     def _check_inputs(self, query, key, value, batched):
         for name, x, width in (("query", query, self.embed_dim), ("key", key, self.kdim),
                                ("value", value, self.vdim)):
-            if not isinstance(x, Tensor):
-                raise TypeError(f"{self._get_name()}: expected a symgrad Tensor as {name}, got "
-                                f"{type(x).__name__}")
+            expect_tensor(x, self._get_name(), name)
             if x.dim() != (3 if batched else 2):
                 raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but "
                                      f"received {query.dim()}-D query tensor" if name == "query"

@@ -14,7 +14,8 @@ import numpy as np
 
 import symgrad.core.ops as ops
 from symgrad.core.ops.conv import output_size, pair
-from symgrad.eager.tensor import Tensor, apply
+from symgrad.eager.tensor import apply
+from symgrad.nn.input_checks import expect_tensor
 
 
 # -- module-level functions the tape replays (their identity is part of the cache key) -------
@@ -48,8 +49,7 @@ def _unbatched(function, x, **params):
 
 # -- checks ------------------------------------------------------------------------------------
 def _check_input(input, who):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{who}: expected a symgrad Tensor as input, got {type(input).__name__}")
+    expect_tensor(input, who)
     if input.dim() not in (3, 4):
         raise ValueError(f"{who}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
                          f"shape {tuple(input.shape)}")

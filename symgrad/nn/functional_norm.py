@@ -14,7 +14,7 @@ import numpy as np
 
 import symgrad.core.ops as ops
 from symgrad.eager.grad_mode import no_grad
-from symgrad.eager.tensor import Tensor, apply
+from symgrad.eager.tensor import apply
 
 
 def _normalized(x, axes, eps):

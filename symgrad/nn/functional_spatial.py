@@ -14,13 +14,13 @@ import math
 import numpy as np
 
 import symgrad.core.ops as ops
-from symgrad.core.ops.conv import output_size, pair
-from symgrad.eager.tensor import Tensor, apply
+from symgrad.core.ops.conv import pair
+from symgrad.eager.tensor import apply
+from symgrad.nn.input_checks import expect_tensor
 
 
 def _check_rank(input, ranks, who, what):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{who}: expected a symgrad Tensor as input, got {type(input).__name__}")
+    expect_tensor(input, who)
     if input.dim() not in ranks:
         raise RuntimeError(f"{who}: Expected {what} input, but got input of size: "
                            f"{list(input.shape)}")

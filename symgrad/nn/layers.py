@@ -13,12 +13,12 @@ import math
 
 import numpy as np
 
+from symgrad.nn.input_checks import expect_tensor
 import symgrad.nn.functional as F
 import symgrad.nn.init as init
 from symgrad.nn.module import Module
 from symgrad.nn.parameter import Parameter
 from symgrad.eager.dtypes import default_float, to_numpy
-from symgrad.eager.tensor import Tensor
 
 
 def _check_size(value, name, owner):
@@ -75,9 +75,7 @@ class Linear(Module):
         reset_weight_and_bias(self, fan_in=self.in_features)
 
     def forward(self, input):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{self!r}: expected a symgrad Tensor as input, got "
-                            f"{type(input).__name__}")
+        expect_tensor(input, repr(self))
         shape = tuple(input.shape)
         if not shape or shape[-1] != self.in_features:
             raise RuntimeError(f"{F.linear_mismatch(shape, self.weight.shape)}: {self!r} "

@@ -18,6 +18,7 @@ LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)
 """
 import numpy as np
 
+from symgrad.nn.input_checks import expect_tensor
 import symgrad.nn.functional_norm as F
 from symgrad.eager.dtypes import default_float, to_numpy
 from symgrad.eager.tensor import Tensor
@@ -34,12 +35,6 @@ def _affine_parameters(layer, shape, affine, bias, dtype):
                              else None)
 
 
-def _check_tensor(input, layer):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{layer!r}: expected a symgrad Tensor as input, got "
-                        f"{type(input).__name__}")
-
-
 class LayerNorm(Module):
     """Normalizes over the last dimensions (``normalized_shape``) of each sample, then applies
     a per-element ``weight`` (ones) and ``bias`` (zeros)."""
@@ -54,7 +49,7 @@ class LayerNorm(Module):
         _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, input):
-        _check_tensor(input, self)
+        expect_tensor(input, repr(self))
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -77,7 +72,7 @@ class GroupNorm(Module):
         _affine_parameters(self, (self.num_channels,), affine, bias, dtype)
 
     def forward(self, input):
-        _check_tensor(input, self)
+        expect_tensor(input, repr(self))
         if input.dim() >= 2 and input.shape[1] != self.num_channels:
             raise RuntimeError(f"{self!r}: expected input with {self.num_channels} channels "
                                f"(dimension 1), got input of shape {list(input.shape)}")
@@ -123,7 +118,7 @@ class _BatchNorm(Module):
                 self.bias.data.zero_()
 
     def _check_input(self, input):
-        _check_tensor(input, self)
+        expect_tensor(input, repr(self))
         if input.dim() not in self.ranks:
             wanted = " or ".join(f"{r}D" for r in self.ranks)
             raise ValueError(f"{self!r}: expected {wanted} input (got {input.dim()}D input)")

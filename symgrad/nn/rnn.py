@@ -19,11 +19,12 @@ import warnings
 
 import numpy as np
 
+from symgrad.nn.input_checks import expect_tensor
 import symgrad.nn.init as init
 from symgrad.eager.creation import zeros
 from symgrad.eager.dtypes import default_float, to_numpy
 from symgrad.eager.joining import cat, stack
-from symgrad.eager.tensor import Tensor, apply
+from symgrad.eager.tensor import apply
 from symgrad.nn.functional_rnn import GATES, recurrent_layer
 from symgrad.nn.functional_dropout import dropout
 from symgrad.nn.module import Module
@@ -109,9 +110,7 @@ class RNNBase(Module):
 
     # -- input checks -----------------------------------------------------------------------
     def _check_input(self, input):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{self._get_name()}: expected a symgrad Tensor as input, got "
-                            f"{type(input).__name__}")
+        expect_tensor(input, self._get_name())
         if input.dim() not in (2, 3):
             raise ValueError(f"{self._get_name()}: Expected input to be 2D or 3D, got "
                              f"{input.dim()}D instead")

@@ -13,8 +13,9 @@ import numpy as np
 
 from symgrad.eager.creation import zeros
 from symgrad.eager.dtypes import default_float, to_numpy
-from symgrad.eager.tensor import Tensor, apply
+from symgrad.eager.tensor import apply
 from symgrad.nn.functional_rnn import GATES, recurrent_layer
+from symgrad.nn.input_checks import expect_tensor
 from symgrad.nn.module import Module
 from symgrad.nn.parameter import Parameter
 from symgrad.nn.rnn import _check_hidden_size, _reset_uniform
@@ -40,9 +41,7 @@ class RNNCellBase(Module):
         _reset_uniform(self)
 
     def _check(self, input, states):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{self._get_name()}: expected a symgrad Tensor as input, got "
-                            f"{type(input).__name__}")
+        expect_tensor(input, self._get_name())
         if input.dim() not in (1, 2):
             raise ValueError(f"{self._get_name()}: Expected input to be 1D or 2D, got "
                              f"{input.dim()}D instead")

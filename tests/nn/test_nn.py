@@ -243,6 +243,19 @@ def test_linear_bad_arguments():
         nn.Linear(3, 2)(torch.ones(2, 3, dtype=torch.float64))
 
 
+
+@pytest.mark.parametrize("layer, name", [
+    (nn.Linear(3, 2), "Linear(in_features=3, out_features=2, bias=True)"),
+    (nn.LayerNorm(3), "LayerNorm((3,), eps=1e-05, elementwise_affine=True, bias=True)"),
+    (nn.Conv1d(1, 1, 2), "Conv1d(1, 1, kernel_size=(2,), stride=(1,))"), (nn.LSTM(3, 2), "LSTM"),
+    (nn.GRUCell(3, 2), "GRUCell")])
+def test_every_layer_names_itself_when_its_input_is_not_a_tensor(layer, name):
+    """symgrad/nn/input_checks.py: one check, the layer's name in its message."""
+    with pytest.raises(TypeError) as error:
+        layer(np.ones((2, 3)))
+    assert str(error.value) == f"{name}: expected a symgrad Tensor as input, got ndarray"
+
+
 # -- containers and simple layers ------------------------------------------------------------
 def test_sequential_indexing_and_repr():
     torch.manual_seed(0)
