@@ -28,6 +28,16 @@ from symgrad.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerN
 from symgrad.nn.rnn import GRU, LSTM, RNN
 from symgrad.nn.attention import MultiheadAttention
 from symgrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell
+from symgrad.nn.activation_more import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish,
+                                        LogSigmoid, PReLU, RReLU, Softmax2d, Softmin, Softshrink,
+                                        Softsign, Tanhshrink, Threshold)
+from symgrad.nn.padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,
+                                ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
+                                ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+                                ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from symgrad.nn.distance import Bilinear, CosineSimilarity, PairwiseDistance
+from symgrad.nn.pooling import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
+                                AvgPool1d, Fold, MaxPool1d, PixelShuffle, PixelUnshuffle, Unfold)
 import symgrad.nn.functional as functional
 import symgrad.nn.init as init
 import symgrad.nn.utils as utils
@@ -43,4 +53,14 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Lin
            "Conv1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample",
            "ParameterList", "ParameterDict",
            "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
-           "MultiheadAttention"]
+           "MultiheadAttention",
+           "CELU", "GLU", "SELU", "Hardshrink", "Hardsigmoid", "Hardswish", "LogSigmoid",
+           "PReLU", "RReLU", "Softmax2d", "Softmin", "Softshrink", "Softsign", "Tanhshrink",
+           "Threshold",
+           "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+           "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+           "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d",
+           "ZeroPad3d",
+           "Bilinear", "CosineSimilarity", "PairwiseDistance",
+           "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "Fold",
+           "MaxPool1d", "PixelShuffle", "PixelUnshuffle", "Unfold"]

@@ -77,3 +77,13 @@ from symgrad.nn.functional_loss import (binary_cross_entropy,  # noqa: E402,F401
                                         binary_cross_entropy_with_logits, cosine_embedding_loss,
                                         huber_loss, kl_div, l1_loss, mse_loss, smooth_l1_loss)
 from symgrad.nn.functional_classes import cross_entropy, nll_loss  # noqa: E402,F401
+from symgrad.nn.functional_activations_more import (  # noqa: E402,F401
+    celu, glu, hardshrink, hardsigmoid, hardswish, logsigmoid, prelu, rrelu, selu, softmin,
+    softshrink, softsign, tanhshrink, threshold)
+from symgrad.nn.functional_padding import pad  # noqa: E402,F401
+from symgrad.nn.functional_distance import (  # noqa: E402,F401
+    bilinear, cosine_similarity, normalize, pairwise_distance)
+from symgrad.nn.functional_pooling import (  # noqa: E402,F401
+    adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, max_pool1d)
+from symgrad.nn.functional_blocks import (  # noqa: E402,F401
+    fold, pixel_shuffle, pixel_unshuffle, unfold)
