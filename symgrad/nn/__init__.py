@@ -18,7 +18,10 @@ from symgrad.nn.container import ModuleDict, ModuleList, ParameterDict, Paramete
 from symgrad.nn.layers import (Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
                                Tanh, Unflatten)
 from symgrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
-                             HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+                             GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
+                             MarginRankingLoss, MSELoss, MultiLabelMarginLoss,
+                             MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss,
+                             SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from symgrad.nn.sparse import Embedding
 from symgrad.nn.spatial import AdaptiveAvgPool2d, Conv1d, ConvTranspose2d, Upsample
@@ -62,5 +65,8 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Lin
            "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d",
            "ZeroPad3d",
            "Bilinear", "CosineSimilarity", "PairwiseDistance",
+           "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+           "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "SoftMarginLoss",
+           "TripletMarginLoss",
            "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "Fold",
            "MaxPool1d", "PixelShuffle", "PixelUnshuffle", "Unfold"]

@@ -87,3 +87,7 @@ from symgrad.nn.functional_pooling import (  # noqa: E402,F401
     adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, max_pool1d)
 from symgrad.nn.functional_blocks import (  # noqa: E402,F401
     fold, pixel_shuffle, pixel_unshuffle, unfold)
+from symgrad.nn.functional_loss_margins import (  # noqa: E402,F401
+    gaussian_nll_loss, hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,
+    multilabel_margin_loss, multilabel_soft_margin_loss, poisson_nll_loss, soft_margin_loss,
+    triplet_margin_loss)

@@ -132,3 +132,63 @@ class CosineEmbeddingLoss(_Loss):
     """``1 - cos`` for pairs marked 1, ``max(0, cos - margin)`` for pairs marked -1."""
     _parameters_spec = (("margin", 0.0),) + _REDUCE
     _function = staticmethod(F.cosine_embedding_loss)
+
+
+class MarginRankingLoss(_Loss):
+    """``max(0, -y (x1 - x2) + margin)`` for targets y of 1 or -1."""
+    _parameters_spec = (("margin", 0.0),) + _REDUCE
+    _function = staticmethod(F.margin_ranking_loss)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """``x`` where the target is 1, ``max(0, margin - x)`` where it is -1."""
+    _parameters_spec = (("margin", 1.0),) + _REDUCE
+    _function = staticmethod(F.hinge_embedding_loss)
+
+
+class SoftMarginLoss(_Loss):
+    """``log(1 + exp(-y x))`` for targets y of 1 or -1."""
+    _parameters_spec = _REDUCE
+    _function = staticmethod(F.soft_margin_loss)
+
+
+class MultiLabelSoftMarginLoss(_Loss):
+    """Binary cross entropy of logits averaged over the classes (``weight`` per class)."""
+    _parameters_spec = (("weight", None),) + _REDUCE
+    _function = staticmethod(F.multilabel_soft_margin_loss)
+
+
+class MultiMarginLoss(_Loss):
+    """The multi-class hinge loss of class indices (``p`` 1 or 2, ``weight`` per class)."""
+    _parameters_spec = (("p", 1), ("margin", 1.0), ("weight", None)) + _REDUCE
+    _function = staticmethod(F.multi_margin_loss)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+
+
+class MultiLabelMarginLoss(_Loss):
+    """The multi-label hinge loss of class lists ended by -1."""
+    _parameters_spec = _REDUCE
+    _function = staticmethod(F.multilabel_margin_loss)
+
+
+class TripletMarginLoss(_Loss):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with the ``p``-norm pairwise distance."""
+    _parameters_spec = (("margin", 1.0), ("p", 2.0), ("eps", 1e-6), ("swap", False)) + _REDUCE
+    _function = staticmethod(F.triplet_margin_loss)
+
+
+class GaussianNLLLoss(_Loss):
+    """The Gaussian negative log likelihood of targets given means and variances."""
+    _parameters_spec = (("full", False), ("eps", 1e-6), ("reduction", "mean"))
+    _function = staticmethod(F.gaussian_nll_loss)
+
+
+class PoissonNLLLoss(_Loss):
+    """The Poisson negative log likelihood of targets given (log-)rates."""
+    _parameters_spec = (("log_input", True), ("full", False), ("size_average", None),
+                        ("eps", 1e-8), ("reduce", None), ("reduction", "mean"))
+    _function = staticmethod(F.poisson_nll_loss)
