@@ -38,6 +38,8 @@ from symgrad.nn.padding import (CircularPad1d, CircularPad2d, CircularPad3d, Con
                                 ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
                                 ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                                 ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from symgrad.nn.normalization_instance import (InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
+                                               LocalResponseNorm)
 from symgrad.nn.distance import Bilinear, CosineSimilarity, PairwiseDistance
 from symgrad.nn.pooling import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                                 AvgPool1d, Fold, MaxPool1d, PixelShuffle, PixelUnshuffle, Unfold)
@@ -64,6 +66,7 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Lin
            "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
            "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d",
            "ZeroPad3d",
+           "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm",
            "Bilinear", "CosineSimilarity", "PairwiseDistance",
            "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "SoftMarginLoss",

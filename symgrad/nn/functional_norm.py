@@ -113,3 +113,65 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                      eps=float(eps))
     return apply("NativeBatchNormBackward0", batch_norm_by, input, running_mean,
                  running_var, weight, bias, eps=float(eps))
+
+
+def instance_norm_of(x, weight, bias, eps):
+    y = _normalized(x, tuple(range(2, x.ndim)), eps)
+    return _affine(y, weight, bias, _channel_shape(x.ndim))
+
+
+def update_instance_statistics(x, running_mean, running_var, momentum):
+    """The running statistics updated with the batch means of each instance's mean and
+    unbiased variance (PyTorch's rule for instance norm)."""
+    axes = tuple(range(2, x.ndim))
+    count = x.size // (x.shape[0] * x.shape[1])
+    mean = ops.mean(ops.mean(x, axis=axes), axis=0)
+    variance = ops.mean(ops.multiply(ops.var(x, axis=axes), count / (count - 1)), axis=0)
+    with no_grad():
+        for running, batch in ((running_mean, mean), (running_var, variance)):
+            if running is not None:
+                kept = ops.multiply(ops.subtract(1.0, momentum), running._value)
+                running.copy_(ops.add(kept, ops.multiply(momentum, batch)))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalize each sample's channels over their spatial dimensions (N, C, ...); with
+    ``use_input_stats=False``, by the running statistics instead."""
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} "
+                         f"dimensions)")
+    if not use_input_stats:
+        return apply("ViewBackward0", batch_norm_by, input, running_mean, running_var, weight,
+                     bias, eps=float(eps))
+    if int(np.prod(input.shape[2:], dtype=np.int64)) <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{input.shape}")
+    if running_mean is not None or running_var is not None:
+        update_instance_statistics(input._value, running_mean, running_var, momentum)
+    return apply("ViewBackward0", instance_norm_of, input, weight, bias, eps=float(eps))
+
+
+def local_response_norm_of(x, size, alpha, beta, k):
+    """``x / (k + alpha * mean of x² over ``size`` neighbouring channels) ** beta``."""
+    squares = ops.multiply(x, x)
+    widths = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (x.ndim - 2)
+    padded = ops.pad(squares, widths, mode="constant")
+    channels = x.shape[1]
+    total = padded[:, 0:channels]
+    for offset in range(1, size):
+        total = ops.add(total, padded[:, offset:offset + channels])
+    scale = ops.power(ops.add(ops.multiply(total, alpha / size), k), beta)
+    return ops.true_divide(x, scale)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Each channel divided by ``(k + alpha / size * sum of the squares of the ``size``
+    channels around it) ** beta`` (N, C, ...)."""
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} "
+                         f"dimensions)")
+    if input.numel() == 0:
+        return input
+    return apply("DivBackward0", local_response_norm_of, input, size=int(size),
+                 alpha=float(alpha), beta=float(beta), k=float(k))
