@@ -40,6 +40,8 @@ from symgrad.nn.padding import (CircularPad1d, CircularPad2d, CircularPad3d, Con
                                 ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from symgrad.nn.normalization_instance import (InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
                                                LocalResponseNorm)
+from symgrad.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                                    TransformerEncoder, TransformerEncoderLayer)
 from symgrad.nn.distance import Bilinear, CosineSimilarity, PairwiseDistance
 from symgrad.nn.pooling import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                                 AvgPool1d, Fold, MaxPool1d, PixelShuffle, PixelUnshuffle, Unfold)
@@ -67,6 +69,8 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Lin
            "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d",
            "ZeroPad3d",
            "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm",
+           "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+           "TransformerEncoderLayer",
            "Bilinear", "CosineSimilarity", "PairwiseDistance",
            "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "SoftMarginLoss",
