@@ -80,3 +80,32 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if max_norm is not None:
         renormalize_rows(weight, input, float(max_norm), float(norm_type))
     return apply("EmbeddingBackward0", _embedding, weight, input, padding_idx=padding_idx)
+
+
+def one_hot_of(indices, num_classes):
+    return ops.astype(ops.equal(ops.expand_dims(indices, -1), np.arange(num_classes)), np.int64)
+
+
+def one_hot(tensor, num_classes=-1):
+    """(*,) int64 class indices -> (*, num_classes) int64 rows of zeros with a 1 at each
+    index; ``num_classes=-1`` takes the largest index + 1 (not inside a compiled step)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"one_hot(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    if np.dtype(tensor.dtype) != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    values = tensor._value
+    concrete = isinstance(values, np.ndarray)
+    if num_classes == -1:
+        if not concrete:
+            raise RuntimeError("one_hot: num_classes=-1 needs the values of the indices, which "
+                               "are not known inside a compiled step; pass num_classes")
+        if values.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(values.max()) + 1
+    if concrete and values.size:
+        if values.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if values.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    return apply("OneHotBackward0", one_hot_of, tensor, num_classes=int(num_classes))
