@@ -13,6 +13,7 @@ import symgrad.nn.functional_dropout as drop
 from symgrad.core.ops.random import random_uniform
 import symgrad.nn.functional_norm as norm
 import symgrad.nn.functional_spatial as spatial
+from op_cases_layers_more import more_layer_cases
 
 
 def layer_cases(Case, uniform, away_from):
@@ -49,4 +50,4 @@ def layer_cases(Case, uniform, away_from):
             norm.layer_norm_of(x, w[:3], b[:3], 1, 1e-5), norm.layer_norm_of(x, None, None, 2, 1e-3),
             norm.group_norm_of(x, w, b, 3, 1e-5), norm.batch_norm_of(x, w, None, 1e-5),
             norm.batch_norm_by(x, b, w, w, b, 1e-5)), (x, scale, shift), float32=True),
-    ]
+    ] + more_layer_cases(Case, uniform, away_from)
