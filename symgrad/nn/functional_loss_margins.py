@@ -252,7 +252,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if isinstance(values, np.ndarray) and (values < 0).any():
         raise ValueError("var has negative entry/entries")
     _same_broadcast(input, target)
-    name = _BY_REDUCTION.get(reduction, "MulBackward0")
+    name = _BY_REDUCTION.get(reduction, "AddBackward0" if full else "MulBackward0")
     return apply(name, _gaussian_nll, input, target, var, full=bool(full), eps=float(eps),
                  reduction=reduction)
 
@@ -265,6 +265,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     check_tensor(input, "input", "poisson_nll_loss")
     target = as_tensor_like(target, input)
     _same_broadcast(input, target)
-    return apply(_BY_REDUCTION.get(reduction, "SubBackward0"), _poisson_nll, input, target,
+    none = "AddBackward0" if full else "SubBackward0"
+    return apply(_BY_REDUCTION.get(reduction, none), _poisson_nll, input, target,
                  log_input=bool(log_input), full=bool(full), eps=float(eps),
                  reduction=reduction)
