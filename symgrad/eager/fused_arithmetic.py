@@ -120,10 +120,11 @@ def _check_dims(name, tensor, ndim):
 
 
 def addmm(self, mat1, mat2, *, beta=1, alpha=1):
-    from symgrad.eager.tensor_methods import check_matmul_shapes
     _check_dims("mat1", mat1, 2)
     _check_dims("mat2", mat2, 2)
-    check_matmul_shapes(mat1, mat2)
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
+                           f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
     return apply("AddmmBackward0", matrix_product_sum, self, mat1, mat2, beta=beta, alpha=alpha)
 
 
