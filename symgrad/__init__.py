@@ -55,9 +55,14 @@ from symgrad.eager.sampling import (
 from symgrad.eager.serialization import load, save
 from symgrad.eager.tensor import Size, Tensor
 import symgrad.autograd as autograd
+import symgrad.linalg as linalg  # torch.linalg
+import symgrad.testing as testing  # torch.testing.assert_close
+import symgrad.torch_jit  # noqa: F401  (torch.jit.script and trace, on sg.jit)
 import symgrad.cache as cache  # sg.cache.info(), sg.cache.clear()
 import symgrad.public_functions as public_functions
 from symgrad.public_functions import *  # noqa: F401,F403  (sg.exp, sg.sum, ...: public_functions.__all__)
+from symgrad.linalg import (  # torch.svd, torch.qr, ... (the spellings before torch.linalg)
+    lstsq_removed as lstsq, pinverse, qr_legacy as qr, slogdet, svd_legacy as svd)
 import symgrad.viz as viz
 from symgrad.viz import ExportError
 import symgrad.scipy as scipy  # scipy.special and scipy.stats on traced values
@@ -88,7 +93,7 @@ __all__ = [
     "result_type", "Generator", "bernoulli", "default_generator", "initial_seed", "manual_seed",
     "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn",
     "randn_like", "randperm", "seed", "load", "save", "Size", "Tensor", "autograd",
-    "cache", "viz", "ExportError", "scipy", "nn", "optim", "utils", "train", "compiled_loops",
+    "cache", "linalg", "lstsq", "pinverse", "qr", "slogdet", "svd", "testing", "viz", "ExportError", "scipy", "nn", "optim", "utils", "train", "compiled_loops",
 ] + public_functions.__all__
 # symgrad.float, .int and .bool (PyTorch's dtypes) stay out of __all__: a star import would hide
 # Python's builtins of those names

@@ -14,6 +14,11 @@ from symgrad.eager.promotion import is_scalar, numpy_result_type, unweak
 from symgrad.eager.dims import normalize_dim
 from symgrad.eager.joining import joining_functions, joining_methods
 from symgrad.eager.masks import consumed_dims, is_mask, mask_functions, mask_methods, mask_positions
+from symgrad.eager.dim_reductions import reduction_functions, reduction_methods
+from symgrad.eager.fused_arithmetic import fused_functions, fused_methods
+from symgrad.eager.rearranging import rearranging_functions, rearranging_methods
+from symgrad.eager.scattering import scattering_methods
+from symgrad.eager.in_place import fill_diagonal_, in_place_methods
 from symgrad.eager.selection import selection_methods
 from symgrad.eager.softmax import log_softmax, softmax
 from symgrad.eager.tensor import Tensor, _value_of, apply
@@ -254,11 +259,15 @@ DOOR_METHODS = {
     **joining_methods(), "clamp": _clamp, "clip": _clamp, "view": _view, "softmax": softmax,
     "log_softmax": log_softmax,
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
-    **mask_methods(),
+    **mask_methods(), **rearranging_methods(), **fused_methods(), **reduction_methods(),
+    **scattering_methods(),
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
 }
 METHODS = {**FACE_METHODS, **DOOR_METHODS}
+for _name, _method in METHODS.items():
+    setattr(Tensor, _name, _method)
+METHODS.update(in_place_methods(), fill_diagonal_=fill_diagonal_)
 for _name, _method in METHODS.items():
     setattr(Tensor, _name, _method)
 Tensor.__hash__ = object.__hash__
@@ -291,7 +300,8 @@ def _torch_functions():
                  "argmin", "sort", "topk", "gather", "index_select", "softmax", "log_softmax"):
         functions[name] = _as_function(METHODS[name])
     return {**functions, **joining_functions(), "addmm": addmm_function,
-            "logsumexp": logsumexp_function, **mask_functions()}
+            "logsumexp": logsumexp_function, **mask_functions(), **rearranging_functions(),
+            **fused_functions(), **reduction_functions(), **scattering_methods()}
 
 
 FUNCTIONS = _torch_functions()

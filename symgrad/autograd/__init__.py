@@ -10,6 +10,7 @@ import numpy as np
 from symgrad.eager.custom_function import Function, FunctionCtx  # noqa: F401
 from symgrad.eager.tape import gradients
 from symgrad.eager.tensor import Tensor
+import symgrad.autograd.functional as functional  # noqa: F401  (torch.autograd.functional)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
