@@ -1,0 +1,20 @@
+"""autograd.wrap_util.unary_to_nary: an operator on unary functions, made n-ary by argnum."""
+import functools
+
+
+def unary_to_nary(unary_operator):
+    @functools.wraps(unary_operator)
+    def nary_operator(fun, argnum=0, *op_args, **op_kwargs):
+        def nary_f(*args, **kwargs):
+            def unary_f(x):
+                full = list(args)
+                if isinstance(argnum, int):
+                    full[argnum] = x
+                else:
+                    for position, value in zip(argnum, x):
+                        full[position] = value
+                return fun(*full, **kwargs)
+            x = args[argnum] if isinstance(argnum, int) else tuple(args[i] for i in argnum)
+            return unary_operator(unary_f, x, *op_args, **op_kwargs)
+        return nary_f
+    return nary_operator
