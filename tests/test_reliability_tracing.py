@@ -593,11 +593,15 @@ def test_a_list_of_floats_is_a_pytree_of_scalars():
     assert_same(sg.jit(f)([2.0, 3.0]), np.asarray(18.0))
     assert_same(sg.jit(lambda p: np.sum(np.stack(p)), backend=REF)([2.0, 3.0]), np.asarray(5.0))
 
-    def sum_of_list(p):
-        return np.sum(p)                 # numpy makes an array of the list: not traceable
+    # numpy's functions take the list as one array (as in autograd: np.sum([x, y]))
+    assert_same(sg.grad(lambda p: np.sum(p) ** 2, backend=REF)([2.0, 3.0]),
+                [np.asarray(10.0), np.asarray(10.0)])
 
-    message = error_of(sg.TracingError, sg.jit(sum_of_list, backend=REF), [2.0, 3.0])
-    assert "list" in message and "np.stack" in message and at(sum_of_list, 1) in message
+    def exp_of_list(p):
+        return np.exp(p)                 # a ufunc makes an array of the list: not traceable
+
+    message = error_of(sg.TracingError, sg.jit(exp_of_list, backend=REF), [2.0, 3.0])
+    assert "list" in message and "np.stack" in message and at(exp_of_list, 1) in message
 
 
 @pytest.mark.parametrize("backend", [REF, "numba"])

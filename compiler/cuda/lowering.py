@@ -54,7 +54,8 @@ LOWERINGS = {
     **cuda_linalg.LOWERINGS,
     **dict.fromkeys(fused_ops(), lower_fused),
     # elementwise, but their CPU templates call runtime functions that have no device version
-    **dict.fromkeys(("polygamma", "i0", "i1"), None),
+    **dict.fromkeys(("polygamma", "i0", "i1", "erfinv", "erfcinv", "gammainc", "gammaincc"),
+                   None),
 }
 
 

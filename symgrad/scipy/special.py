@@ -14,7 +14,10 @@ import numpy as np
 import symgrad.core.ops as ops
 from symgrad.core.ops.elementwise import floating
 from symgrad.core.ops.special import (  # noqa: F401  (the ufuncs, as autograd.scipy.special has them)
-    betaln, digamma, erf, erfc, expit, gamma, gammaln, i0, i1, logit, xlog1py, xlogy)
+    betaln, digamma, erf, erfc, erfcinv, erfinv, expit, gamma, gammaln, i0, i1, logit, xlog1py,
+    xlogy)
+from symgrad.core.ops.incomplete_gamma import (  # noqa: F401
+    beta, gammainc, gammaincc, rgamma)
 from symgrad.core.ops.special import multigammaln as _multigammaln
 from symgrad.core.ops.special import polygamma as _polygamma
 from symgrad.core.ops.statistics import logsumexp as _logsumexp

@@ -39,6 +39,13 @@ CASES = [
                                           sp.polygamma(1, p), sp.polygamma(3, p + 1),
                                           sp.betaln(p, r), sp.multigammaln(r + 2, 3),
                                           sg.digamma(-p - 0.5)), (POSITIVE, ROW), float32=True),
+    Case("inverse_error_functions", lambda u, s: (
+        sp.erfinv(2 * u - 1), sp.erfcinv(1.5 * u), sp.erfinv(0.4 * s), sp.erfcinv(2 - u)),
+         (UNIT, SIGNED), float32=True),
+    # the shape a is a constant: gammainc's derivative in a raises (test below)
+    Case("incomplete_gamma", lambda p, r: (
+        sp.gammainc(ROW + 1, p), sp.gammaincc(2.5, 2 * p), sp.gammainc(0.5, 30 * p),
+        sp.gammaincc(ROW, 0.1 * p), sp.rgamma(p), sp.beta(p, r)), (POSITIVE, ROW), float32=True),
     Case("bessel", lambda s: (sp.i0(s * 3), sp.i1(s * 3), np.i0(s), sp.i1(s * 0)), (SIGNED,),
          float32=True),
     Case("logsumexp_softmax", lambda s, r: (
@@ -56,6 +63,9 @@ CASES = [
         stats.gamma.pdf(p, 2.5), stats.beta.logpdf(u, r + 1, 1.5), stats.beta.pdf(u, 2.0, r + 1),
         stats.chi2.logpdf(p, 3), stats.chi2.pdf(p, r + 2), stats.poisson.logpmf(3.0, p),
         stats.poisson.pmf(np.array([0.0, 1, 2, 5]), r)), (POSITIVE, UNIT, ROW)),
+    Case("distribution_cdfs", lambda p, u: (
+        stats.gamma.cdf(p, 2.0, 0.2 * u, 1 + u), stats.gamma.cdf(p - 1.0, 1.5), stats.chi2.cdf(p, 3),
+        stats.poisson.cdf(np.array([-1.0, 0, 1, 2, 5]), 3 * u[:1, :1] + 0.5)), (POSITIVE, UNIT)),
     Case("dirichlet", lambda x, alpha: (stats.dirichlet.logpdf(x / np.sum(x), alpha),
                                         stats.dirichlet.pdf(columns(x) / np.sum(columns(x), 0), alpha)),
          (ROW[:3], ROW[:3] + 0.5)),
@@ -95,6 +105,9 @@ COMPILED = [
                                              sp.digamma(p) * sp.polygamma(2, p) - sp.i0(s) + sp.i1(s)),
          (SIGNED, POSITIVE), float32=True),
     CASES_BY_NAME["norm"],
+    Case("inverse_and_incomplete", lambda u, p: (
+        sp.erfinv(2 * u - 1) + sp.erfcinv(u), sp.gammainc(2.5, p) - sp.gammaincc(0.5, 3 * p)),
+         (UNIT, POSITIVE), float32=True),
 ]
 
 
@@ -114,8 +127,28 @@ def test_runtime_polygamma_and_bessel_match_scipy_over_their_range():
     xs = np.linspace(-30, 30, 121)
     assert_same(np.array([runtime.special_i0.py_func(x) for x in xs]), sp.i0(xs), rtol=1e-14)
     assert_same(np.array([runtime.special_i1.py_func(x) for x in xs]), sp.i1(xs), rtol=1e-14)
+    ys = np.concatenate([np.linspace(-0.999999, 0.999999, 201), [1e-300, 1 - 1e-15, -1 + 1e-12]])
+    assert_same(np.array([runtime.special_erfinv.py_func(y) for y in ys]), sp.erfinv(ys),
+                rtol=1e-14)
+    zs = np.concatenate([np.logspace(-300, 0, 60), 2 - np.logspace(-15, 0, 20)])
+    assert_same(np.array([runtime.special_erfcinv.py_func(z) for z in zs]), sp.erfcinv(zs),
+                rtol=1e-14)
+    a, x = np.meshgrid([0.1, 0.5, 1.0, 2.5, 10.0, 50.0], [0, 1e-3, 0.1, 1, 3, 10, 30, 100, 300])
+    ours = np.vectorize(runtime.special_gammainc.py_func)(a, x)
+    assert_same(ours, sp.gammainc(a, x), rtol=1e-13, atol=1e-14)
+    ours = np.vectorize(runtime.special_gammaincc.py_func)(a, x)
+    assert_same(ours, sp.gammaincc(a, x), rtol=1e-12, atol=1e-300)
+    assert [runtime.special_erfinv.py_func(v) for v in (1.0, -1.0)] == [np.inf, -np.inf]
+    assert np.isnan(runtime.special_erfinv.py_func(1.5)) and np.isnan(
+        runtime.special_gammainc.py_func(-1.0, 2.0))
     assert runtime.special_polygamma.py_func(0, 0.0) == sp.psi(0.0) == -np.inf
     assert np.isnan(runtime.special_polygamma.py_func(1, -2.0))
+
+
+def test_incomplete_gamma_in_its_shape_is_not_differentiable():
+    with pytest.raises(sg.TracingError, match="derivative with respect to the shape a"):
+        sg.grad(lambda a: np.sum(sp.gammainc(a, ROW)), backend=REF)(ROW + 1)
+    assert_same(sg.grad(lambda x: sp.gammainc(2.0, x), backend=REF)(1.0), np.exp(-1.0))
 
 
 def test_scipy_is_itself_again_after_the_trace_and_on_plain_arrays():
@@ -141,8 +174,8 @@ def test_torch_names_on_tensors():
 
 
 def test_an_unsupported_scipy_function_is_named_and_a_name_imported_from_scipy_explained():
-    with pytest.raises(sg.TracingError, match="scipy.special.erfinv is not supported"):
-        sg.grad(lambda x: sp.erfinv(x), backend=REF)(0.5)
+    with pytest.raises(sg.TracingError, match="scipy.special.ellipk is not supported"):
+        sg.grad(lambda x: sp.ellipk(x), backend=REF)(0.5)
     from scipy.special import logsumexp
     with pytest.raises(sg.TracingError, match=r"inside scipy's logsumexp.*write "
                                               r"scipy.special.logsumexp\(\.\.\.\)"):

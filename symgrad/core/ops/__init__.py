@@ -9,8 +9,9 @@ from symgrad.core.ops.elementwise_math import (  # noqa: F401
     exp2, expm1, fabs, float_power, hypot, log10, log2, logaddexp, logaddexp2, rad2deg,
     reciprocal, sinc, sinh, tan)
 from symgrad.core.ops.special import (  # noqa: F401  (scipy.special's functions)
-    betaln, digamma, erf, erfc, expit, gamma, gammaln, i0, i1, logit, multigammaln, polygamma,
-    xlog1py, xlogy)
+    betaln, digamma, erf, erfc, erfcinv, erfinv, expit, gamma, gammaln, i0, i1, logit,
+    multigammaln, polygamma, xlog1py, xlogy)
+from symgrad.core.ops.incomplete_gamma import beta, gammainc, gammaincc, rgamma  # noqa: F401
 from symgrad.core.ops.rounding import (  # noqa: F401
     around, ceil, divmod_, floor, floor_divide, fmod, frac, heaviside, imag, isfinite, isinf,
     isnan, nan_to_num, real, remainder, rint, select, trunc)
@@ -26,6 +27,9 @@ from symgrad.core.ops.indexing import (  # noqa: F401  (getitem/setitem: basic a
     add_at, gather, getitem, scatter_add, setitem, take, take_along_axis)
 from symgrad.core.ops.construction import (  # noqa: F401
     array, asarray, column_stack, dstack, hstack, split, vstack)
+from symgrad.core.ops.array_likes import append  # noqa: F401  (np.mean([x, y]), np.r_, ...)
+from symgrad.core.ops.differences import (  # noqa: F401
+    angle, diff, fmax, fmin, gradient, iscomplex, isreal, linspace, real_if_close)
 from symgrad.core.ops.reordering import (  # noqa: F401
     flip, moveaxis, pad, repeat, roll, rot90, tile)
 from symgrad.core.ops.sorting import argmax, argmin, argsort, sort  # noqa: F401

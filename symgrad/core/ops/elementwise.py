@@ -157,7 +157,8 @@ declare("div", float_rule, np.true_divide, [lambda g, out, x, y: g / y,
                                             lambda g, out, x, y: -g * out / y],
         "{0} / {1}", family="elementwise")
 declare("pow", broadcast_rule, np.power,
-        [lambda g, out, x, y: g * y * power(x, y - 1),
+        # x ** (y - 1) would be inf at x = 0 for y = 0 (0 * inf = nan): autograd's 0 there
+        [lambda g, out, x, y: g * y * power(x, where(y != 0, y - 1, 1)),
          lambda g, out, x, y: g * out * log(where(x > 0, x, 1))],
         "{0} ** {1}", family="elementwise")
 

@@ -1,5 +1,6 @@
 """scipy.special's functions on traced values, as HIPS autograd differentiates them: ``erf``,
-``erfc``, ``gammaln``, ``gamma``, ``digamma``/``psi``, ``polygamma``, ``i0``, ``i1`` are
+``erfc``, ``erfinv``, ``erfcinv``, ``gammaln``, ``gamma``, ``digamma``/``psi``, ``polygamma``,
+``i0``, ``i1`` are
 primitives (scipy's ufuncs as references; scalar templates call ``math`` or the CPU
 runtime's ``special_*`` functions); ``expit``, ``logit``, ``xlogy``, ``xlog1py``, ``betaln``
 and ``multigammaln`` are composites. scipy's ufuncs reach them through ``__array_ufunc__``
@@ -23,6 +24,7 @@ from symgrad.core.ops.shape import stack
 from symgrad.core.tracing import bind, error_here, find_graph
 
 TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
+ROOT_PI_OVER_TWO = math.sqrt(math.pi) / 2
 
 
 def scipy_special():
@@ -64,6 +66,13 @@ i0 = _special("i0", "special_i0({0})", lambda g, out, x, dtype: g * i1(x),
 i1 = _special("i1", "special_i1({0})",
               lambda g, out, x, dtype: g * where(x == 0, 0.5, i0(x) - out / where(x == 0, 1, x)),
               _faces(("i1",)))
+
+erfinv = _special("erfinv", "special_erfinv({0})",
+                  lambda g, out, y, dtype: g * ROOT_PI_OVER_TWO * exp(out * out),
+                  _faces(("erfinv",), "erfinv", "ErfinvBackward0"))
+erfcinv = _special("erfcinv", "special_erfcinv({0})",
+                   lambda g, out, z, dtype: -g * ROOT_PI_OVER_TWO * exp(out * out),
+                   _faces(("erfcinv",)))
 
 # polygamma(n, x), the n-th derivative of digamma; n is a static param
 declare("polygamma", float_rule,

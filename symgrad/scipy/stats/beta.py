@@ -2,7 +2,7 @@
 ``loc`` and ``scale``; ``-inf`` outside ``[loc, loc + scale]``."""
 import symgrad.core.ops as ops
 from symgrad.scipy.faces import scipy_face
-from symgrad.scipy.stats.support import standardized, within
+from symgrad.scipy.stats.support import scipy_rest, standardized, within
 
 
 @scipy_face("scipy.stats", "beta.logpdf")
@@ -15,3 +15,6 @@ def logpdf(x, a, b, loc=0.0, scale=1.0):
 @scipy_face("scipy.stats", "beta.pdf")
 def pdf(x, a, b, loc=0.0, scale=1.0):
     return ops.exp(logpdf(x, a, b, loc, scale))
+
+
+__getattr__ = scipy_rest("beta")

@@ -5,6 +5,7 @@ import numpy as np
 import symgrad.core.ops as ops
 from symgrad.core.tracing import error_here
 from symgrad.scipy.faces import scipy_face
+from symgrad.scipy.stats.support import scipy_rest
 
 
 @scipy_face("scipy.stats", "dirichlet.logpdf")
@@ -20,3 +21,6 @@ def logpdf(x, alpha):
 @scipy_face("scipy.stats", "dirichlet.pdf")
 def pdf(x, alpha):
     return ops.exp(logpdf(x, alpha))
+
+
+__getattr__ = scipy_rest("dirichlet")

@@ -13,6 +13,7 @@ import numpy as np
 import symgrad.core.ops as ops
 from symgrad.core.tracing import error_here
 from symgrad.scipy.faces import scipy_face
+from symgrad.scipy.stats.support import scipy_rest
 
 LOG_TWO_PI = math.log(2 * math.pi)
 
@@ -55,3 +56,6 @@ def pdf(x, mean=None, cov=1, allow_singular=False):
 def entropy(mean=None, cov=1):
     dimension = np.shape(cov)[-1] if np.ndim(cov) == 2 else max(np.size(mean), 1)
     return 0.5 * (dimension * (1 + LOG_TWO_PI) + ops.linalg.slogdet(_matrix(cov, dimension))[1])
+
+
+__getattr__ = scipy_rest("multivariate_normal")

@@ -9,6 +9,7 @@ import math
 
 import symgrad.core.ops as ops
 from symgrad.scipy.faces import scipy_face
+from symgrad.scipy.stats.support import scipy_rest
 
 HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 ROOT_HALF = math.sqrt(0.5)
@@ -73,3 +74,6 @@ def sf(x, loc=0.0, scale=1.0):
 @face("logsf")
 def logsf(x, loc=0.0, scale=1.0):
     return log_ndtr(-_standard(x, loc, scale))
+
+
+__getattr__ = scipy_rest("norm")

@@ -16,3 +16,14 @@ def standardized(x, loc, scale, low=0.0, high=None):
     inside = z >= low if high is None else (z >= low) & (z <= high)
     middle = low + 0.5 if high is None else (low + high) / 2
     return ops.where(inside, z, middle), inside
+
+
+def scipy_rest(distribution):
+    """A module ``__getattr__``: what symgrad does not trace (``rvs``, ``fit``, ...) is
+    scipy's own method of ``scipy.stats.<distribution>``, for concrete values."""
+    def rest(name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        import scipy.stats
+        return getattr(getattr(scipy.stats, distribution), name)
+    return rest

@@ -4,6 +4,7 @@ import math
 
 import symgrad.core.ops as ops
 from symgrad.scipy.faces import scipy_face
+from symgrad.scipy.stats.support import scipy_rest
 
 
 @scipy_face("scipy.stats", "t.logpdf")
@@ -16,3 +17,6 @@ def logpdf(x, df, loc=0.0, scale=1.0):
 @scipy_face("scipy.stats", "t.pdf")
 def pdf(x, df, loc=0.0, scale=1.0):
     return ops.exp(logpdf(x, df, loc, scale))
+
+
+__getattr__ = scipy_rest("t")
