@@ -54,7 +54,8 @@ def run_flat(*inputs):
                              f"compiled for shape {shape}")
         arguments.append(np.asarray(value, dtype)[()] if shape == () else
                          np.ascontiguousarray(value, dtype))
-    results = run(*arguments, *CONSTANTS)
+    workspaces = [np.empty(elements, dtype) for dtype, elements in WORKSPACE_SIZES]
+    results = run(*arguments, *CONSTANTS, *workspaces)
     return tuple(np.asarray(r, dtype) if shape == () else r
                  for r, (shape, dtype) in zip(results, OUTPUT_TYPES))
 
@@ -122,7 +123,7 @@ def types_literal(types):
 
 # Names the module defines itself; a function called so gets a suffix.
 RESERVED = frozenset({"run", "run_flat", "np", "numba", "base64", "io", "CONSTANTS",
-                      "INPUT_TYPES", "OUTPUT_TYPES"})
+                      "INPUT_TYPES", "OUTPUT_TYPES", "WORKSPACE_SIZES"})
 
 
 def module_function_name(name):
@@ -153,7 +154,8 @@ def module_text(compiled, name):
               "import base64\nimport io\n\n")
     constants = "".join(f"    {encoded_array(c)},\n" for c in compiled.constants)
     tables = (f"INPUT_TYPES = {types_literal(compiled.input_types)}\n"
-              f"OUTPUT_TYPES = {types_literal(compiled.output_types)}\n")
+              f"OUTPUT_TYPES = {types_literal(compiled.output_types)}\n"
+              f"WORKSPACE_SIZES = {[(d.name, n) for d, n in compiled.workspace_sizes]!r}\n")
     runtime = RUNTIME.replace("FUNCTION_NAME", name).replace("OUTPUT_TREE",
                                                              tree_expression(out_tree))
     return (header + compiled.source + HELPERS + "\n\nCONSTANTS = (\n" + constants + ")\n"

@@ -13,6 +13,7 @@ from ..codegen.internal_error import generated_code_error
 from . import module
 from .threads import runs_on_numba_threads
 from . import training_loop
+from .workspace import Workspaces
 
 
 def prepare():
@@ -63,12 +64,15 @@ def _load(generated, optimized, plan, function_name, graph, **kind):
 class CompiledGraph:
     """A callable over the graph's inputs returning a tuple of its outputs."""
 
-    def __init__(self, graph, optimized, source, function, constants, diagnose):
+    def __init__(self, graph, optimized, source, function, constants, diagnose,
+                 workspace_sizes=()):
         self.graph = graph
         self.optimized = optimized
         self.source = source
         self.function = _first_call(self, function, diagnose)
         self.constants = constants
+        self.workspace_sizes = list(workspace_sizes)     # passed after the constants
+        self.workspaces = Workspaces(self.workspace_sizes)
         self.input_types = [(graph[n]["shape"], np.dtype(graph[n]["dtype"])) for n in graph.inputs]
         # an input the optimized graph never reads gets an empty stand-in of its type, not a
         # C-ordered copy of its value (nn.Linear's weight.t() in a backward)
@@ -88,7 +92,9 @@ class CompiledGraph:
         (symgrad.tiers calls it from a background thread)."""
         pending = _machine_code_pending(self)
         if pending is not None:
-            pending(self._arguments(inputs) + list(self.constants))
+            workspaces = self.workspaces.take()
+            pending(self._arguments(inputs) + list(self.constants) + list(workspaces))
+            self.workspaces.give(workspaces)
 
     def _arguments(self, inputs):
         if len(inputs) != len(self.input_types):
@@ -100,7 +106,11 @@ class CompiledGraph:
     def __call__(self, *inputs):
         arguments = self._arguments(inputs)
         self.fit_threads()
-        results = self.function(*arguments, *self.constants)
+        workspaces = self.workspaces.take()
+        try:
+            results = self.function(*arguments, *self.constants, *workspaces)
+        finally:
+            self.workspaces.give(workspaces)
         return tuple(np.asarray(r, dtype) if shape == () else r
                      for r, (shape, dtype) in zip(results, self.output_types))
 
@@ -124,7 +134,8 @@ def compile_graph(graph, optimized):
     cached, diagnose = _load(generated, optimized.graph, optimized.plan, "run", graph,
                              backend="numba-cpu", kind="graph")
     constants = constant_arguments(optimized.graph, generated.constant_nodes)
-    return CompiledGraph(graph, optimized.graph, generated.source, cached, constants, diagnose)
+    return CompiledGraph(graph, optimized.graph, generated.source, cached, constants, diagnose,
+                         generated.workspace_sizes)
 
 
 class CompiledLoop:

@@ -33,10 +33,11 @@ LOWERINGS = {
 MISSING_ADVICE = "every op of the registry should have one: a bug in symgrad, please report"
 
 
-def lower_graph(graph, plan, in_place=None):
+def lower_graph(graph, plan, in_place=None, workspace=None):
     """Lower every node in order; returns the Lowering (prologue, body, arguments). Each
-    line written records its node; a failing lowering raises a CodegenError naming it."""
-    lowering = Lowering(graph, plan, in_place)
+    line written records its node; a failing lowering raises a CodegenError naming it.
+    ``workspace``: a WorkspacePlan the intermediate buffers are carved from."""
+    lowering = Lowering(graph, plan, in_place, workspace)
     for node in graph.topological_order():
         lowering.prologue.origin = lowering.out.origin = node
         with lowering_of(graph, plan, node):

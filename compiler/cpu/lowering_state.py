@@ -8,6 +8,7 @@ from .product_epilogues import plan_product_epilogues
 from ..codegen.source import SourceWriter, copy_lines, shape_text
 from .threads import parallel_nests
 from ..passes.gemm_update import plan_gemm_updates
+from ..passes.memory import memory_source
 
 
 class Variable:
@@ -16,6 +17,8 @@ class Variable:
     def __init__(self, name, kind, aliases_argument=False):
         self.name = name
         self.kind = kind                      # "scalar", "C", "F" or "A"
+        # the memory belongs to an argument (an input, a constant, a workspace): a
+        # returned value is copied out of it
         self.aliases_argument = aliases_argument
         self.uniform = None                   # a scalar local when all elements are equal
 
@@ -26,9 +29,10 @@ class Lowering:
     ``in_place`` maps an output node to the input node whose buffer it may overwrite (see
     symgrad.compiler.passes.memory); ``gemm_updates`` are the nests a GEMM call computes into such a
     buffer (symgrad.compiler.passes.gemm_update); ``runtime`` names the symgrad.compiler.cpu.runtime modules the
-    code calls."""
+    code calls. With a ``workspace`` (symgrad.compiler.cpu.workspace.WorkspacePlan) the
+    buffers of values the function does not return are carved from it."""
 
-    def __init__(self, graph, plan, in_place=None):
+    def __init__(self, graph, plan, in_place=None, workspace=None):
         self.graph = graph
         self.plan = plan
         self.prologue = SourceWriter()
@@ -37,6 +41,8 @@ class Lowering:
         self.arguments = []      # (variable name, node) in call order
         self.passed_constants = []
         self.in_place = in_place or {}
+        self.workspace = workspace
+        self.returned = {memory_source(graph, node) for node in graph.outputs}
         self.gemm_updates = plan_gemm_updates(graph, plan, self.in_place)
         self.folded_products = {update.product for update in self.gemm_updates.values()}
         self.runtime = set()
@@ -65,11 +71,22 @@ class Lowering:
             self.vars[node] = Variable(self.vars[self.in_place[node]].name, "C")
             return self.vars[node].name
         name = self.define(node, "C")
-        self.buffer(name, self.attrs(node)["shape"], self.attrs(node)["dtype"])
+        attrs = self.attrs(node)
+        if self.buffer(name, attrs["shape"], attrs["dtype"], returned=node in self.returned):
+            self.vars[node].aliases_argument = True
         return name
 
-    def buffer(self, name, shape, dtype):
-        self.prologue.line(f"{name} = np.empty({shape_text(shape)}, np.{numba_dtype(dtype)})")
+    def buffer(self, name, shape, dtype, returned=False):
+        """Make buffer ``name`` in the prologue; True when it is carved from the workspace
+        (a ``returned`` one never is)."""
+        carve = None if returned or self.workspace is None else \
+            self.workspace.carve_line(name, shape, dtype)
+        if carve is None:
+            self.prologue.line(f"{name} = np.empty({shape_text(shape)}, np.{numba_dtype(dtype)})")
+            return False
+        self.runtime.add("workspace")
+        self.prologue.line(carve)
+        return True
 
     def contiguous(self, operand):
         """A C-ordered name for ``operand``: itself, or a copy into a buffer of its own."""

@@ -64,7 +64,7 @@ def scalar_expression(lowering, node, loop_shape, local, writer=None):
 SIMD_CALLS = {"np.exp(": "simd_exp(", "np.tanh(": "simd_tanh("}
 # a nest of fewer elements keeps numpy's calls: LLVM unrolls short constant loops whole, and
 # inline math there adds compile time to a large function for little speed
-SIMD_MIN_ELEMENTS = 1024
+SIMD_MIN_ELEMENTS = 128
 
 
 def with_simd_calls(lowering, expression, elements):

@@ -71,8 +71,12 @@ def numpy_blas_threads():
     return int(os.environ.get("SYMGRAD_BLAS_THREADS", "1"))
 
 
+# read once: os.cpu_count() reads /sys on every call, and compiled calls ask before each run
+CPU_COUNT = os.cpu_count() or 1
+
+
 def compiled_blas_threads():
-    return int(os.environ.get("SYMGRAD_LOOP_BLAS_THREADS", str(os.cpu_count() or 1)))
+    return int(os.environ.get("SYMGRAD_LOOP_BLAS_THREADS", CPU_COUNT))
 
 
 def numba_cache_dir():
