@@ -28,8 +28,11 @@ class Lowering:
     buffer (symgrad.compiler.passes.gemm_update); ``runtime`` names the symgrad.compiler.cpu.runtime modules the
     code calls."""
 
-    def __init__(self, graph, plan, in_place=None):
+    def __init__(self, graph, plan, in_place=None, function_name="run", lower_subgraph=None):
         self.graph = graph
+        self.function_name = function_name
+        self.lower_subgraph = lower_subgraph   # (graph, plan, function_name=) -> Lowering
+        self.helpers = []        # sources of the functions it calls (loop bodies, branches)
         self.plan = plan
         self.prologue = SourceWriter()
         self.out = SourceWriter()
