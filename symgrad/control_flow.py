@@ -57,6 +57,8 @@ def _check_carry(what, tree, avals, out_tree, outs, init):
         raise error_here(f"{what}: the body function must return a carry with the same "
                          f"structure as its input: got {out_tree}, expected {tree}")
     for path, a, o in zip(pytree.leaf_paths(init), avals, outs):
+        if what == "sg.fori_loop":     # its carry is (counter, the user's value)
+            path = path.removeprefix("[1]")
         if a.shape != o.shape or a.dtype != o.dtype:
             raise error_here(
                 f"{what}: the body function must return a carry of the same shapes and dtypes "
@@ -92,7 +94,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _what="sg.scan"
 
     >>> import numpy as np, symgrad as sg
     >>> sg.scan(lambda c, x: (c + x, c), 0.0, np.arange(3.0))
-    (3.0, array([0., 1., 3.]))
+    (3.0, array([0., 0., 1.]))
     """
     init_leaves, init_tree = pytree.flatten(init)
     xs_leaves, xs_tree = pytree.flatten(xs)

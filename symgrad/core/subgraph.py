@@ -73,7 +73,10 @@ def _output_leaf(graph, leaf, expected):
         if expected is not None and value.shape == expected.shape and np.can_cast(
                 value.dtype, expected.dtype, "same_kind") and np.ndim(leaf) == 0:
             value = value.astype(expected.dtype)
-        return constant(graph, value)
+        tracer = constant(graph, value)
+        if isinstance(leaf, (bool, int, float)) and not isinstance(leaf, np.generic):
+            graph[tracer.node]["weak"] = True      # a Python number: weak, as in JAX
+        return tracer
     lifted = captured_into(graph, leaf)
     if lifted is None:
         raise error_here(f"the function returned {leaf!r}, a traced value of another trace; "
