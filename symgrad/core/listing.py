@@ -12,7 +12,6 @@ import os
 
 import numpy as np
 
-from symgrad.core.graph import Graph
 from symgrad.core.ops.registry import OPS
 
 DTYPE_CODES = {"float64": "f64", "float32": "f32", "int64": "i64", "int32": "i32", "bool": "bool"}
@@ -60,15 +59,20 @@ def format_node(graph, node):
     return line + (f"    # {', '.join(notes)}" if notes else "")
 
 
+def _is_graph(value):
+    # by its face: symgrad.core.graph imports this module for Graph.listing
+    return hasattr(value, "nx") and hasattr(value, "topological_order")
+
+
 def is_nested(value):
-    return isinstance(value, Graph) or (isinstance(value, tuple) and bool(value)
-                                        and all(isinstance(v, Graph) for v in value))
+    return _is_graph(value) or (isinstance(value, tuple) and bool(value)
+                                and all(_is_graph(v) for v in value))
 
 
 def nested_graphs(graph, node):
     """``(label, Graph)`` for each body of a control-flow node (``body``, ``branches[1]``)."""
     for key, value in graph[node]["params"].items():
-        if isinstance(value, Graph):
+        if _is_graph(value):
             yield key, value
         elif is_nested(value):
             yield from ((f"{key}[{i}]", v) for i, v in enumerate(value))
