@@ -141,3 +141,19 @@ def test_a_train_step_with_a_loop_inside():
     step = sg.jit(lambda w, x, y: w - 0.1 * sg.grad(loss)(w, x, y))
     new = step(w, x, y)
     assert np.all(new < w) and np.allclose(new, w - 0.1 * sg.grad(loss, **REF)(w, x, y))
+
+
+def test_sg_train_compiles_a_step_with_a_loop_inside():
+    def loss(w, x, y):
+        return (sg.fori_loop(0, 2, lambda i, h: np.tanh(h), x * w) - y) ** 2
+
+    def step(w, x, y):
+        value, g = sg.value_and_grad(loss)(w, x, y)
+        return w - 0.1 * g, value
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.6, 0.7])
+    w, history = sg.train(step, 1.0, data=(x, y), epochs=2, progress=False)
+    expected = 1.0
+    for _ in range(2):
+        for xi, yi in zip(x, y):
+            expected = expected - 0.1 * sg.grad(loss, **REF)(expected, xi, yi)
+    assert np.isclose(float(w), float(expected)) and len(history) == 6
