@@ -7,6 +7,7 @@ the module around the lowered body is assembled by symgrad.compiler.cpu.module.
 """
 from ..codegen.internal_error import lowering_in, lowering_of
 from .blas import lower_matmul
+from .control_flow import CONTROL_FLOW_LOWERINGS
 from .lowering_state import Lowering
 from .nests import lower_fused
 from ..passes.fuse import fused_ops
@@ -26,6 +27,7 @@ LOWERINGS = {
     "concatenate": lower_concatenate,
     "custom_vjp": lower_custom_vjp,
     "remat_barrier": lower_custom_vjp,     # operand 0 passes through too
+    **CONTROL_FLOW_LOWERINGS,
     **dict.fromkeys(fused_ops(), lower_fused),
 }
 
@@ -33,11 +35,12 @@ LOWERINGS = {
 MISSING_ADVICE = "every op of the registry should have one: a bug in symgrad, please report"
 
 
-def lower_graph(graph, plan, in_place=None, workspace=None):
+def lower_graph(graph, plan, in_place=None, workspace=None, function_name="run"):
     """Lower every node in order; returns the Lowering (prologue, body, arguments). Each
     line written records its node; a failing lowering raises a CodegenError naming it.
-    ``workspace``: a WorkspacePlan the intermediate buffers are carved from."""
-    lowering = Lowering(graph, plan, in_place, workspace)
+    ``workspace``: a WorkspacePlan the intermediate buffers are carved from. Loop bodies are
+    lowered by this function again (``lowering.lower_subgraph``)."""
+    lowering = Lowering(graph, plan, in_place, workspace, function_name, lower_graph)
     for node in graph.topological_order():
         lowering.prologue.origin = lowering.out.origin = node
         with lowering_of(graph, plan, node):

@@ -32,8 +32,12 @@ class Lowering:
     code calls. With a ``workspace`` (symgrad.compiler.cpu.workspace.WorkspacePlan) the
     buffers of values the function does not return are carved from it."""
 
-    def __init__(self, graph, plan, in_place=None, workspace=None):
+    def __init__(self, graph, plan, in_place=None, workspace=None, function_name="run",
+                 lower_subgraph=None):
         self.graph = graph
+        self.function_name = function_name
+        self.lower_subgraph = lower_subgraph   # (graph, plan, function_name=) -> Lowering
+        self.helpers = []        # sources of the functions it calls (loop bodies, branches)
         self.plan = plan
         self.prologue = SourceWriter()
         self.out = SourceWriter()

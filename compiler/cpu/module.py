@@ -1,41 +1,19 @@
-"""Assembly of the generated module: the ``numba.njit`` options, the header with the runtime
-functions the code calls, the function's signature, and :func:`generate` (a graph's
-GeneratedModule)."""
+"""Assembly of the generated module: the header with the runtime functions and helper
+functions (loop bodies) the code calls, and :func:`generate` (a graph's GeneratedModule;
+the function itself: symgrad.compiler.cpu.function_source)."""
 from dataclasses import dataclass
 
+from .function_source import function_source
 from .lowering import lower_graph
-from ..codegen.extents import extent_definitions
-from ..codegen.source import SourceWriter
-from .threads import NJIT_PARALLEL
 from .runtime import runtime_source
 from .workspace import WorkspacePlan
-
-# numpy's error model: a float division by zero gives inf or nan, as in numpy, instead of a
-# Python ZeroDivisionError check whose branch keeps LLVM from vectorizing any loop that divides
-# (the fused Adam update ran several times slower with it).
-NJIT_OPTIONS = 'cache=True, fastmath={"nsz", "contract", "arcp"}, error_model="numpy"'
-
-
-def njit_options(lowering):
-    """The generated function's ``numba.njit`` arguments; ``parallel=`` only when a loop
-    runs on numba's threads (it costs compile time)."""
-    if not lowering.parallel:
-        return NJIT_OPTIONS
-    return f"{NJIT_OPTIONS}, {NJIT_PARALLEL}"
 
 
 def module_header(lowering):
     """The generated module's imports and the runtime functions its code calls."""
     return (HEADER.format(name=lowering.graph.name)
-            + "".join(runtime_source(name) for name in sorted(lowering.runtime)))
-
-
-def signature(lowering):
-    """Argument names: graph inputs in their order, then array constants."""
-    by_node = {node: name for name, node in lowering.arguments}
-    inputs = [by_node[node] for node in lowering.graph.inputs]
-    constants = [by_node[node] for node in lowering.passed_constants]
-    return inputs, constants
+            + "".join(runtime_source(name) for name in sorted(lowering.runtime))
+            + "".join(lowering.helpers))
 
 
 @dataclass
@@ -69,22 +47,5 @@ import numba
 def generate(graph, plan, function_name="run"):
     """The GeneratedModule defining ``function_name(inputs..., array constants...,
     workspaces...)`` (symgrad.compiler.cpu.workspace)."""
-    workspace = WorkspacePlan()
-    lowering = lower_graph(graph, plan, workspace=workspace)
-    results = []
-    for node in graph.outputs:
-        variable = lowering.var(node)
-        copy = variable.kind != "scalar" and (variable.aliases_argument or variable.kind != "C")
-        results.append(f"np.ascontiguousarray({variable.name}).copy()" if copy else variable.name)
-    lowering.out.line(f"return ({''.join(r + ', ' for r in results)})")
-    inputs, constants = signature(lowering)
-    function = SourceWriter()
-    function.line(f"@numba.njit({njit_options(lowering)})")
-    function.open(f"def {function_name}({', '.join(inputs + constants + workspace.arguments())}):")
-    for line in extent_definitions(graph, lambda node, axis: f"{lowering.var(node).name}.shape[{axis}]"):
-        function.line(line)
-    for line in workspace.opening_lines():
-        function.line(line)
-    function.extend(lowering.prologue)
-    function.extend(lowering.out)
-    return assemble(lowering, function)
+    lowering = lower_graph(graph, plan, workspace=WorkspacePlan(), function_name=function_name)
+    return assemble(lowering, function_source(lowering, function_name))

@@ -12,7 +12,8 @@ row ``order[k]``, without a batch axis) and ``"batch"`` (step ``k`` gathers rows
 ``order[k*B:(k+1)*B]`` into a buffer made once).
 """
 from .lowering import lower_graph
-from .module import assemble, njit_options, signature
+from .function_source import njit_options, signature
+from .module import assemble
 from ..codegen.extents import extent_definitions
 from ..codegen.source import SourceWriter, copy_lines
 

@@ -49,8 +49,8 @@ LOWERINGS = {
     "remat_barrier": lower_custom_vjp,     # operand 0 passes through too
     **cuda_conv.LOWERINGS,
     # not on CUDA yet (None): compiling them raises the error of lower_graph, naming the op
-    **dict.fromkeys(("gather", "scatter_add", "argsort", "argmax", "argmin", "random_uniform"),
-                   None),
+    **dict.fromkeys(("gather", "scatter_add", "argsort", "argmax", "argmin", "random_uniform",
+                     "scan", "while", "switch", "result"), None),
     **cuda_linalg.LOWERINGS,
     **dict.fromkeys(fused_ops(), lower_fused),
     # elementwise, but their CPU templates call runtime functions that have no device version

@@ -11,7 +11,7 @@ def fold_constants(graph):
     changed = False
     for node in graph.topological_order():
         operands = graph.operands(node)
-        if graph.op(node) in SOURCES or not operands:
+        if graph.op(node) in SOURCES or not operands or OPS[graph.op(node)].multiple_results:
             continue
         if any(graph.op(o) != "constant" for o in operands):
             continue

@@ -32,6 +32,8 @@ def freeze(value):
         return ("slice", value.start, value.stop, value.step)
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, Graph):      # a control-flow node's body (symgrad.core.ops.control)
+        return ("graph", value.structural_hash())
     return value
 
 

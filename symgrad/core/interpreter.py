@@ -22,7 +22,11 @@ def evaluate(graph, inputs):
             continue
         attrs = graph[node]
         operands = [values[o] for o in graph.operands(node)]
-        result = np.asarray(OPS[attrs["op"]].reference(*operands, **attrs["params"]))
+        op = OPS[attrs["op"]]
+        if op.multiple_results:      # a loop or branch: a tuple that ``result`` nodes pick from
+            values[node] = op.reference(*operands, **attrs["params"])
+            continue
+        result = np.asarray(op.reference(*operands, **attrs["params"]))
         if result.shape != attrs["shape"] or result.dtype != attrs["dtype"]:
             raise AssertionError(
                 f"op {attrs['op']}: shape rule says {attrs['dtype']}{list(attrs['shape'])}, "

@@ -12,10 +12,15 @@ import os
 
 import numpy as np
 
+from symgrad.core.ops.registry import OPS
+
 DTYPE_CODES = {"float64": "f64", "float32": "f32", "int64": "i64", "int32": "i32", "bool": "bool"}
 
 
 def type_of(attrs):
+    op = OPS.get(attrs.get("op"))
+    if op is not None and op.multiple_results:
+        return "tuple"       # a control-flow node: its ``result`` nodes have the types
     dims = ",".join(str(d) for d in attrs["shape"])
     return f"{DTYPE_CODES.get(attrs['dtype'], attrs['dtype'])}[{dims}]"
 
@@ -37,7 +42,8 @@ def format_node(graph, node):
     if attrs["op"] == "constant":
         params = format_param(attrs["params"]["value"])
     else:
-        params = " ".join(f"{k}={format_param(v)}" for k, v in attrs["params"].items())
+        params = " ".join(f"{k}={format_param(v)}" for k, v in attrs["params"].items()
+                          if not is_nested(v))
     line = f"{name_of(graph, node)}:{type_of(attrs)} = {attrs['op']}"
     line += "".join(f" {part}" for part in (params, operands) if part)
     notes = []
@@ -53,10 +59,41 @@ def format_node(graph, node):
     return line + (f"    # {', '.join(notes)}" if notes else "")
 
 
+def _is_graph(value):
+    # by its face: symgrad.core.graph imports this module for Graph.listing
+    return hasattr(value, "nx") and hasattr(value, "topological_order")
+
+
+def is_nested(value):
+    return _is_graph(value) or (isinstance(value, tuple) and bool(value)
+                                and all(_is_graph(v) for v in value))
+
+
+def nested_graphs(graph, node):
+    """``(label, Graph)`` for each body of a control-flow node (``body``, ``branches[1]``)."""
+    for key, value in graph[node]["params"].items():
+        if _is_graph(value):
+            yield key, value
+        elif is_nested(value):
+            yield from ((f"{key}[{i}]", v) for i, v in enumerate(value))
+
+
+def _node_lines(graph, node, show_sources):
+    """The node's equation, then each of its bodies' listings, indented below it."""
+    lines = [format_node(graph, node)]
+    for label, body in nested_graphs(graph, node):
+        nested = format_graph(body, show_sources).splitlines()
+        lines.append(f"    {label} = {nested[0]}")
+        lines += [" " * (7 + len(label)) + line for line in nested[1:]]
+    return lines
+
+
 def format_graph(graph, show_sources=False):
-    """The text listing of ``graph``; sources and gradient origins as trailing comments."""
+    """The text listing of ``graph``; sources and gradient origins as trailing comments; the
+    bodies of loops and branches as nested listings below their node."""
     inputs = " ".join(f"{name_of(graph, n)}:{type_of(graph[n])}" for n in graph.inputs)
-    body = [format_node(graph, n) for n in graph.topological_order() if graph.op(n) != "input"]
+    body = [line for n in graph.topological_order() if graph.op(n) != "input"
+            for line in _node_lines(graph, n, show_sources)]
     if not show_sources:
         body = [line.split("    # ")[0] for line in body]
     outputs = " ".join(name_of(graph, n) for n in graph.outputs)

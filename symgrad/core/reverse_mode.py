@@ -41,7 +41,31 @@ def relevant_nodes(graph, outputs, wrt, since):
 
 def _accumulate(adjoints, node, cotangent):
     previous = adjoints.get(node)
+    if isinstance(cotangent, dict):     # {result index: cotangent} of a control-flow node
+        merged = dict(previous or {})
+        for index, value in cotangent.items():
+            merged[index] = merged[index] + value if index in merged else value
+        adjoints[node] = merged
+        return
     adjoints[node] = cotangent if previous is None else previous + cotangent
+
+
+def _operand_cotangents(graph, node, g, out, relevant):
+    """(operand, cotangent) for each operand of ``node`` that a gradient flows into."""
+    op = OPS[graph.op(node)]
+    operands = graph.operands(node)
+    if op.multiple_results:       # one rule for all operands, given each result's cotangent
+        tracers = [Tracer(graph, o) for o in operands]
+        cotangents = op.vjp[0](g, out, *tracers, **graph[node]["params"])
+    else:
+        cotangents = [None] * len(operands)
+    for position, operand in enumerate(operands):
+        if operand not in relevant or not is_differentiable(graph[operand]["dtype"]):
+            continue
+        cotangent = (cotangents[position] if op.multiple_results else
+                     _operand_cotangent(graph, node, position, operand, g, out))
+        if cotangent is not None:
+            yield operand, cotangent
 
 
 def _operand_cotangent(graph, node, position, operand, g, out):
@@ -52,8 +76,8 @@ def _operand_cotangent(graph, node, position, operand, g, out):
                            "it cannot be differentiated")
     operands = [Tracer(graph, o) for o in graph.operands(node)]
     cotangent = rule(g, out, *operands, **graph[node]["params"])
-    if cotangent is None:
-        return None
+    if cotangent is None or isinstance(cotangent, dict):
+        return cotangent
     return astype(sum_to_shape(cotangent, graph[operand]["shape"]), graph[operand]["dtype"])
 
 
@@ -73,12 +97,8 @@ def backward(graph, seeds, wrt, since=0):
             continue
         out = Tracer(graph, node)
         with gradient_of(node):
-            for position, operand in enumerate(graph.operands(node)):
-                if operand not in relevant or not is_differentiable(graph[operand]["dtype"]):
-                    continue
-                cotangent = _operand_cotangent(graph, node, position, operand, g, out)
-                if cotangent is not None:
-                    _accumulate(adjoints, operand, cotangent)
+            for operand, cotangent in _operand_cotangents(graph, node, g, out, relevant):
+                _accumulate(adjoints, operand, cotangent)
     return [adjoints[w] if w in adjoints else zeros_like(Tracer(graph, w)) for w in wrt]
 
 

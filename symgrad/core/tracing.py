@@ -353,27 +353,35 @@ def current_graph():
 def bind(name, *operands, **params):
     """Apply primitive ``name`` to tracers (all from one graph): add a node, return its tracer."""
     op = OPS[name]
-    graph = operands[0].graph
+    graph = find_graph(operands)
     for operand in operands:
         check_live(operand)
-    if any(o.graph is not graph for o in operands):
+    lifted = [captured_into(graph, o) for o in operands]
+    if any(o is None for o in lifted):
         raise error_here(
             f"{name}: its operands come from different traces ({', '.join(map(repr, operands))}). "
             "A traced value was kept from another trace (stored in a global, a default argument "
             "or an object attribute); pass it to the function as an argument instead")
+    operands = lifted
     try:
         shape, dtype = op.shape_rule(*(o.aval for o in operands), **params)
     except (ValueError, TypeError, IndexError) as problem:
         shapes = ", ".join(f"{o.dtype.name}{list(o.shape)}" for o in operands)
         raise error_here(f"{name}: {problem} (operands: {shapes})") from None
     check_dtype(dtype, f"{name}'s result")
-    attrs = {"source": user_location(), **_scope_stack[-1]}
-    if _origin_stack:
-        attrs["grad_of"] = _origin_stack[-1]
+    attrs = node_attributes()
     if all(o.aval.weak for o in operands) and np.dtype(dtype).kind in "biuf":
         attrs["weak"] = True
     node = graph.add_node(name, [o.node for o in operands], shape, dtype, params, **attrs)
     return Tracer(graph, node)
+
+
+def node_attributes():
+    """The attributes a node built here gets: the user's line, the scope's, its gradient origin."""
+    attrs = {"source": user_location(), **_scope_stack[-1]}
+    if _origin_stack:
+        attrs["grad_of"] = _origin_stack[-1]
+    return attrs
 
 
 def constant(graph, value, dtype=None):
@@ -384,7 +392,34 @@ def constant(graph, value, dtype=None):
 
 
 def find_graph(values):
+    """The graph of the tracers among ``values``: the innermost one when some come from the
+    traces that enclose a loop body's (their values become its captured inputs)."""
+    found = None
     for value in values:
-        if isinstance(value, Tracer):
-            return value.graph
-    return None
+        if isinstance(value, Tracer) and (found is None or depth(value.graph) > depth(found)):
+            found = value.graph
+    return found
+
+
+def depth(graph):
+    """How many traces enclose ``graph``: 0 for a function's, 1 for a loop body's in it..."""
+    return getattr(graph, "depth", 0)
+
+
+def captured_into(graph, tracer):
+    """``tracer`` as a value of ``graph``: itself, or when it belongs to a trace that encloses
+    the sub-graph ``graph`` (a loop body uses a value from outside), an input of ``graph``
+    fed by it (recorded in ``graph.captured``); None when ``graph`` is not inside its trace."""
+    if tracer.graph is graph:
+        return tracer
+    parent = getattr(graph, "parent", None)
+    outer = captured_into(parent, tracer) if parent is not None else None
+    if outer is None:
+        return None
+    node = graph.captures.get(outer.node)
+    if node is None:
+        node = graph.add_input(outer.shape, outer.dtype, name=f"captured{len(graph.captured)}",
+                               weak=outer.aval.weak)
+        graph.captures[outer.node] = node
+        graph.captured.append(Tracer(parent, outer.node))
+    return Tracer(graph, node, immutable=outer.immutable)

@@ -7,6 +7,7 @@ True
 """
 from typing import Any
 import symgrad.viz.style as style
+from symgrad.viz.bodies import body_cluster_lines
 from symgrad.viz.clusters import cluster_tree
 from symgrad.viz.target import resolve
 
@@ -103,6 +104,7 @@ def to_dot(graph: Any, fusion: bool | None = None, legend: bool = True, title: s
     tooltips give each node's source ``file:line`` and, for gradient nodes, the forward node
     (also a link to it in SVG). Nodes with a ``module`` attribute are grouped in labelled
     clusters; with ``fusion=True`` (the default for a compiled graph) so are fused loop nests.
+    The bodies of loops and branches are nested clusters linked to their node.
     """
     graph, plan = resolve(graph, (), fusion)
     graph = style.without_argument_copies(graph)
@@ -110,7 +112,7 @@ def to_dot(graph: Any, fusion: bool | None = None, legend: bool = True, title: s
     heading = title or style.default_title(graph)
     lines = [f"digraph {quote(graph.name)} {{",
              f"  graph [rankdir={rankdir}, label={quote(heading)}, labelloc=t, fontsize=14, "
-             'fontname="Helvetica", newrank=true];',
+             'fontname="Helvetica", newrank=true, compound=true];',
              '  node [fontname="Helvetica", fontsize=10];',
              '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.7];']
     if legend:
@@ -120,5 +122,6 @@ def to_dot(graph: Any, fusion: bool | None = None, legend: bool = True, title: s
         lines += cluster_lines(graph, cluster, has_gradients, 1)
     lines += ["  " + node_statement(graph, n, has_gradients) + ";" for n in loose]
     lines += ["  " + line + ";" for line in edge_statements(graph)]
+    lines += body_cluster_lines(graph)
     lines.append("}")
     return "\n".join(lines) + "\n"

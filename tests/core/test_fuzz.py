@@ -35,6 +35,8 @@ LARGEST = 1e3                # how large a value may grow
 # Ops the fuzzer does not generate, and why.
 NOT_FUZZED = {
     "input": "every program's arguments",
+    **dict.fromkeys(("scan", "while", "switch", "result"),
+                    "control flow with traced bodies: tests/core/test_control_flow.py, op table cases"),
     "constant": "made by every Python scalar and captured array",
     "custom_vjp": "user-written VJP rules: tests/test_ops.py, tests/test_api.py",
     "stop_gradient": "a gradient of 0 by design (numeric gradients disagree): tests/test_ops.py, "

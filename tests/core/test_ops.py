@@ -203,6 +203,14 @@ CASES = [
 ]
 CASES += math_cases(Case, uniform, away_from)
 CASES += layer_cases(Case, uniform, away_from)
+CASES += [   # control flow (symgrad/control_flow.py): one node each, bodies nested graphs
+    Case("fori_loop", lambda x, w: sg.fori_loop(0, 3, lambda i, c: np.sin(c) * w + c, x), (X, Y)),
+    Case("scan", lambda w, xs: sg.scan(lambda c, x: (np.tanh(c * w + x), c * x), Y, xs)[1],
+         (Y, X)),
+    Case("while_loop", lambda x: sg.while_loop(lambda c: np.sum(c) < 40.0, lambda c: c * 1.5, x,
+                                               max_trips=30), (X,)),
+    Case("cond", lambda x: sg.cond(np.sum(x) > 0, np.sin, lambda a: a * a, x), (X,)),
+]
 CASES_BY_NAME = {case.name: case for case in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
 CASE_IDS = list(CASES_BY_NAME)

@@ -41,6 +41,9 @@ class Op:
     family: str = ""
     params: tuple = field(default_factory=tuple)   # names of static params
     view: bool = False            # the output may alias the first operand's buffer
+    # a control-flow node (symgrad.core.ops.control): its value is a tuple that ``result``
+    # nodes pick from; its ``vjp`` is one rule for all operands, given every result's cotangent
+    multiple_results: bool = False
 
     @property
     def elementwise(self):
@@ -54,11 +57,13 @@ class Op:
 OPS: dict = {}
 
 
-def declare(name, shape_rule, reference, vjp=(), scalar=None, family="", params=(), view=False):
+def declare(name, shape_rule, reference, vjp=(), scalar=None, family="", params=(), view=False,
+            multiple_results=False):
     """Register a primitive; declaring a name twice is a bug."""
     if name in OPS:
         raise ValueError(f"op {name!r} declared twice")
-    OPS[name] = Op(name, shape_rule, reference, tuple(vjp), scalar, family, tuple(params), view)
+    OPS[name] = Op(name, shape_rule, reference, tuple(vjp), scalar, family, tuple(params), view,
+                   multiple_results)
     return OPS[name]
 
 
