@@ -2,7 +2,8 @@
 
 An :class:`Op` holds everything about a primitive: its shape/dtype rule, its numpy reference,
 one VJP rule per operand (written with other ops, so gradient graphs are differentiable
-again), for elementwise ops a scalar template that the backends inline when fusing, and
+again), its batching rule for ``vmap`` (symgrad.core.ops.batch_rules; elementwise ops share
+one unless they declare their own), for elementwise ops a scalar template that the backends inline when fusing, and
 whether it is a view of its first operand. Backends look ops up by name in their own
 lowering tables.
 
@@ -41,6 +42,7 @@ class Op:
     family: str = ""
     params: tuple = field(default_factory=tuple)   # names of static params
     view: bool = False            # the output may alias the first operand's buffer
+    batch: Optional[Callable] = None  # (operands, dims, **params) -> (tracer, dim): vmap's rule
 
     @property
     def elementwise(self):
@@ -54,11 +56,13 @@ class Op:
 OPS: dict = {}
 
 
-def declare(name, shape_rule, reference, vjp=(), scalar=None, family="", params=(), view=False):
+def declare(name, shape_rule, reference, vjp=(), scalar=None, family="", params=(), view=False,
+            batch=None):
     """Register a primitive; declaring a name twice is a bug."""
     if name in OPS:
         raise ValueError(f"op {name!r} declared twice")
-    OPS[name] = Op(name, shape_rule, reference, tuple(vjp), scalar, family, tuple(params), view)
+    OPS[name] = Op(name, shape_rule, reference, tuple(vjp), scalar, family, tuple(params), view,
+                   batch)
     return OPS[name]
 
 
