@@ -14,8 +14,8 @@ sizes, outermost first), for listings and pictures.
 >>> import numpy as np, symgrad as sg
 >>> print(sg.trace(sg.vmap(lambda row: np.exp(row).sum()), np.ones((4, 3))))
 ... # doctest: +NORMALIZE_WHITESPACE
-{ lambda x:f64[4,3] .
-  let %5:f64[4,3] = exp x
+{ lambda row:f64[4,3] .
+  let %5:f64[4,3] = exp row
       %6:f64[4] = sum axes=(1,) keepdims=False %5
   in (%6) }
 """
