@@ -62,3 +62,17 @@ def test_bad_in_axes_name_the_users_line(in_axes, args, message):
     with pytest.raises(sg.TracingError, match=message) as error:
         sg.vmap(loss if len(args) == 2 else (lambda t: t[0]), in_axes, backend=REF)(*args)
     assert "test_vmap.py" in str(error.value)
+
+
+def test_torch_func_names():
+    import symgrad.func as func
+    f = lambda x: np.sum(np.sin(x))
+    x = np.array([0.1, 0.2])
+    assert_same(func.vmap(func.grad(f, backend=REF), in_dims=0, backend=REF)(np.stack([x, 2 * x])),
+                np.cos(np.stack([x, 2 * x])))
+    gradient, value = func.grad_and_value(f, backend=REF)(x)
+    assert_same((gradient, value), (np.cos(x), f(x)))
+    assert_same(func.jacrev(np.sin, backend=REF)(x), func.jacfwd(np.sin, backend=REF)(x))
+    assert_same(func.hessian(f, backend=REF)(x), np.diag(-np.sin(x)))
+    assert_same(func.jvp(np.sin, (x,), (np.ones(2),), backend=REF)[1], np.cos(x))
+    assert_same(func.vjp(np.sin, x, backend=REF)[1](np.ones(2)), (np.cos(x),))
