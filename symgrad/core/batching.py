@@ -23,7 +23,7 @@ import numpy as np
 
 import symgrad.core.pytree as pytree
 from symgrad.core.errors import TracingError
-from symgrad.core.ops import batch_rules
+from symgrad.core.ops.batch_rules import elementwise as elementwise_rule
 from symgrad.core.ops.registry import OPS
 from symgrad.core.tracing import Tracer, bind, constant, node_scope
 
@@ -36,7 +36,7 @@ def rule_of(op):
     if op.batch is not None:
         return op.batch
     if op.elementwise:
-        return batch_rules.elementwise
+        return elementwise_rule
     raise TracingError(f"op {op.name!r} has no batching rule: it cannot be used under vmap")
 
 
