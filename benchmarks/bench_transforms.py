@@ -1,4 +1,6 @@
-"""Transforms beyond the gradient: a Hessian-vector product of W1's loss against one
+"""Transforms beyond the gradient: per-example gradients of W1 (batch 64) by
+``sg.vmap(sg.grad)`` against JAX's ``jit(vmap(grad))`` and ``torch.func.vmap(grad)`` (issue 21
+asks for at most 1.0x JAX; missing baselines are skipped), a Hessian-vector product of W1's loss against one
 gradient of it (issue 21 asks for at most 3x), and Jacobians by ``sg.jacrev`` / ``sg.jacfwd``
 against JAX's ``jit(jacrev)`` / ``jit(jacfwd)`` when JAX is installed; all compiled, µs per
 call once compiled (first calls excluded), in one process.
@@ -54,6 +56,42 @@ def hvp_rows():
                 lambda: sg.hvp(loss_of_params, (params,), (tangents,))))]
 
 
+def example_loss(params, x, y):
+    """W1's loss of one example (x: D_in, y: D_out)."""
+    w1, w2 = params
+    return ((np.maximum(x @ w1, 0) @ w2 - y) ** 2).sum()
+
+
+def per_example_rows():
+    params, _, x, y = w1_data()
+    per_example = sg.vmap(sg.grad(example_loss), in_axes=(None, 0, 0))
+    got = per_example(params, x, y)
+    expected = sg.grad(example_loss)(params, x[3], y[3])
+    assert all(np.allclose(g[3], e, rtol=1e-4, atol=1e-4) for g, e in zip(got, expected))
+    rows = [("sg.vmap(sg.grad)", time_per_call(lambda: per_example(params, x, y)))]
+    try:
+        import jax
+        import jax.numpy as jnp
+        jax_grads = jax.jit(jax.vmap(jax.grad(lambda p, a, b: jnp.sum(
+            (jnp.maximum(a @ p[0], 0) @ p[1] - b) ** 2)), in_axes=(None, 0, 0)))
+        jax_grads(params, x, y)[0].block_until_ready()
+        rows.append(("JAX jit(vmap(grad))", time_per_call(
+            lambda: jax_grads(params, x, y)[0].block_until_ready())))
+    except ImportError:
+        print("(JAX is not installed: no JAX row)")
+    try:
+        import torch
+        from torch.func import grad, vmap
+        torch_params = tuple(torch.from_numpy(p) for p in params)
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+        torch_grads = vmap(grad(lambda p, a, b: (((a @ p[0]).clamp(min=0) @ p[1] - b) ** 2).sum()),
+                           in_dims=(None, 0, 0))
+        rows.append(("torch.func.vmap(grad)", time_per_call(lambda: torch_grads(torch_params, tx, ty))))
+    except ImportError:
+        print("(PyTorch is not installed: no torch.func row)")
+    return rows
+
+
 def jacobian_fn(np_module):
     rng = np.random.default_rng(1)
     a = rng.standard_normal((JACOBIAN_ROWS, JACOBIAN_COLUMNS))
@@ -86,6 +124,8 @@ def jacobian_rows():
 
 
 def main():
+    print_table("Per-example gradients of W1, batch 64 (float32; issue 21: <= 1.0x JAX)",
+                per_example_rows(), "sg.vmap(sg.grad)", "JAX jit(vmap(grad))")
     rows = hvp_rows()
     print_table("Hessian-vector product of W1's loss (float32; issue 21: <= 3x one gradient)",
                 rows, "W1 grad (sg.grad)")

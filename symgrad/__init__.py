@@ -27,6 +27,7 @@ from symgrad.control_flow import cond, fori_loop, scan, switch, while_loop
 from symgrad.custom_rules import custom_jvp, custom_vjp
 from symgrad.forward_mode import jvp, linearize, make_jvp
 from symgrad.jacobians import hessian, jacfwd, jacobian, jacrev
+from symgrad.vmap import vmap
 from symgrad.products import (
     deriv, elementwise_grad, grad_and_aux, grad_named, hessian_tensor_product,
     hessian_vector_product, hvp, make_ggnvp, make_hvp, make_vjp, tensor_jacobian_product,
@@ -77,8 +78,9 @@ from symgrad.training.loop import compiled_loops, train
 __all__ = [
     "__version__", "errors", "ops", "TracingError", "Graph", "evaluate", "Tracer", "trace",
     "grad", "jit", "value_and_grad", "vjp", "check_grad", "export_source",
-    "checkpoint", "remat", "cond", "fori_loop", "scan", "switch", "while_loop", "custom_jvp", "custom_vjp", "jvp", "linearize", "make_jvp", "hessian", "jacfwd", "jacobian",
-    "jacrev", "deriv", "elementwise_grad", "grad_and_aux", "grad_named", "hessian_tensor_product",
+    "checkpoint", "remat", "cond", "fori_loop", "scan", "switch", "while_loop", "custom_jvp",
+    "custom_vjp", "jvp", "linearize", "make_jvp", "hessian", "jacfwd", "jacobian",
+    "jacrev", "vmap", "deriv", "elementwise_grad", "grad_and_aux", "grad_named", "hessian_tensor_product",
     "hessian_vector_product", "hvp", "make_ggnvp", "make_hvp", "make_vjp",
     "tensor_jacobian_product", "vector_jacobian_product", "extend", "lax", "tree_util",
     "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor",

@@ -36,6 +36,13 @@ def format_param(value):
     return repr(value)
 
 
+def batch_note(attrs):
+    """``batched over 64`` (``over 3x4`` under nested vmaps, outermost first) for a node a
+    vmap's batching rule made (symgrad.core.batching), else None."""
+    sizes = attrs.get("batched")
+    return f"batched over {'x'.join(map(str, sizes))}" if sizes else None
+
+
 def format_node(graph, node):
     attrs = graph[node]
     operands = " ".join(name_of(graph, o) for o in graph.operands(node))
@@ -54,6 +61,8 @@ def format_node(graph, node):
         notes.append(f"grad of %{attrs['grad_of']}")
     if "tangent_of" in attrs:
         notes.append(f"tangent of %{attrs['tangent_of']}")
+    if batch_note(attrs):
+        notes.append(batch_note(attrs))
     if attrs.get("module"):
         notes.append(f"in {attrs['module']}")
     return line + (f"    # {', '.join(notes)}" if notes else "")

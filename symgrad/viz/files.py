@@ -108,7 +108,7 @@ def plain_graph(graph, flat=False):
         data = {"op": attrs["op"], "shape": pack(attrs["shape"]), "dtype": attrs["dtype"],
                 "params": pack(attrs["params"]), "kind": style.node_kind(graph, node, has_gradients),
                 "label": " ".join(style.node_label(graph, node))}
-        for key in ("name", "source", "grad_of", "tangent_of", "module"):
+        for key in ("name", "source", "grad_of", "tangent_of", "batched", "module"):
             if attrs.get(key) is not None:
                 data[key] = attrs[key] if isinstance(attrs[key], (int, str)) else str(attrs[key])
         if node in graph.outputs:

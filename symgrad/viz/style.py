@@ -10,7 +10,7 @@ border whatever their kind.
 import os
 from dataclasses import dataclass
 
-from symgrad.core.listing import format_node, format_param, name_of, type_of
+from symgrad.core.listing import batch_note, format_node, format_param, name_of, type_of
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,8 @@ def node_tooltip(graph, node):
             lines.append(f"gradient of %{origin} (optimized away)")
     if attrs.get("tangent_of") is not None:
         lines.append(f"tangent of %{attrs['tangent_of']}")
+    if batch_note(attrs):
+        lines.append(batch_note(attrs))
     if attrs.get("module"):
         lines.append(f"module: {attrs['module']}")
     return "\n".join(lines)

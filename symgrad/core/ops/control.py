@@ -23,7 +23,7 @@ from symgrad.core.ops.registry import Aval, declare
 from symgrad.core.ops.shape import zeros_like
 from symgrad.core.source_info import describe_location
 from symgrad.core.subgraph import aval_of, inline, subgraph
-from symgrad.core.tracing import Tracer, constant
+from symgrad.core.tracing import Tracer, constant, error_here
 
 
 def _differentiable(aval):
@@ -198,11 +198,22 @@ def _tuple_rule(*avals, **params):
     return (), np.dtype("float64")
 
 
+def _not_batched(name, operands, dims, **params):
+    """vmap's rule for the control-flow nodes until their bodies are batched: a clear error."""
+    raise error_here(
+        f"sg.vmap cannot batch a control-flow node ({name!r}: sg.fori_loop, sg.scan, "
+        "sg.while_loop, sg.cond or sg.switch) yet; call sg.vmap inside the loop body or "
+        "branch instead, or loop over the examples in Python")
+
+
 declare("scan", _tuple_rule, scan_reference, [_scan_vjp], family="control",
-        params=("body", "length", "reverse", "carries", "xs", "saved"), multiple_results=True)
+        params=("body", "length", "reverse", "carries", "xs", "saved"), multiple_results=True,
+        batch=_not_batched)
 declare("while", _tuple_rule, while_reference, [_while_vjp], family="control",
-        params=("cond", "body", "carries", "max_trips"), multiple_results=True)
+        params=("cond", "body", "carries", "max_trips"), multiple_results=True,
+        batch=_not_batched)
 declare("switch", _tuple_rule, switch_reference, [_switch_vjp], family="control",
-        params=("branches",), multiple_results=True)
+        params=("branches",), multiple_results=True, batch=_not_batched)
 declare("result", lambda packed, index: None, pick_result,
-        [lambda g, out, packed, index: {index: g}], family="control", params=("index",))
+        [lambda g, out, packed, index: {index: g}], family="control", params=("index",),
+        batch=_not_batched)

@@ -27,6 +27,7 @@ array([[ 5.,  7.],
 """
 import numpy as np
 
+from symgrad.core.ops.batch_rules import image_rule, per_example
 from symgrad.core.ops.common import apply, no_gradient
 from symgrad.core.ops.registry import OPS, Aval, declare
 from symgrad.core.tracing import find_graph
@@ -259,34 +260,38 @@ def avg_pool2d_grad_reference(g, kernel, stride, padding, count_include_pad, inp
 # -- declarations: each VJP is a member of the family ----------------------------------------------
 CONV = ("stride", "padding", "dilation")
 POOL = ("kernel", "stride", "padding")
+# Batching: a batch of images folds into N when the weights are shared; a batch of weights
+# (and the weight gradient, a sum over N) runs per example: there is no grouped convolution.
+IMAGES, IMAGE_PAIRS = image_rule(0), image_rule(0, 1)
 
 declare("conv2d", _conv_rule, conv2d_reference,
         [lambda g, out, x, w, *b, **p: conv2d_input_grad(g, w, input_size=x.shape[2:], **p),
          lambda g, out, x, w, *b, **p: conv2d_weight_grad(x, g, kernel=w.shape[2:], **p),
          lambda g, out, x, w, b, **p: channel_sums(g)],
-        family="conv", params=CONV)
+        family="conv", params=CONV, batch=IMAGES)
 declare("conv2d_input_grad", _conv_input_grad_rule, conv2d_input_grad_reference,
         [lambda h, out, g, w, input_size, **p: conv2d(h, w, **p),
          lambda h, out, g, w, input_size, **p: conv2d_weight_grad(h, g, kernel=w.shape[2:], **p)],
-        family="conv", params=CONV + ("input_size",))
+        family="conv", params=CONV + ("input_size",), batch=IMAGES)
 declare("conv2d_weight_grad", _conv_weight_grad_rule, conv2d_weight_grad_reference,
         [lambda h, out, x, g, kernel, **p: conv2d_input_grad(g, h, input_size=x.shape[2:], **p),
          lambda h, out, x, g, kernel, **p: conv2d(x, h, **p)],
-        family="conv", params=CONV + ("kernel",))
+        family="conv", params=CONV + ("kernel",), batch=per_example)
 declare("max_pool2d", _pool_rule, max_pool2d_reference,
-        [lambda g, out, x, **p: max_pool2d_grad(x, g, **p)], family="conv", params=POOL)
+        [lambda g, out, x, **p: max_pool2d_grad(x, g, **p)], family="conv", params=POOL,
+        batch=IMAGES)
 declare("max_pool2d_grad", _pool_grad_rule, max_pool2d_grad_reference,
         [no_gradient, lambda h, out, x, g, **p: max_pool2d_gather(x, h, **p)],
-        family="conv", params=POOL)
+        family="conv", params=POOL, batch=IMAGE_PAIRS)
 declare("max_pool2d_gather", _pool_gather_rule, max_pool2d_gather_reference,
         [no_gradient, lambda g, out, x, h, **p: max_pool2d_grad(x, g, **p)],
-        family="conv", params=POOL)
+        family="conv", params=POOL, batch=IMAGE_PAIRS)
 declare("avg_pool2d", _pool_rule, avg_pool2d_reference,
         [lambda g, out, x, **p: avg_pool2d_grad(g, input_size=x.shape[2:], **p)],
-        family="conv", params=POOL + ("count_include_pad",))
+        family="conv", params=POOL + ("count_include_pad",), batch=IMAGES)
 declare("avg_pool2d_grad", _avg_grad_rule, avg_pool2d_grad_reference,
         [lambda h, out, g, input_size, **p: avg_pool2d(h, **p)],
-        family="conv", params=POOL + ("count_include_pad", "input_size"))
+        family="conv", params=POOL + ("count_include_pad", "input_size"), batch=IMAGES)
 
 
 # -- frontend functions: numpy arrays (eager reference) or tracers ---------------------------------

@@ -11,6 +11,7 @@ Where a degenerate spectrum divides by zero, a zero cotangent still contributes 
 """
 import numpy as np
 
+from symgrad.core.ops import batch_rules
 from symgrad.core.ops.common import lift
 from symgrad.core.ops.diagonal import tril
 from symgrad.core.ops.elementwise import where
@@ -65,7 +66,8 @@ def _solve_a(g, out, a, b):
 
 
 declare("solve", _solve_rule, np.linalg.solve,
-        [_solve_a, lambda g, out, a, b: bind("solve", mT(a), g)], family="linalg")
+        [_solve_a, lambda g, out, a, b: bind("solve", mT(a), g)], family="linalg",
+        batch=batch_rules.stacked)
 
 
 def _slogdet_reference(a):
@@ -84,7 +86,8 @@ def _slogdet_vjp(g, out, a):
     return logabs_g * mT(inverse(a))
 
 
-declare("slogdet", _slogdet_rule, _slogdet_reference, [_slogdet_vjp], family="linalg")
+declare("slogdet", _slogdet_rule, _slogdet_reference, [_slogdet_vjp], family="linalg",
+        batch=batch_rules.stacked)
 
 
 def _cholesky_vjp(g, out, a):
@@ -97,7 +100,8 @@ def _cholesky_vjp(g, out, a):
     return (s + mT(s)) * 0.5
 
 
-declare("cholesky", _same_rule, np.linalg.cholesky, [_cholesky_vjp], family="linalg")
+declare("cholesky", _same_rule, np.linalg.cholesky, [_cholesky_vjp], family="linalg",
+        batch=batch_rules.stacked)
 
 
 def _eigh_reference(a):
@@ -132,7 +136,7 @@ def _eigh_vjp(g, out, a):
     return where(below, full + mT(full), 0) + full * eye_like(g, n)
 
 
-declare("eigh", _eigh_rule, _eigh_reference, [_eigh_vjp], family="linalg")
+declare("eigh", _eigh_rule, _eigh_reference, [_eigh_vjp], family="linalg", batch=batch_rules.stacked)
 
 
 def svd_width(m, n, full_matrices):
@@ -183,7 +187,8 @@ def _svd_vjp(g, out, a, full_matrices):
     return grad
 
 
-declare("svd", _svd_rule, _svd_reference, [_svd_vjp], family="linalg", params=("full_matrices",))
+declare("svd", _svd_rule, _svd_reference, [_svd_vjp], family="linalg", params=("full_matrices",),
+        batch=batch_rules.stacked)
 
 
 def _pinv_rule(a, rcond):
@@ -202,7 +207,7 @@ def _pinv_vjp(g, out, a, rcond):
 
 
 declare("pinv", _pinv_rule, lambda a, rcond: np.linalg.pinv(a, rcond=rcond), [_pinv_vjp],
-        family="linalg", params=("rcond",))
+        family="linalg", params=("rcond",), batch=batch_rules.stacked)
 
 
 def lifted_float(graph, value):

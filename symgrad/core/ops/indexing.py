@@ -11,6 +11,7 @@ brought together and flattened, and the index arrays become one linear index int
 """
 import numpy as np
 
+from symgrad.core.ops import batch_rules
 from symgrad.core.ops.common import dynamic_shape_error, lift, no_gradient, normalize_axis
 from symgrad.core.errors import TracingIndexError, TracingTypeError, TracingValueError
 from symgrad.core.ops.registry import declare, faced
@@ -48,11 +49,11 @@ def _gather_reference(x, indices, axis):
 
 declare("gather", _gather_rule, _gather_reference,
         [lambda g, out, x, indices, axis: scatter_add(basic.zeros_like(x), indices, g, axis)],
-        family="indexing", params=("axis",))
+        family="indexing", params=("axis",), batch=batch_rules.gather)
 declare("scatter_add", _scatter_rule, _scatter_reference,
         [lambda g, out, x, indices, v, axis: g, no_gradient,
          lambda g, out, x, indices, v, axis: gather(g, indices, axis)],
-        family="indexing", params=("axis",))
+        family="indexing", params=("axis",), batch=batch_rules.scatter_add)
 
 
 def gather(x, indices, axis):

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 
+from symgrad.core.ops import batch_rules
 from symgrad.core.ops.common import lift, result_dtype
 from symgrad.core.ops.registry import declare, faced
 from symgrad.core.ops.shape import reshape, swapaxes
@@ -38,7 +39,7 @@ def _right_cotangent(g, out, a, b):
 
 declare("matmul", _matmul_rule, np.matmul,
         [lambda g, out, a, b: matmul(g, swapaxes(b, -1, -2)), _right_cotangent],
-        family="linalg")
+        family="linalg", batch=batch_rules.matmul)
 
 
 def _eager_matmul(a, b):

@@ -14,6 +14,7 @@ masks: symgrad/eager/random_stream.py). The hash is two rounds of a 32-bit integ
 """
 import numpy as np
 
+from symgrad.core.ops import batch_rules
 from symgrad.core.ops.common import no_gradient
 from symgrad.core.ops.registry import declare
 from symgrad.core.tracing import Tracer, bind
@@ -46,8 +47,9 @@ def _uniform_reference(key, shape, dtype):
     return (bits * UNIT).astype(dtype).reshape(shape)
 
 
+# a batch of keys: one draw per example's key (no batched form of the generator exists)
 declare("random_uniform", _uniform_rule, _uniform_reference, [no_gradient], family="random",
-        params=("shape", "dtype"))
+        params=("shape", "dtype"), batch=batch_rules.per_example)
 
 
 def random_uniform(key, shape, dtype):

@@ -5,6 +5,7 @@ cotangent back over the reduced axes.
 """
 import numpy as np
 
+from symgrad.core.ops import batch_rules
 from symgrad.core.ops.common import normalize_axes
 from symgrad.core.ops.elementwise import astype, equal, floating, maximum, minimum
 from symgrad.core.ops.registry import declare, faced
@@ -64,13 +65,15 @@ def prod_vjp(g, out, x, axes, keepdims):
 
 declare("sum", reduction_rule, lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
         [lambda g, out, x, axes, keepdims: expand_back(g, x, axes, keepdims)],
-        family="reduction", params=("axes", "keepdims"))
+        family="reduction", params=("axes", "keepdims"), batch=batch_rules.reduction)
 declare("max", extremum_rule, lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims),
-        [extremum_vjp], family="reduction", params=("axes", "keepdims"))
+        [extremum_vjp], family="reduction", params=("axes", "keepdims"),
+        batch=batch_rules.reduction)
 declare("min", extremum_rule, lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims),
-        [extremum_vjp], family="reduction", params=("axes", "keepdims"))
+        [extremum_vjp], family="reduction", params=("axes", "keepdims"),
+        batch=batch_rules.reduction)
 declare("prod", reduction_rule, lambda x, axes, keepdims: np.prod(x, axis=axes, keepdims=keepdims),
-        [prod_vjp], family="reduction", params=("axes", "keepdims"))
+        [prod_vjp], family="reduction", params=("axes", "keepdims"), batch=batch_rules.reduction)
 
 
 # how an ``initial`` value joins a reduction's result

@@ -2,7 +2,8 @@
 
 An :class:`Op` holds everything about a primitive: its shape/dtype rule, its numpy reference,
 one VJP rule per operand (written with other ops, so gradient graphs are differentiable
-again), for elementwise ops a scalar template that the backends inline when fusing, and
+again), its batching rule for ``vmap`` (symgrad.core.ops.batch_rules; elementwise ops share
+one unless they declare their own), for elementwise ops a scalar template that the backends inline when fusing, and
 whether it is a view of its first operand. Backends look ops up by name in their own
 lowering tables.
 
@@ -44,6 +45,7 @@ class Op:
     # a control-flow node (symgrad.core.ops.control): its value is a tuple that ``result``
     # nodes pick from; its ``vjp`` is one rule for all operands, given every result's cotangent
     multiple_results: bool = False
+    batch: Optional[Callable] = None  # (operands, dims, **params) -> (tracer, dim): vmap's rule
 
     @property
     def elementwise(self):
@@ -58,12 +60,12 @@ OPS: dict = {}
 
 
 def declare(name, shape_rule, reference, vjp=(), scalar=None, family="", params=(), view=False,
-            multiple_results=False):
+            multiple_results=False, batch=None):
     """Register a primitive; declaring a name twice is a bug."""
     if name in OPS:
         raise ValueError(f"op {name!r} declared twice")
     OPS[name] = Op(name, shape_rule, reference, tuple(vjp), scalar, family, tuple(params), view,
-                   multiple_results)
+                   multiple_results, batch)
     return OPS[name]
 
 

@@ -7,6 +7,7 @@ i.e. before index 0); ``None`` and ``...`` become reshapes.
 """
 import numpy as np
 
+from symgrad.core.ops.batch_rules import at_front, full_axis, moved, padded, size_of
 from symgrad.core.ops.common import check_integer, lift, normalize_axes, normalize_axis
 from symgrad.core.ops.registry import declare, faced
 from symgrad.core.tracing import Tracer, bind, error_here, find_graph
@@ -53,6 +54,47 @@ def _concatenate_vjp(position):
     return rule
 
 
+# -- batching rules (vmap): the batch axis first, or kept where the op allows -----------------
+def _reshape_batch(name, operands, dims, shape):
+    x = moved(operands[0], dims[0])
+    return bind(name, x, shape=x.shape[:1] + tuple(shape)), 0
+
+
+def _transpose_batch(name, operands, dims, axes):
+    dim = dims[0]
+    return bind(name, operands[0], axes=(dim,) + tuple(full_axis(a, dim) for a in axes)), 0
+
+
+def _broadcast_batch(name, operands, dims, shape):
+    x = padded(moved(operands[0], dims[0]), len(shape) + 1)
+    return bind(name, x, shape=x.shape[:1] + tuple(shape)), 0
+
+
+def _getitem_batch(name, operands, dims, index):
+    """The batch axis gets a whole slice of its own in the index; integer entries before it
+    drop axes, moving it down."""
+    (x,), (dim,) = operands, dims
+    index = tuple(index) + tuple((0, n, 1) for n in x.shape[len(index):dim])
+    index = index[:dim] + ((0, x.shape[dim], 1),) + index[dim:]
+    return bind(name, x, index=index), dim - sum(isinstance(e, int) for e in index[:dim])
+
+
+def _setitem_batch(name, operands, dims, index):
+    """Every example's region written at once: the values broadcast to the batched region."""
+    size = size_of(operands, dims)
+    x, v = (at_front(value, dim, size) for value, dim in zip(operands, dims))
+    region = (size,) + indexed_shape(x.shape[1:], index)
+    v = padded(v, len(region))
+    if v.shape != region:
+        v = bind("broadcast_to", v, shape=region)
+    return bind(name, x, v, index=((0, size, 1),) + tuple(index)), 0
+
+
+def _concatenate_batch(name, operands, dims, axis):
+    size = size_of(operands, dims)
+    return bind(name, *(at_front(x, d, size) for x, d in zip(operands, dims)), axis=axis + 1), 0
+
+
 def _concatenate_rule(*xs, axis):
     first = xs[0]
     for x in xs[1:]:
@@ -67,25 +109,26 @@ def _concatenate_rule(*xs, axis):
 
 declare("reshape", _reshape_rule, lambda x, shape: np.reshape(x, shape),
         [lambda g, out, x, shape: reshape(g, x.shape)], family="shape", params=("shape",),
-        view=True)
+        view=True, batch=_reshape_batch)
 declare("transpose", _transpose_rule, lambda x, axes: np.transpose(x, axes).copy(),
         [lambda g, out, x, axes: transpose(g, tuple(np.argsort(axes)))],
-        family="shape", params=("axes",), view=True)
+        family="shape", params=("axes",), view=True, batch=_transpose_batch)
 declare("broadcast_to", _broadcast_rule, lambda x, shape: np.broadcast_to(x, shape).copy(),
         [lambda g, out, x, shape: sum_to_shape(g, x.shape)],
         # each output element is an operand element: fusable like an elementwise op
-        scalar="{0}", family="shape", params=("shape",))
+        scalar="{0}", family="shape", params=("shape",), batch=_broadcast_batch)
 declare("getitem", lambda x, index: (indexed_shape(x.shape, index), x.dtype),
         lambda x, index: x[as_slices(index)].copy(),
         [lambda g, out, x, index: bind("setitem", zeros_like(x), g, index=index)],
-        family="shape", params=("index",), view=True)
+        family="shape", params=("index",), view=True, batch=_getitem_batch)
 declare("setitem", lambda x, v, index: (x.shape, x.dtype), lambda x, v, index: _set(x, v, index),
         [lambda g, out, x, v, index: bind("setitem", g, zeros_like(v), index=index),
          lambda g, out, x, v, index: bind("getitem", g, index=index)],
-        family="shape", params=("index",))
+        family="shape", params=("index",), batch=_setitem_batch)
 # One VJP rule per operand position; 64 operands is far beyond what a traced program concatenates.
 declare("concatenate", _concatenate_rule, lambda *xs, axis: np.concatenate(xs, axis=axis),
-        [_concatenate_vjp(i) for i in range(64)], family="shape", params=("axis",))
+        [_concatenate_vjp(i) for i in range(64)], family="shape", params=("axis",),
+        batch=_concatenate_batch)
 
 
 def _set(x, v, index):

@@ -9,6 +9,7 @@ differently.
 import numpy as np
 
 from symgrad.core.errors import TracingValueError
+from symgrad.core.ops import batch_rules
 from symgrad.core.ops.common import dynamic_shape_error, normalize_axis
 from symgrad.core.ops.indexing import INDEX_DTYPE, take_along_axis
 from symgrad.core.ops.registry import declare, faced
@@ -29,13 +30,13 @@ def _arg_extremum_rule(x, axis, keepdims):
 
 declare("argsort", _argsort_rule,
         lambda x, axis: np.argsort(x, axis=axis, kind="stable").astype(INDEX_DTYPE),
-        family="sorting", params=("axis",))
+        family="sorting", params=("axis",), batch=batch_rules.along_axis)
 declare("argmax", _arg_extremum_rule,
         lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims).astype(INDEX_DTYPE),
-        family="sorting", params=("axis", "keepdims"))
+        family="sorting", params=("axis", "keepdims"), batch=batch_rules.along_axis)
 declare("argmin", _arg_extremum_rule,
         lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims).astype(INDEX_DTYPE),
-        family="sorting", params=("axis", "keepdims"))
+        family="sorting", params=("axis", "keepdims"), batch=batch_rules.along_axis)
 
 
 def _along(x, axis, what):
