@@ -96,18 +96,23 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return _tensors(out), _as_given(single, pullback(_seed(v, out, "vjp")))
 
 
-def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """``(func(inputs), J v)``."""
-    _unsupported(create_graph, strict)
-    single, values = _inputs(inputs)
+def _tangents(v, values):
+    """``v`` as arrays of the inputs' dtypes; ones when ``v`` is None, which PyTorch allows
+    only for a single one-element input."""
     if v is None:
         if any(np.size(a) != 1 for a in values):
             raise RuntimeError("The vector v can only be None if the input to the user-provided "
                                "function is a single Tensor with a single element.")
-        tangents = tuple(np.ones_like(a) for a in values)
-    else:
-        v = (v,) if isinstance(v, Tensor) else tuple(v)
-        tangents = tuple(np.asarray(_value_of(t), a.dtype) for t, a in zip(v, values))
+        return tuple(np.ones_like(a) for a in values)
+    v = (v,) if isinstance(v, Tensor) else tuple(v)
+    return tuple(np.asarray(_value_of(t), a.dtype) for t, a in zip(v, values))
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), J v)``."""
+    _unsupported(create_graph, strict)
+    single, values = _inputs(inputs)
+    tangents = _tangents(v, values)
     out, tangent_out = array_jvp(OnTensors(func), values, tangents)
     return _tensors(out), _tensors(tangent_out)
 
@@ -116,13 +121,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` of a scalar ``func``."""
     _unsupported(create_graph, strict)
     single, values = _inputs(inputs)
-    if v is None:
-        if any(np.size(a) != 1 for a in values):
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
-        v = tuple(np.ones_like(a) for a in values)
-    v = (v,) if isinstance(v, Tensor) else tuple(v)
-    tangents = tuple(np.asarray(_value_of(t), a.dtype) for t, a in zip(v, values))
+    tangents = _tangents(v, values)
     packed = OnTensors(func, packed=True)
     out = packed(values)
     product = array_hvp(packed, (values,), (tangents,))
