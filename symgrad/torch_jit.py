@@ -21,7 +21,8 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
 
 
 def _unchanged(fn=None, *_args, **_kwargs):
-    return fn
+    """The function itself, for both ``@torch.jit.ignore`` and ``@torch.jit.ignore(drop=True)``."""
+    return fn if fn is not None else (lambda function: function)
 
 
 def is_scripting():

@@ -1,5 +1,6 @@
-"""sg.fori_loop / scan / while_loop / cond / switch: values against Python loops, gradients
-against the unrolled program and numeric ones, compiled == reference, bad input."""
+"""sg.fori_loop / scan / while_loop / cond / switch (symgrad/core/ops/control_nodes.py, the
+CPU's compiler/cpu/control_flow.py and function_source.py): values against Python loops,
+gradients against the unrolled program and numeric ones, compiled == reference, bad input."""
 import numpy as np
 import pytest
 

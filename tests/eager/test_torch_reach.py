@@ -1,5 +1,6 @@
-"""The tensor functions, torch.linalg, autograd.functional and testing added for PyTorch
-programs, against real PyTorch: values and gradients (eager; small shapes)."""
+"""The tensor functions (symgrad/eager/rearranging.py, dim_reductions.py, fused_arithmetic.py,
+scattering.py), torch.linalg, autograd.functional, testing and torch_jit's pass-throughs added
+for PyTorch programs, against real PyTorch: values and gradients (eager; small shapes)."""
 import numpy as np
 import pytest
 
@@ -83,3 +84,21 @@ def test_assert_close_says_what_pytorch_says():
     with pytest.raises(AssertionError, match="attribute 'dtype'"):
         sg.testing.assert_close(sg.tensor([1.0]), sg.tensor([1.0], dtype=sg.float64))
     sg.testing.assert_close(sg.tensor([1.0, 2.0]), sg.tensor([1.0, 2.0 + 1e-7]))
+
+
+def test_torch_jit_script_and_trace_hand_back_what_they_were_given():
+    model = sg.nn.Linear(3, 2)
+    x = sg.randn(4, 3)
+    assert sg.jit.script(model) is model and sg.jit.trace(model, x) is model
+    assert not sg.jit.is_scripting() and not sg.jit.is_tracing()
+
+    @sg.jit.ignore
+    def kept(y):
+        return y * 2
+
+    @sg.jit.unused(drop=True)
+    def also_kept(y):
+        return y + 1
+    assert kept(3) == 6 and also_kept(3) == 4
+    np.testing.assert_allclose(sg.jit.script(lambda t: t.exp())(x).numpy(), np.exp(x.numpy()),
+                               rtol=1e-6)

@@ -1,6 +1,7 @@
 """The activations, padding, distances, 1-D/adaptive pooling, pixel shuffles and fold/unfold
 added for PyTorch's tutorials (symgrad/nn/functional_activations_more.py, functional_padding.py,
-functional_distance.py, functional_pooling.py, functional_blocks.py and their modules) against
+functional_distance.py, functional_pooling.py, functional_blocks.py and their modules in
+activation_more.py and the layer files) against
 PyTorch from the same inputs and weights (values and gradients, float64), their reprs and
 error texts, and a model of them in sg.train's compiled loop (equal to the eager loop). Their
 numeric gradients are checked in the op table (tests/core/op_cases_layers_more.py)."""

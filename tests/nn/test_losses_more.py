@@ -1,6 +1,6 @@
 """The margin, ranking and likelihood losses (symgrad/nn/functional_loss_margins.py and their
-modules in loss.py), instance and local response norms, nn.utils' sequence padding and packing,
-parameters_to_vector and F.one_hot, against PyTorch (values, gradients, grad_fn names,
+modules in loss.py), instance and local response norms (normalization_instance.py), nn.utils'
+sequence padding and packing, parameters_to_vector (nn/utils/convert_parameters.py) and F.one_hot, against PyTorch (values, gradients, grad_fn names,
 reprs, buffers, errors), and the losses in sg.train's compiled loop."""
 import warnings
 

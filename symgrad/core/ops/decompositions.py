@@ -11,7 +11,7 @@ Where a degenerate spectrum divides by zero, a zero cotangent still contributes 
 """
 import numpy as np
 
-from symgrad.core.ops import batch_rules
+import symgrad.core.ops.batch_rules as batch_rules
 from symgrad.core.ops.common import lift
 from symgrad.core.ops.diagonal import tril
 from symgrad.core.ops.elementwise import where

@@ -11,7 +11,7 @@ brought together and flattened, and the index arrays become one linear index int
 """
 import numpy as np
 
-from symgrad.core.ops import batch_rules
+import symgrad.core.ops.batch_rules as batch_rules
 from symgrad.core.ops.common import dynamic_shape_error, lift, no_gradient, normalize_axis
 from symgrad.core.errors import TracingIndexError, TracingTypeError, TracingValueError
 from symgrad.core.ops.registry import declare, faced

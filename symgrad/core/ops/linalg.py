@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from symgrad.core.ops import batch_rules
+import symgrad.core.ops.batch_rules as batch_rules
 from symgrad.core.ops.common import lift, result_dtype
 from symgrad.core.ops.registry import declare, faced
 from symgrad.core.ops.shape import reshape, swapaxes

@@ -14,7 +14,7 @@ masks: symgrad/eager/random_stream.py). The hash is two rounds of a 32-bit integ
 """
 import numpy as np
 
-from symgrad.core.ops import batch_rules
+import symgrad.core.ops.batch_rules as batch_rules
 from symgrad.core.ops.common import no_gradient
 from symgrad.core.ops.registry import declare
 from symgrad.core.tracing import Tracer, bind

@@ -5,7 +5,7 @@ cotangent back over the reduced axes.
 """
 import numpy as np
 
-from symgrad.core.ops import batch_rules
+import symgrad.core.ops.batch_rules as batch_rules
 from symgrad.core.ops.common import normalize_axes
 from symgrad.core.ops.elementwise import astype, equal, floating, maximum, minimum
 from symgrad.core.ops.registry import declare, faced

@@ -9,7 +9,7 @@ differently.
 import numpy as np
 
 from symgrad.core.errors import TracingValueError
-from symgrad.core.ops import batch_rules
+import symgrad.core.ops.batch_rules as batch_rules
 from symgrad.core.ops.common import dynamic_shape_error, normalize_axis
 from symgrad.core.ops.indexing import INDEX_DTYPE, take_along_axis
 from symgrad.core.ops.registry import declare, faced
