@@ -10,15 +10,19 @@ import numpy as np
 
 @numba.njit
 def collective_all_reduce_mean(x, out):
-    send = np.ascontiguousarray(x).reshape(x.size)
-    received = out.reshape(out.size)
+    # summed in float64: numba-mpi 1.3 maps no MPI type to float32 (and so does the reference)
+    send = np.ascontiguousarray(x).reshape(x.size).astype(np.float64)
+    received = np.empty_like(send)
     numba_mpi.allreduce(send, received, numba_mpi.Operator.SUM)
-    received /= numba_mpi.size()
+    flat = out.reshape(out.size)
+    ranks = numba_mpi.size()
+    for k in range(flat.size):
+        flat[k] = received[k] / ranks
 
 
 @numba.njit
 def collective_scalar_mean(x):
-    send = np.full(1, x)
+    send = np.full(1, np.float64(x))
     received = np.empty_like(send)
     numba_mpi.allreduce(send, received, numba_mpi.Operator.SUM)
     return received[0] / numba_mpi.size()

@@ -40,13 +40,12 @@ def world_size():
 
 def _mean_over_ranks(x):
     comm = world()
-    x = np.ascontiguousarray(x)
     if comm is None or comm.Get_size() == 1:
-        return x.copy()
-    total = np.empty_like(x)
-    comm.Allreduce(x, total)
-    total /= comm.Get_size()
-    return total
+        return np.array(x, copy=True)
+    # summed in float64, as the compiled code does (symgrad.compiler.cpu.runtime.collectives)
+    total = np.empty(np.shape(x), np.float64)
+    comm.Allreduce(np.ascontiguousarray(x, np.float64), total)
+    return (total / comm.Get_size()).astype(x.dtype)
 
 
 def _float_rule(x):
