@@ -94,12 +94,13 @@ def check_equal_across_ranks(named_arrays, what, values=True):
     mine = [(name, tuple(np.shape(_value(a))), str(np.asarray(_value(a)).dtype), digest(a))
             for name, a in named_arrays]
     everyone = communicator().allgather(mine)
+    advice = "start from the same values (same seed, or broadcast them from rank 0)" if values \
+        else "build the same model"
     for rank, theirs in enumerate(everyone):
         if theirs != everyone[0]:
             raise RuntimeError(f"{what} differ between rank 0 and rank {rank}: "
-                               f"{_first_difference(everyone[0], theirs)}. Every rank must "
-                               f"start from the same {what} (same seed, or broadcast them "
-                               f"from rank 0)")
+                               f"{_first_difference(everyone[0], theirs)}; every rank must "
+                               f"{advice}")
 
 
 def _first_difference(first, other):

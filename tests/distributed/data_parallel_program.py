@@ -68,6 +68,26 @@ def pytorch_style(make_optimizer, wrap):
     return train
 
 
+def torch_momentum_ddp_eager(x, y):
+    """torch_momentum_ddp's training as a Python loop over a DistributedSampler's batches."""
+    sg.manual_seed(0)
+    net = sg.nn.Sequential(sg.nn.Linear(FEATURES, 4), sg.nn.Tanh(), sg.nn.Linear(4, 1))
+    model = ddp(net)
+    optimizer = sg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    world, rank = dist.get_world_size(), dist.get_rank()
+    history = []
+    for epoch in range(EPOCHS):
+        for start in range(0, ROWS, BATCH):
+            share = slice(start + rank * BATCH // world, start + (rank + 1) * BATCH // world)
+            optimizer.zero_grad()
+            loss = sg.nn.functional.mse_loss(model(sg.tensor(x[share])), sg.tensor(y[share]))
+            loss.backward()
+            optimizer.step()
+            history.append(loss.item())
+    dist.all_reduce(history := np.array(history), op=dist.ReduceOp.AVG)
+    return [p.detach().numpy() for p in net.parameters()] + [history]
+
+
 def ddp(net):
     return sg.nn.parallel.DistributedDataParallel(net)
 
@@ -82,6 +102,7 @@ TRAINERS = {
     "torch_sgd": pytorch_style(lambda p: sg.optim.SGD(p, lr=0.1), plain),
     "torch_momentum_ddp": pytorch_style(lambda p: sg.optim.SGD(p, lr=0.1, momentum=0.9), ddp),
     "torch_adam_ddp": pytorch_style(lambda p: sg.optim.Adam(p, lr=0.05), ddp),
+    "torch_momentum_ddp_eager": torch_momentum_ddp_eager,
 }
 
 
