@@ -1,6 +1,7 @@
 """The CPU lowering of ``all_reduce_mean`` (symgrad.core.ops.collective): a call into
-numba-mpi when this process is one rank of a job of several (symgrad.compiler.cpu.runtime.collectives),
-else a copy (the mean over one rank), so single-process code needs no MPI at all."""
+numba-mpi when this process is one rank of a job of several
+(symgrad.compiler.cpu.runtime.collectives), else a copy (the mean over one rank), so
+single-process code needs no MPI at all."""
 from ..codegen.source import copy_lines
 from symgrad.core.ops.collective import world_size
 

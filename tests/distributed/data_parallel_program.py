@@ -46,13 +46,21 @@ def functional_adam(x, y):
     zeros = np.zeros((FEATURES + 1, 1), np.float32)
     (w, *_), history = sg.train(step, (zeros, zeros, zeros, np.float32(0)), data=(x, y),
                                 steps=4, progress=False, distributed=True)
+    LOOP_CALLS_MPI.append("collective_all_reduce_mean(" in sg.compiled_loops(step)[-1].source)
     return [w, history]
+
+
+LOOP_CALLS_MPI = []     # whether functional_adam's compiled loop calls numba-mpi
+
+
+def tiny_net():
+    sg.manual_seed(0)
+    return sg.nn.Sequential(sg.nn.Linear(FEATURES, 4), sg.nn.Tanh(), sg.nn.Linear(4, 1))
 
 
 def pytorch_style(make_optimizer, wrap):
     def train(x, y):
-        sg.manual_seed(0)
-        net = sg.nn.Sequential(sg.nn.Linear(FEATURES, 4), sg.nn.Tanh(), sg.nn.Linear(4, 1))
+        net = tiny_net()
         model = wrap(net)
         optimizer = make_optimizer(model.parameters())
 
@@ -70,8 +78,7 @@ def pytorch_style(make_optimizer, wrap):
 
 def torch_momentum_ddp_eager(x, y):
     """torch_momentum_ddp's training as a Python loop over a DistributedSampler's batches."""
-    sg.manual_seed(0)
-    net = sg.nn.Sequential(sg.nn.Linear(FEATURES, 4), sg.nn.Tanh(), sg.nn.Linear(4, 1))
+    net = tiny_net()
     model = ddp(net)
     optimizer = sg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     world, rank = dist.get_world_size(), dist.get_rank()
@@ -114,7 +121,7 @@ def main(out_path, names):
         for k, array in enumerate(TRAINERS[name](x, y)):
             results[f"{name}/{k}"] = np.asarray(array)
     if dist.get_rank() == 0:
-        np.savez(out_path, world=dist.get_world_size(), **results)
+        np.savez(out_path, world=dist.get_world_size(), loop_calls_mpi=LOOP_CALLS_MPI, **results)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,28 @@ def test_two_ranks_on_half_batches_equal_one_process_on_whole_batches(trained, n
         np.testing.assert_allclose(two[key], one[key], rtol=1e-5, atol=1e-6, err_msg=key)
 
 
+def test_the_gradients_are_averaged_inside_the_compiled_loop(trained):
+    assert list(trained[2]["loop_calls_mpi"]) == [True]      # numba-mpi, called from njit
+    assert list(trained[0]["loop_calls_mpi"]) == [False]     # one process: no MPI at all
+
+
+def test_the_example_trains_the_same_on_two_ranks_as_on_one():
+    example = str(ROOT / "examples" / "w1_data_parallel.py")
+    jobs = [subprocess.Popen(launcher + [sys.executable, example, "--steps", "3"],
+                             env=environment(), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+            for launcher in ([MPIEXEC, "-n", "2"], [])]
+    losses = []
+    for job in jobs:
+        code, output = finish(job, TRAINING_LIMIT_S)
+        assert code == 0, output[-3000:]
+        line = next(line for line in output.splitlines() if "rank(s): loss" in line)
+        losses.append([float(word) for word in line.split() if word[0].isdigit() and "." in word])
+    assert output.count("rank(s): loss") == 1 and "2 rank(s)" not in output
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+    assert losses[1][1] < losses[1][0]
+
+
 def test_ddp_eager_loop_equals_the_compiled_loop(trained):
     for ranks in (2, 0):
         eager = {k.split("/")[1]: v for k, v in trained[ranks].items()
