@@ -40,23 +40,25 @@ class DistributedDataParallel(Module):
             broadcast(tensor, src=0)
         self._bucket_bytes = int(bucket_cap_mb * 2 ** 20)
         self._buckets = _buckets(named, self._bucket_bytes)
-        self._ready = set()
+        self._ready, self._averaged = set(), set()     # ids of params; bucket positions
         self._handles = [p.register_post_accumulate_grad_hook(self._gradient_ready)
                          for _, p in named]
 
     def forward(self, *args, **kwargs):
-        if self._ready:
-            waiting = [name for bucket in self._buckets for name, p in bucket
-                       if id(p) not in self._ready]
+        if self._ready or 0 < len(self._averaged) < len(self._buckets):
+            waiting = [name for position, bucket in enumerate(self._buckets)
+                       if position not in self._averaged
+                       for name, p in bucket if id(p) not in self._ready]
             raise RuntimeError(f"DistributedDataParallel: the last backward() gave no gradient "
                                f"to {', '.join(waiting)}, so their buckets were never averaged "
                                f"(every parameter must take part in the loss)")
+        self._averaged.clear()
         return self.module(*args, **kwargs)
 
     def _gradient_ready(self, param):
         """A parameter's gradient is in: average each bucket once all of its are."""
         self._ready.add(id(param))
-        for bucket in self._buckets:
+        for position, bucket in enumerate(self._buckets):
             params = [p for _, p in bucket]
             if id(param) in map(id, params) and all(id(p) in self._ready for p in params):
                 if get_world_size() > 1:
@@ -65,6 +67,7 @@ class DistributedDataParallel(Module):
                     for p, value in zip(params, averaged):
                         p.grad._value = value
                 self._ready.difference_update(map(id, params))
+                self._averaged.add(position)
 
 
 def _buckets(named, bucket_bytes):

@@ -1,5 +1,6 @@
-"""DistributedSampler against PyTorch's rules (and torch itself where installed), and the
-distributed API's errors in a process that has no process group."""
+"""In one process: DistributedSampler against PyTorch's rules (and torch itself where
+installed), the distributed API's errors without a process group, the post-accumulate-grad
+hooks DistributedDataParallel relies on, and DDP's buckets in a job of one rank."""
 import numpy as np
 import pytest
 
@@ -90,3 +91,56 @@ def test_one_process_all_reduce_mean_is_the_identity():
     for before, after in zip(arrays, averaged):
         np.testing.assert_array_equal(before, after)
         assert before.dtype == after.dtype
+
+
+def test_post_accumulate_grad_hooks_see_the_accumulated_gradient():
+    w = sg.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+    (w * w).sum().backward()
+    (3 * w).sum().backward()
+    handle.remove()
+    w.sum().backward()
+    assert seen == [[2.0, 4.0], [5.0, 7.0]]
+
+
+def test_post_accumulate_grad_hooks_match_torch():
+    torch = pytest.importorskip("torch")
+    seen = {}
+    for module in (sg, torch):
+        w = module.tensor([1.0, 2.0], requires_grad=True)
+        seen[module] = []
+        w.register_post_accumulate_grad_hook(lambda p, out=seen[module]: out.append(p.grad.tolist()))
+        for _ in range(2):
+            (w * w).sum().backward()
+    assert seen[sg] == seen[torch]
+
+
+@pytest.fixture
+def one_rank_job():
+    pytest.importorskip("mpi4py")
+    dist.init_process_group()
+    yield
+    dist.destroy_process_group()
+
+
+def test_ddp_buckets_follow_bucket_cap_mb(one_rank_job):
+    assert (dist.get_rank(), dist.get_world_size()) == (0, 1)
+    net = sg.nn.Sequential(sg.nn.Linear(100, 50), sg.nn.Linear(50, 2))
+    one = sg.nn.parallel.DistributedDataParallel(net)
+    assert [[name for name, _ in bucket] for bucket in one._buckets] == \
+        [["1.bias", "1.weight", "0.bias", "0.weight"]]            # reverse order, one bucket
+    small = sg.nn.parallel.DistributedDataParallel(net, bucket_cap_mb=1000 * 4 / 2 ** 20)
+    assert [[name for name, _ in bucket] for bucket in small._buckets] == \
+        [["1.bias", "1.weight", "0.bias"], ["0.weight"]]
+    assert small.module is net
+    x = sg.randn(3, 100)
+    np.testing.assert_array_equal(small(x).detach().numpy(), net(x).detach().numpy())
+
+
+def test_ddp_names_a_parameter_that_got_no_gradient(one_rank_job):
+    net = sg.nn.Sequential(sg.nn.Linear(2, 2), sg.nn.Linear(2, 1))
+    model = sg.nn.parallel.DistributedDataParallel(net, bucket_cap_mb=12 / 2 ** 20)
+    net[0](sg.ones(1, 2)).sum().backward()         # the second layer takes no part
+    with pytest.raises(RuntimeError, match="gave no gradient to 1.bias, 1.weight"):
+        model(sg.ones(1, 2))
