@@ -18,6 +18,8 @@ import numpy as np
 import symgrad.core.tracer_faces  # noqa: F401  (tracers trace numpy code)
 import symgrad.core.pytree as pytree
 from symgrad.arguments import check_argnums, differentiated, scalar_output, split_aux
+from symgrad.core.ops.collective import (average_across_ranks, averaging_gradients,
+                                         gradients_averaged)
 from symgrad.core.reverse_mode import backward
 from symgrad.core.tracing import Tracer, constant
 from symgrad.pullback import check_cotangents, pullback_builder
@@ -66,12 +68,15 @@ def value_and_grad(fn: Callable | None = None, argnums: Argnums = 0, has_aux: bo
 
     def build(*args, **kwargs):
         graph, since, args, trees, variables, many = differentiated(fn, argnums, args, kwargs)
-        out = fn(*args, **kwargs)
+        averaged = averaging_gradients()    # sg.train(..., distributed=True): this gradient
+        with gradients_averaged(False):     # is averaged across ranks, not those inside fn
+            out = fn(*args, **kwargs)
         if has_aux:
             out, aux = split_aux(fn, out)
         out = scalar_output(fn, out, graph)
         seed = constant(graph, np.ones((), out.dtype))
-        flat_grads = iter(backward(graph, {out.node: seed}, [v.node for v in variables], since))
+        flat_grads = backward(graph, {out.node: seed}, [v.node for v in variables], since)
+        flat_grads = iter(average_across_ranks(flat_grads) if averaged else flat_grads)
         grads = [pytree.unflatten(treedef, [next(flat_grads) if isinstance(leaf, Tracer) else leaf
                                             for leaf in leaves])
                  for leaves, treedef in trees]

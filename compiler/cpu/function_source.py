@@ -3,6 +3,7 @@ signature (inputs, then array constants, then workspaces) and its body (symgrad.
 in a module; loop bodies become such functions too, symgrad.compiler.cpu.control_flow)."""
 from ..codegen.extents import extent_definitions
 from ..codegen.source import SourceWriter
+from .collectives import uses_collectives
 from .threads import NJIT_PARALLEL
 
 # numpy's error model: a float division by zero gives inf or nan, as in numpy, instead of a
@@ -14,9 +15,10 @@ NJIT_OPTIONS = 'cache=True, fastmath={"nsz", "contract", "arcp"}, error_model="n
 def njit_options(lowering):
     """The generated function's ``numba.njit`` arguments; ``parallel=`` only when a loop
     runs on numba's threads (it costs compile time)."""
-    if not lowering.parallel:
-        return NJIT_OPTIONS
-    return f"{NJIT_OPTIONS}, {NJIT_PARALLEL}"
+    options = NJIT_OPTIONS
+    if uses_collectives(lowering):          # numba cannot cache calls into MPI
+        options = options.replace("cache=True", "cache=False")
+    return options if not lowering.parallel else f"{options}, {NJIT_PARALLEL}"
 
 
 def signature(lowering):

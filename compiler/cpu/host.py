@@ -56,7 +56,8 @@ def _load(generated, optimized, plan, function_name, graph, **kind):
     call; Python rejecting the source is reported as symgrad's bug too."""
     diagnose = functools.partial(generated_code_error, generated, optimized, plan)
     try:
-        return load(generated.source, function_name, graph, **kind), diagnose
+        return load(generated.source, function_name, graph, uncached=generated.uncached,
+                    **kind), diagnose
     except SyntaxError as error:
         raise diagnose(error, error.filename or "") from error
 

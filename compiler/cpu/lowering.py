@@ -7,6 +7,7 @@ the module around the lowered body is assembled by symgrad.compiler.cpu.module.
 """
 from ..codegen.internal_error import lowering_in, lowering_of
 from .blas import lower_matmul
+from .collectives import lower_all_reduce_mean
 from .control_flow import CONTROL_FLOW_LOWERINGS
 from .lowering_state import Lowering
 from .nests import lower_fused
@@ -26,6 +27,7 @@ LOWERINGS = {
     "setitem": lower_setitem,
     "concatenate": lower_concatenate,
     "custom_vjp": lower_custom_vjp,
+    "all_reduce_mean": lower_all_reduce_mean,
     "remat_barrier": lower_custom_vjp,     # operand 0 passes through too
     **CONTROL_FLOW_LOWERINGS,
     **dict.fromkeys(fused_ops(), lower_fused),

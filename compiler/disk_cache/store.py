@@ -236,14 +236,16 @@ def _open_entry(folder, name, source, function_name, parts):
         return None, "disk cache not writable"
 
 
-def load(source, function_name, graph=None, backend="numba-cpu", kind="graph"):
+def load(source, function_name, graph=None, backend="numba-cpu", kind="graph", uncached=None):
     """The :class:`CachedFunction` for ``source``'s ``function_name`` (nothing compiled
-    yet: ``prepare`` does that on the first call, when the argument types are known)."""
+    yet: ``prepare`` does that on the first call, when the argument types are known).
+    ``uncached``: why this source is compiled in memory only (numba cannot cache it)."""
     from symgrad.core.compile_log import configure
     configure()
     parts = key_parts(source, graph, backend, kind)
-    if not enabled():
-        return _load_in_memory(source, function_name, parts, "disk cache disabled (SYMGRAD_CACHE=0)")
+    if uncached or not enabled():
+        return _load_in_memory(source, function_name, parts,
+                               uncached or "disk cache disabled (SYMGRAD_CACHE=0)")
     folder = cache_dir()
     name = entry_name(parts)
     with _loaded_lock:

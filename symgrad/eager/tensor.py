@@ -20,6 +20,7 @@ from symgrad.eager.device import CudaArray, device_of, place
 from symgrad.eager.dtypes import default_float, of_numpy
 from symgrad.eager.grad_mode import is_grad_enabled
 from symgrad.eager.promotion import check_in_place
+from symgrad.core.ops.collective import average_across_ranks, averaging_gradients
 from symgrad.core.ops.common import result_dtype
 import symgrad.eager.tape as tape
 from symgrad.eager.tape import BackwardNode
@@ -150,6 +151,14 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (PyTorch semantics)."""
         run_backward(self, gradient, retain_graph, inputs)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after each ``backward()`` has added into ``self.grad``;
+        returns a handle whose ``remove()`` unregisters it (DistributedDataParallel's
+        gradient averaging runs here)."""
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", [])
+        hooks.append(hook)
+        return HookHandle(hooks, hook)
 
     # -- in-place updates (untracked: for optimizers and .data) -------------------------------
     def _assign(self, value):
@@ -352,6 +361,8 @@ def reset_grads(tensors, set_to_none=True):
 def run_backward(root, gradient=None, retain_graph=False, inputs=None):
     """``root.backward()``: add the gradients into each leaf's ``.grad``."""
     wrt, grads = tape.gradients(root, gradient, inputs, retain_graph)
+    if averaging_gradients():       # sg.train(..., distributed=True) traces this step
+        grads = average_across_ranks(grads)
     for tensor, grad in zip(wrt, grads):
         if tensor.grad is None:
             tensor.grad = Tensor(grad if isinstance(grad, Tracer) else np.asarray(grad, tensor.dtype))
@@ -359,6 +370,20 @@ def run_backward(root, gradient=None, retain_graph=False, inputs=None):
             np.add(tensor.grad._value, grad, out=tensor.grad._value)     # as torch: in place
         else:
             tensor.grad._value = tensor.grad._value + grad
+    for tensor in wrt:
+        for hook in list(tensor.__dict__.get("_post_accumulate_grad_hooks", ())):
+            hook(tensor)
+
+
+class HookHandle:
+    """``remove()`` takes the hook back out of its list."""
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
 
 
 def _accumulates_in_place(total, grad):

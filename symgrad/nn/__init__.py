@@ -47,13 +47,14 @@ from symgrad.nn.pooling import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMa
                                 AvgPool1d, Fold, MaxPool1d, PixelShuffle, PixelUnshuffle, Unfold)
 import symgrad.nn.functional as functional
 import symgrad.nn.init as init
+import symgrad.nn.parallel as parallel
 import symgrad.nn.utils as utils
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Conv2d", "MaxPool2d", "AvgPool2d", "MSELoss", "L1Loss",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "SmoothL1Loss",
-           "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "functional", "init", "utils",
+           "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "functional", "init", "parallel", "utils",
            "Embedding", "LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d",
            "GELU", "LeakyReLU", "ELU", "SiLU", "Softplus", "Hardtanh", "ReLU6", "Mish",
            "Dropout", "Dropout1d", "Dropout2d",

@@ -28,6 +28,7 @@ import symgrad.core.pytree as pytree
 from symgrad.core.bounded_cache import BoundedCache
 from symgrad.training.epoch_end import EpochClock, run_eagerly, traced_epoch_end
 from symgrad.arguments import parameter_name
+from symgrad.training.distributed import data_parallel
 from symgrad.training.minibatches import plan_batches
 from symgrad.training.progress import TrainingBar, chunked
 from symgrad.training.tiered_loop import TieredLoop
@@ -36,7 +37,7 @@ from symgrad.core.graph import Graph
 from symgrad.core.settings import compile_in_background
 from symgrad.core.ops.shape import reshape
 from symgrad.eager.device import CudaArray, place, to_host
-from symgrad.training.state import (discover_slots, hyperparameters, leaked_tracers,
+from symgrad.training.state import (TensorSlot, discover_slots, hyperparameters, leaked_tracers,
                                     prepare_schedules, scheduler_counts, snapshot, state_on_host,
                                     traced_slots)
 from symgrad.core.tracing import Tracer, check_dtype
@@ -46,7 +47,7 @@ from symgrad.core.trace_function import set_outputs
 def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
           epochs: int | None = None, batch_size: int | None = None, shuffle: bool = False,
           seed: int = 0, progress: bool = True, device: str | None = None,
-          epoch_end: Callable | None = None) -> Any:
+          epoch_end: Callable | None = None, distributed: bool | None = None) -> Any:
     """Run ``step`` over ``data`` in one compiled loop; see the module docstring.
 
     ``data`` is a tuple of arrays (or Tensors), one per batch argument of the step; a
@@ -64,7 +65,11 @@ def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
     ``epoch_end`` (PyTorch style): a function called after the last step of each epoch,
     traced into the loop (``scheduler.step`` of a schedule stepped per epoch; with
     ``steps=`` alone every step is an epoch). Returns the per-step loss history (and, in
-    the functional style, the new params)."""
+    the functional style, the new params). ``distributed=True`` (the default when the step
+    reaches a ``DistributedDataParallel`` model in an MPI job): each rank trains on its
+    share of every batch (``batch_size`` is the global batch) with the gradients averaged
+    across ranks inside the compiled loop; the history is the ranks' mean
+    (symgrad.training.distributed)."""
     if len(state) > 1:
         raise TypeError(f"train(step, params, data=...): got {len(state)} arguments after the "
                         f"step; pass the params as one pytree and the arrays as data=(...)")
@@ -77,14 +82,18 @@ def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
         check_dtype(array.dtype, f"train: data[{k}] (shape {list(array.shape)})")
     data_on_cuda = any(isinstance(value, CudaArray) for value in values)
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
+    parallel = data_parallel(distributed, step if epoch_end is None else (step, epoch_end))
+    plan, arrays = parallel.shard(plan, arrays)
     if state and epoch_end is not None:
         raise TypeError("train: epoch_end= is for PyTorch-style steps; a functional step "
                         "returns its new params")
-    with TrainingBar(plan.total_steps, enabled=progress) as bar:
+    with TrainingBar(plan.total_steps, enabled=progress and parallel.rank == 0) as bar, \
+            parallel.averaging():
         if state:
             return _train_functional(step, state[0], arrays, plan, bar,
-                                     _where(device, data_on_cuda))
-        return _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end)
+                                     _where(device, data_on_cuda), parallel)
+        return _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end,
+                               parallel)
 
 
 def _data_tuple(data):
@@ -131,17 +140,18 @@ def _batch_tracers(graph, plan, arrays, wrap=lambda value: value):
     return tracers
 
 
-def _train_functional(step, params, arrays, plan, bar, device):
+def _train_functional(step, params, arrays, plan, bar, device, parallel):
     leaves, treedef = pytree.flatten(params)
     state = [np.array(leaf, copy=True) for leaf in leaves]
     for k, leaf in enumerate(state):
         check_dtype(leaf.dtype, f"train: params leaf {k} (shape {list(leaf.shape)})")
+    parallel.check_start([(f"params leaf {k}", leaf) for k, leaf in enumerate(state)], "params")
     key = (step, treedef, _signature(state), _signature(plan.example(a) for a in arrays), plan.mode,
-           device)
+           device, parallel.world)
     loop = _loop_for(key, lambda: _trace_functional(step, treedef, state, plan, arrays), len(state),
-                     plan.mode, device)
+                     plan.mode, device, background=not parallel.active)
     history = _run(loop, state, arrays, plan, bar, first_step=0, history=None)
-    return pytree.unflatten(treedef, state), history
+    return pytree.unflatten(treedef, state), parallel.global_history(history)
 
 
 def _trace_functional(step, treedef, state, plan, arrays):
@@ -176,18 +186,19 @@ LOOPS_SIZE = 64
 _LOOPS = BoundedCache(LOOPS_SIZE)
 
 
-def _loop_for(key, trace_graph, state_count, mode, device):
+def _loop_for(key, trace_graph, state_count, mode, device, background=True):
     """The compiled loop for ``key``: traced and compiled once, then reused on new data of
     the same shapes. As with jax.jit, values a step reads from its closure are captured
     when it is first traced. On the CPU, steps run on the interpreter while the loop is
-    compiled in the background (symgrad.training.tiered_loop)."""
+    compiled in the background (symgrad.training.tiered_loop), but for a loop across MPI
+    ranks (``background=False``: its compile needs this process's MPI job)."""
     def make():
         graph = trace_graph()
 
         def build():
             from symgrad.compiler import compile_training_loop
             return compile_training_loop(graph, state_count, mode, device)
-        if device != "cpu" or not compile_in_background():
+        if device != "cpu" or not (background and compile_in_background()):
             return build()
         return TieredLoop(graph, build, mode, child=("symgrad.compiler", "compile_training_loop",
                                                      (graph, state_count, mode, device)))
@@ -211,7 +222,7 @@ def compiled_loops(step: Callable) -> list:
     return [_LOOPS[key] for key in _LOOPS if key[0] == step]
 
 
-def _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end):
+def _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end, parallel):
     """On any failure (but Ctrl-C inside the compiled loop, which keeps the finished steps)
     the step's state is put back as it was before ``train``."""
     if epoch_end is not None and not callable(epoch_end):
@@ -221,7 +232,11 @@ def _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end):
         restore = snapshot(owner)
         try:
             device = _where(device, data_on_cuda or state_on_cuda)
-            history, slots, loop = _first_step(step, owner, epoch_end, arrays, plan, device, bar)
+            parallel.check_start([(slot.name, slot.get()) for slot in discover_slots(owner)
+                                  if type(slot) is TensorSlot and slot.tensor.requires_grad],
+                                 "parameters")
+            history, slots, loop = _first_step(step, owner, epoch_end, arrays, plan, device, bar,
+                                               parallel)
             state = [slot.buffer() for slot in slots]
             history = _run(loop, state, arrays, plan, bar, first_step=1, history=history)
         except BaseException:
@@ -229,10 +244,10 @@ def _train_stateful(step, arrays, plan, bar, device, data_on_cuda, epoch_end):
             raise
         for slot, value in zip(slots, state):
             slot.set(place(np.asarray(value, slot.dtype), device))
-    return history
+    return parallel.global_history(history)
 
 
-def _first_step(step, owner, epoch_end, arrays, plan, device, bar):
+def _first_step(step, owner, epoch_end, arrays, plan, device, bar, parallel):
     """Run the first step eagerly (on the host: optimizers create their state) and compile
     the loop."""
     from symgrad.eager.creation import tensor
@@ -248,11 +263,13 @@ def _first_step(step, owner, epoch_end, arrays, plan, device, bar):
         run_eagerly(epoch_end, clock)
     slots = discover_slots(owner) + ([clock.slot] if clock is not None else [])
     key = (step, tuple((slot.name, np.shape(slot.get()), slot.dtype.str) for slot in slots),
-           _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(owner), device)
+           _signature(plan.example(a) for a in arrays), plan.mode, hyperparameters(owner), device,
+           parallel.world)
     if clock is not None:
         key += (epoch_end, plan.steps_per_epoch)
     loop = _loop_for(key, lambda: _trace_stateful(step, owner, epoch_end, clock, slots, plan,
-                                                  arrays), len(slots), plan.mode, device)
+                                                  arrays), len(slots), plan.mode, device,
+                    background=not parallel.active)
     return history, slots, loop
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from symgrad.eager.creation import tensor
 from symgrad.eager.sampling import default_generator
 from symgrad.eager.tensor import Tensor
+from symgrad.utils.distributed_sampler import DistributedSampler  # noqa: F401  (torch's name here)
 
 
 class Dataset:

@@ -511,7 +511,8 @@ MATH_GENERATORS = {
 GENERATORS = {
     "neg": unary("-{0}"), "abs": non_smooth_unary("np.abs({0})"),
     "sign": non_smooth_unary("np.sign({0}) * {0}"), "square": unary("np.square({0})"),
-    "identity": unary("{0}.copy()"), "exp": unary("np.exp({0})", lambda x: np.all(x < 3)),
+    "identity": unary("{0}.copy()"),
+    "all_reduce_mean": unary("sg.distributed.all_reduce_mean({0})"), "exp": unary("np.exp({0})", lambda x: np.all(x < 3)),
     "log": unary("np.log({0})", lambda x: np.all(x > 0.3)),
     "log1p": unary("np.log1p({0})", lambda x: np.all(x > -0.7)),
     "sqrt": unary("np.sqrt({0})", lambda x: np.all(x > 0.3)), "sin": unary("np.sin({0})"),

@@ -101,6 +101,8 @@ CASES = [
     Case("div", lambda x, y: x / y, (X, Y)),
     Case("pow", lambda x, y: x ** y, (X, Y)),
     Case("neg", lambda x: -x, (X,)),
+    # the mean over MPI ranks: one process here, so x itself (tests/distributed for several)
+    Case("all_reduce_mean", lambda x: sg.distributed.all_reduce_mean(x) * x, (X,), float32=True),
     Case("python_scalar_right", lambda x: (x + 1, x - 2.5, x * 3, x / 2, x ** 2, x ** 0.5),
          (X,), float32=True),
     Case("python_scalar_left", lambda x: (2.0 + x, 3 - x, 2.0 * x, 1 / x, 2.0 ** x),

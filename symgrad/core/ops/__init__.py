@@ -47,3 +47,4 @@ from symgrad.core.ops.conv import (  # noqa: F401
 import symgrad.core.ops.custom as custom  # noqa: F401  (custom_vjp, for autograd.Function)
 from symgrad.core.ops.random import random_uniform  # noqa: F401
 import symgrad.core.ops.control  # noqa: F401  (scan, while, switch: symgrad.control_flow)
+import symgrad.core.ops.collective  # noqa: F401,E402  (all_reduce_mean across MPI ranks)
