@@ -10,9 +10,12 @@ branches again (so gradients of gradients work):
   a TracingError naming the loop's line;
 * ``switch``: a ``switch`` over the branches' pullbacks (the gradient flows through the
   branch taken).
+
+Their batching rules (``vmap``) batch the bodies in turn: symgrad.core.ops.control_batching.
 """
 import numpy as np
 
+import symgrad.core.ops.control_batching as control_batching
 import symgrad.core.reverse_mode as reverse_mode
 from symgrad.core.errors import TracingError
 from symgrad.core.ops.control_nodes import (bind_control, pick_result, result_of, results,
@@ -23,7 +26,7 @@ from symgrad.core.ops.registry import Aval, declare
 from symgrad.core.ops.shape import zeros_like
 from symgrad.core.source_info import describe_location
 from symgrad.core.subgraph import aval_of, inline, subgraph
-from symgrad.core.tracing import Tracer, constant, error_here
+from symgrad.core.tracing import Tracer, constant
 
 
 def _differentiable(aval):
@@ -198,22 +201,15 @@ def _tuple_rule(*avals, **params):
     return (), np.dtype("float64")
 
 
-def _not_batched(name, operands, dims, **params):
-    """vmap's rule for the control-flow nodes until their bodies are batched: a clear error."""
-    raise error_here(
-        f"sg.vmap cannot batch a control-flow node ({name!r}: sg.fori_loop, sg.scan, "
-        "sg.while_loop, sg.cond or sg.switch) yet; call sg.vmap inside the loop body or "
-        "branch instead, or loop over the examples in Python")
-
-
 declare("scan", _tuple_rule, scan_reference, [_scan_vjp], family="control",
         params=("body", "length", "reverse", "carries", "xs", "saved"), multiple_results=True,
-        batch=_not_batched)
+        batch=control_batching.scan_rule)
 declare("while", _tuple_rule, while_reference, [_while_vjp], family="control",
         params=("cond", "body", "carries", "max_trips"), multiple_results=True,
-        batch=_not_batched)
+        batch=control_batching.while_rule)
 declare("switch", _tuple_rule, switch_reference, [_switch_vjp], family="control",
-        params=("branches",), multiple_results=True, batch=_not_batched)
+        params=("branches",), multiple_results=True,
+        batch=control_batching.switch_rule)
 declare("result", lambda packed, index: None, pick_result,
         [lambda g, out, packed, index: {index: g}], family="control", params=("index",),
-        batch=_not_batched)
+        batch=control_batching.result_rule)
