@@ -149,7 +149,8 @@ def _while_vjp(g, out, *operands, cond, body, carries, max_trips=None):
         raise TracingError(
             "reverse-mode differentiation of sg.while_loop needs a bound on its trip count: "
             "pass max_trips=N (the loop then runs at most N iterations), or use sg.fori_loop "
-            "or sg.scan with a static length" + describe_location(graph[out.node].get("source")))
+            "or sg.scan with a static length (forward mode, sg.jvp and sg.jacfwd, is derived from "
+            "reverse mode and needs the bound too)" + describe_location(graph[out.node].get("source")))
     masked = _masked_scan_body(cond, body, carries, graph)
     init, captured = list(operands[:carries]), list(operands[carries:])
     avals = [Aval(o.shape, o.dtype) for o in init] + [Aval((), np.dtype(bool))]
