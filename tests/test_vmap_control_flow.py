@@ -124,6 +124,8 @@ def test_vmap_of_a_loop_is_one_batched_loop_node_with_a_nested_body():
     assert "batched over 4" in listing and "test_vmap_control_flow.py" in listing
     loop = next(n for n in graph.nodes() if graph.op(n) == "scan")
     assert graph[loop]["params"]["body"].name.startswith("batched_")
+    picture = sg.viz.to_dot(graph)
+    assert 'subgraph "cluster_n' in picture and "batched over 4" in picture
 
 
 @pytest.mark.numba
