@@ -1,5 +1,7 @@
 """sg.fori_loop / scan / while_loop / cond / switch: values against Python loops, gradients
-against the unrolled program and numeric ones, compiled == reference, bad input."""
+against the unrolled program and numeric ones, compiled == reference, bad input; forward
+mode through a while loop without max_trips (symgrad/core/ops/control_forward.py, by
+symgrad/core/transposition.py) against finite differences."""
 import numpy as np
 import pytest
 
