@@ -146,8 +146,13 @@ def checked_cotangent(what, rule, arg, cotangent):
                              f"{primal.dtype.name}){defined_at(rule)}", TracingValueError)
         if leaf is None or not is_differentiable(primal.dtype):
             checked.append(None)
-        else:
-            checked.append(leaf if isinstance(leaf, Tracer) else constant(primal.graph, leaf))
+            continue
+        dtype = leaf.dtype if isinstance(leaf, Tracer) else np.result_type(leaf)
+        if not is_differentiable(dtype):
+            raise error_here(f"{what} returned a cotangent of dtype {dtype.name} for the "
+                             f"argument{path} of dtype {primal.dtype.name}: a float argument "
+                             f"needs a float cotangent{defined_at(rule)}", TracingTypeError)
+        checked.append(leaf if isinstance(leaf, Tracer) else constant(primal.graph, leaf))
     return checked
 
 

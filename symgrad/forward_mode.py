@@ -5,7 +5,7 @@ symgrad derives forward mode from the ops' VJP rules instead of declaring a seco
 and since that graph is linear in ``u`` and is itself differentiable (every VJP rule is
 written with ops), reverse mode through it with the seed ``v`` gives ``J v`` (the "linear
 transpose trick": ``jvp(f)(x, v) = vjp(u -> vjp(f)(x)(u))(u0)(v)`` for any ``u0``; see
-:func:`linearization_point`). Why: every op of the
+:func:`symgrad.core.transposition.linearization_point`). Why: every op of the
 registry gets forward mode from the one rule it already declares and that the op table
 checks against numeric derivatives, so the two modes cannot disagree and a new op needs
 nothing more; the price is a larger graph (the pullback's nodes that depend on ``u`` are
@@ -27,6 +27,7 @@ from symgrad.arguments import fresh_variable, split_aux
 from symgrad.core.errors import TracingTypeError, TracingValueError
 from symgrad.core.reverse_mode import backward, is_differentiable
 from symgrad.core.tracing import Tracer, constant, current_graph, error_here, find_graph
+from symgrad.core.transposition import for_transposition, linearization_point
 from symgrad.staging import TRANSFORMED, Transformed
 
 
@@ -36,14 +37,6 @@ def as_tracer(graph, value):
 
 def zeros_of(graph, leaf, dtype=None):
     return constant(graph, np.zeros(leaf.shape, dtype or leaf.dtype))
-
-
-def linearization_point(leaf):
-    """The cotangent the pullback is traced at: fixed values away from 0, not 0 (the
-    pullback is linear, so any point gives the same transpose), since a rule may treat a
-    zero cotangent apart (eigh's and svd's give 0 instead of 0/0 between equal eigenvalues)
-    and would transpose to 0 there."""
-    return np.random.default_rng(0).uniform(0.5, 1.5, leaf.shape).astype(leaf.dtype)
 
 
 class Transposable:
@@ -59,7 +52,8 @@ class Transposable:
         for leaf, u in zip(out_leaves, self.us):
             if u is not None:
                 seeds[leaf.node] = seeds[leaf.node] + u if leaf.node in seeds else u
-        self.cotangents = backward(graph, seeds, [w.node for w in wrt], since)
+        with for_transposition():      # an unbounded while loop then gives its tangent loop
+            self.cotangents = backward(graph, seeds, [w.node for w in wrt], since)
 
     def push(self, tangents):
         """The output tangents ``J t`` for one tangent per variable (None for zero)."""

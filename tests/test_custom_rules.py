@@ -153,13 +153,22 @@ def test_bad_custom_rules_name_the_rule_and_the_call():
 
     not_a_tuple = sg.custom_vjp(lambda x, y: x * y)
     not_a_tuple.defvjp(lambda x, y: (x * y, None), lambda r, g: g)
-    with pytest.raises(TypeError, match="tuple of 2 cotangent"):
+    with pytest.raises(TypeError, match="tuple of 2 cotangent") as raised:
         sg.grad(lambda x: np.sum(not_a_tuple(x, x)), backend=REF)(X)
+    assert isinstance(raised.value, sg.TracingError) and "test_custom_rules.py" in str(raised.value)
 
     wrong_structure = sg.custom_vjp(lambda p: p["a"] * 2)
     wrong_structure.defvjp(lambda p: (p["a"] * 2, None), lambda r, g: ((g * 2,),))
-    with pytest.raises(TypeError, match="structure"):
+    with pytest.raises(TypeError, match="structure") as raised:
         sg.grad(lambda x: np.sum(wrong_structure({"a": x})), backend=REF)(X)
+    assert isinstance(raised.value, sg.TracingError) and "test_custom_rules.py" in str(raised.value)
+
+    wrong_dtype = sg.custom_vjp(lambda x: x * 2)
+    wrong_dtype.defvjp(lambda x: (x * 2, None), lambda r, g: (g.astype(np.int64),))
+    with pytest.raises(sg.TracingError, match="cotangent of dtype int64 for the argument of "
+                                              "dtype float64") as raised:
+        sg.grad(lambda x: np.sum(wrong_dtype(x)), backend=REF)(X)
+    assert isinstance(raised.value, TypeError) and "test_custom_rules.py" in str(raised.value)
 
     bad_fwd = sg.custom_vjp(np.sin)
     bad_fwd.defvjp(lambda x: np.sin(x), lambda r, g: (g,))

@@ -40,6 +40,9 @@ def test_per_example_gradients_are_one_compiled_graph():
     assert_same(per_example(W, X), expected)
     graph = sg.trace(per_example, W, X)
     assert "getitem" not in {graph.op(n) for n in graph.nodes()}   # no per-example slices
+    # products with the shared weights are single GEMMs, the weight gradients' outer
+    # products one broadcast multiply: no stack of per-example products
+    assert not [n for n in graph.nodes() if graph.op(n) == "matmul" and len(graph[n]["shape"]) > 2]
     assert "batched over 5" in graph.listing(show_sources=True)
 
 

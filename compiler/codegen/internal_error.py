@@ -10,6 +10,8 @@ import contextlib
 import os
 import re
 
+from symgrad.core.source_info import describe_location
+
 
 class CodegenError(RuntimeError):
     """symgrad generated code that Python or numba rejects: a bug in symgrad, not in the
@@ -23,12 +25,14 @@ class MissingLoweringError(CodegenError, NotImplementedError):
 
 def lowering_in(table, wing, graph, plan, node, advice):
     """The emitter of ``node``'s op in a wing's lowering ``table`` (op name -> emitter), or a
-    MissingLoweringError naming the op, its shapes and the graph, then ``advice``."""
+    MissingLoweringError naming the op, its shapes and the graph, then ``advice`` and the
+    user's line that made the node."""
     emitter = table.get(graph.op(node))
     if emitter is None:
         raise MissingLoweringError(
             f"the {wing} backend cannot compile {_node_text(graph, plan, node)} of graph "
-            f"{graph.name!r}: it has no lowering for op {graph.op(node)!r}; {advice}")
+            f"{graph.name!r}: it has no lowering for op {graph.op(node)!r}; {advice}"
+            + describe_location(graph[node].get("source")))
     return emitter
 
 

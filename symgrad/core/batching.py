@@ -88,12 +88,21 @@ def origins(attrs, env, dependent):
     for tag in ORIGINS:
         origin = attrs.get(tag)
         if origin in env:
-            tags[tag] = env[origin][0].node
+            tags[tag] = node_of(env[origin][0])
         elif origin is not None and origin not in dependent:
             tags[tag] = origin
     for tag in ORIGINS:
         attrs.pop(tag, None)
     return tags
+
+
+def node_of(batched):
+    """The node of a batched value; of a control-flow node's results, that node's."""
+    if not isinstance(batched, list):
+        return batched.node
+    first = batched[0]
+    operands = first.graph.operands(first.node)
+    return operands[0] if first.graph.op(first.node) == "result" else first.node
 
 
 def batched_node(graph, node, env, dependent, size):
@@ -106,6 +115,8 @@ def batched_node(graph, node, env, dependent, size):
     with node_scope(**carried, batched=(size, *attrs.get("batched", ()))):
         out, dim = rule_of(op)(op.name, [x for x, _ in pairs], [d for _, d in pairs],
                                **attrs["params"])
+    if op.multiple_results:     # a control-flow node: its result nodes' rule picks (and checks)
+        return out, dim
     expected = attrs["shape"] if dim is None else attrs["shape"][:dim] + (size,) + attrs["shape"][dim:]
     if out.shape != expected or out.dtype != np.dtype(attrs["dtype"]):
         raise AssertionError(f"the batching rule of {op.name} gave {out.dtype.name}"

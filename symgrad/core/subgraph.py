@@ -50,6 +50,11 @@ def subgraph(name, parent):
     return graph
 
 
+def new_inputs(graph, avals):
+    """Tracers of new inputs of ``graph``, one per aval."""
+    return [Tracer(graph, graph.add_input(a.shape, a.dtype)) for a in avals]
+
+
 def trace_body(fun, avals, treedef, parent=None, name=None, expect=()):
     """``fun`` traced on arguments of ``avals`` (leaves of ``treedef``; None: one argument per
     aval) into a sub-graph of ``parent``. A weak output (a Python number, or arithmetic of

@@ -40,7 +40,7 @@ from symgrad.eager.device import CudaArray, place, to_host
 from symgrad.training.state import (TensorSlot, discover_slots, hyperparameters, leaked_tracers,
                                     prepare_schedules, scheduler_counts, snapshot, state_on_host,
                                     traced_slots)
-from symgrad.core.tracing import Tracer, check_dtype
+from symgrad.core.tracing import Tracer, check_dtype, tracing_into
 from symgrad.core.trace_function import set_outputs
 
 
@@ -159,7 +159,17 @@ def _trace_functional(step, treedef, state, plan, arrays):
     params_name = parameter_name(step, 0)
     state_tracers = [Tracer(graph, graph.add_input(s.shape, s.dtype, name=params_name + path))
                      for s, path in zip(state, pytree.leaf_paths(pytree.unflatten(treedef, state)))]
-    out = step(pytree.unflatten(treedef, state_tracers), *_batch_tracers(graph, plan, arrays))
+    with tracing_into(graph):      # the graph that loop bodies traced in the step capture from
+        loss, new_leaves = _functional_outputs(step, treedef, state, state_tracers,
+                                               _batch_tracers(graph, plan, arrays))
+        set_outputs(graph, [_scalar_loss(loss, "train")] + new_leaves)
+    return graph.name_outputs(["loss"] + [f"new {graph[node]['name']}"
+                                          for node in graph.inputs[:len(state)]])
+
+
+def _functional_outputs(step, treedef, state, state_tracers, batch):
+    """``(loss, new param leaves)`` of a functional step, checked against the params."""
+    out = step(pytree.unflatten(treedef, state_tracers), *batch)
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise TracingError("train: a functional step must return (new_params, loss)")
     new_params, loss = out
@@ -170,11 +180,8 @@ def _trace_functional(step, treedef, state, plan, arrays):
         if np.shape(new) != old.shape:
             raise TracingError(f"train: the step turned a param of shape {list(old.shape)} into "
                                f"one of shape {list(np.shape(new))}")
-    new_leaves = [leaf.astype(old.dtype) if isinstance(leaf, Tracer) else leaf
+    return loss, [leaf.astype(old.dtype) if isinstance(leaf, Tracer) else leaf
                   for leaf, old in zip(new_leaves, state)]
-    set_outputs(graph, [_scalar_loss(loss, "train")] + new_leaves)
-    return graph.name_outputs(["loss"] + [f"new {graph[node]['name']}"
-                                          for node in graph.inputs[:len(state)]])
 
 
 def _signature(arrays):
@@ -275,7 +282,7 @@ def _first_step(step, owner, epoch_end, arrays, plan, device, bar, parallel):
 
 def _trace_stateful(step, owner, epoch_end, clock, slots, plan, arrays):
     graph = Graph(getattr(step, "__name__", "step"))
-    with traced_slots(graph, slots) as outputs:
+    with tracing_into(graph), traced_slots(graph, slots) as outputs:
         loss = _scalar_loss(step(*_batch_tracers(graph, plan, arrays, wrap=tensor_of)), "train")
         state = outputs() if clock is None else traced_epoch_end(epoch_end, clock, outputs)
         set_outputs(graph, [loss] + state)

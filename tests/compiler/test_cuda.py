@@ -26,7 +26,7 @@ import pytest
 import symgrad as sg
 from symgrad.compiler.cuda import host as cuda
 from symgrad.compiler.passes import optimize_for_codegen
-from symgrad.compiler.codegen.internal_error import CodegenError
+from symgrad.compiler.codegen.internal_error import CodegenError, MissingLoweringError
 from symgrad.compiler.cpu import lowering as numba_cpu
 from symgrad.compiler.cuda import lowering as numba_cuda
 
@@ -121,6 +121,19 @@ def test_op_without_a_cuda_lowering_fails_at_compile_time_naming_it():
         numba_cuda.lower_graph(graph, plan=None)
     with pytest.raises(CodegenError, match="the CUDA backend cannot compile op 'fourier'"):
         numba_cuda.lower_graph(graph, plan=None)
+
+
+@pytest.mark.parametrize("loop", [
+    lambda i, x: sg.fori_loop(0, 3, lambda i, c: np.sin(c) * x, x),
+    lambda i, x: sg.while_loop(lambda c: np.sum(c) < 9.0, lambda c: c * 2.0, x),
+    lambda i, x: sg.switch(i, [np.sin, np.cos], x),
+])
+def test_control_flow_is_not_on_cuda_yet_and_the_error_names_the_users_line(loop):
+    graph = sg.trace(loop, np.int64(1), np.ones(2))
+    with pytest.raises(MissingLoweringError, match=r"cannot compile op '(scan|while|switch)'.*"
+                                                   r"not on CUDA yet.*device='cpu'") as error:
+        numba_cuda.lower_graph(graph, plan=None)
+    assert "test_cuda.py" in str(error.value)
 
 
 def test_unknown_device_is_refused_at_once():

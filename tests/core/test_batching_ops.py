@@ -19,10 +19,7 @@ from test_ops import CASES, REF, SOURCE_OPS, ops_in, projected
 from test_special import CASES as SPECIAL_CASES
 
 ALL_CASES = {case.name: case for case in CASES + LINALG_CASES + SPECIAL_CASES}
-CONTROL_FLOW_OPS = {"scan", "while", "switch", "result"}   # not batched yet: a clear error
-CONTROL_FLOW_CASES = [name for name, case in ALL_CASES.items()
-                      if ops_in(sg.trace(case.fn, *case.arguments())) & CONTROL_FLOW_OPS]
-BATCHED_CASES = [name for name in ALL_CASES if name not in CONTROL_FLOW_CASES]
+BATCHED_CASES = list(ALL_CASES)
 # Examples differ by a small factor: kinks and domain edges stay as far as the case keeps them.
 SCALES = (1.0, 1.0 + 2e-3, 1.0 - 3e-3)
 
@@ -53,7 +50,7 @@ def test_every_batching_rule_is_checked():
         covered |= ops_in(sg.trace(case.fn, *args))
         covered |= ops_in(sg.trace(lambda *a: sg.grad(projected(case.fn, case.fn(*[
             x.copy() for x in args])), argnums=tuple(range(len(args))))(*a), *args))
-    missing = set(sg.ops.OPS) - SOURCE_OPS - CONTROL_FLOW_OPS - covered
+    missing = set(sg.ops.OPS) - SOURCE_OPS - covered
     assert not missing, f"ops whose batching rule no case checks: {sorted(missing)}"
 
 
@@ -99,14 +96,6 @@ def test_vmap_equals_a_loop(name, layout):
     expected = stacked([gradient(*fresh(example)) for example in per_example])
     assert_same(sg.vmap(gradient, in_axes, backend=REF)(*fresh(batched)), expected,
                 rtol=1e-9, atol=1e-12)
-
-
-@pytest.mark.parametrize("name", CONTROL_FLOW_CASES)
-def test_vmap_of_control_flow_says_it_is_not_batched_yet(name):
-    case = ALL_CASES[name]
-    _, batched = examples(case, in_axes_of(case, "front"))
-    with pytest.raises(sg.TracingError, match="cannot batch a control-flow node"):
-        sg.vmap(case.fn, in_axes_of(case, "front"), backend=REF)(*fresh(batched))
 
 
 COMPILED = ["add", "matmul_batched", "gather_scatter", "setitem"]

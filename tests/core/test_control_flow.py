@@ -1,6 +1,8 @@
 """sg.fori_loop / scan / while_loop / cond / switch (symgrad/core/ops/control_nodes.py, the
 CPU's compiler/cpu/control_flow.py and function_source.py): values against Python loops,
-gradients against the unrolled program and numeric ones, compiled == reference, bad input."""
+gradients against the unrolled program and numeric ones, compiled == reference, bad input;
+forward mode through a while loop without max_trips (symgrad/core/ops/control_forward.py, by
+symgrad/core/transposition.py) against finite differences."""
 import numpy as np
 import pytest
 
@@ -158,3 +160,32 @@ def test_sg_train_compiles_a_step_with_a_loop_inside():
         for xi, yi in zip(x, y):
             expected = expected - 0.1 * sg.grad(loss, **REF)(expected, xi, yi)
     assert np.isclose(float(w), float(expected)) and len(history) == 6
+
+
+def unbounded(x):
+    """A while loop with no max_trips: its trip count depends on x."""
+    return sg.while_loop(lambda c: np.sum(c[1]) < 10.0,
+                         lambda c: (c[0] + 1, np.sin(c[1]) * x + c[1] * 1.3), (0, x))[1]
+
+
+def central_difference(f, x, t, eps=1e-6):
+    return (f(x + eps * t) - f(x - eps * t)) / (2 * eps)
+
+
+def test_forward_mode_through_a_while_loop_without_max_trips():
+    x, t = np.array([0.5, 1.0]), np.array([1.0, -0.3])
+    out, tangent = sg.jvp(unbounded, (x,), (t,), **REF)
+    assert np.allclose(out, unbounded(x)) and np.allclose(tangent, central_difference(unbounded, x, t))
+    assert np.allclose(sg.jacfwd(unbounded, **REF)(x), np.stack(
+        [central_difference(unbounded, x, e) for e in np.eye(2)], axis=1))
+    directional = lambda a: sg.jvp(unbounded, (a,), (t,), **REF)[1]  # noqa: E731
+    assert np.allclose(sg.jvp(directional, (x,), (t,), **REF)[1],
+                       central_difference(directional, x, t, 1e-5), rtol=1e-5)
+    xs = np.stack([x, 2 * x])
+    assert np.allclose(sg.vmap(directional, **REF)(xs), [directional(row) for row in xs])
+    nested = lambda a: sg.fori_loop(0, 2, lambda i, c: sg.while_loop(  # noqa: E731
+        lambda d: np.sum(d) < 5.0, lambda d: d * 1.5 + a, c), a)
+    assert np.allclose(sg.jvp(nested, (x,), (t,), **REF)[1], central_difference(nested, x, t))
+    assert np.allclose(sg.jvp(unbounded, (x,), (t,))[1], tangent)        # compiled
+    with pytest.raises(sg.TracingError, match="max_trips"):
+        sg.grad(lambda a: np.sum(unbounded(a)), **REF)(x)

@@ -96,7 +96,8 @@ def stacked(name, operands, dims, **params):
 
 def matmul(name, operands, dims, **params):
     """A batch of products with one shared 2-D matrix is one product of a taller (or wider)
-    matrix, a single GEMM; otherwise a stacked product."""
+    matrix, a single GEMM; a batch of outer products (inner size 1) a broadcast ``mul``;
+    otherwise a stacked product."""
     (a, b), (da, db) = operands, dims
     if db is None and b.ndim == 2:
         a = moved(a, da)
@@ -106,6 +107,11 @@ def matmul(name, operands, dims, **params):
         b = moved(b, db, 1)                                  # (k, batch, m)
         product = bind("matmul", a, bind("reshape", b, shape=(b.shape[0], b.shape[1] * b.shape[2])))
         return bind("reshape", product, shape=(a.shape[0],) + b.shape[1:]), 1
+    inner = a.shape[-1] if da != a.ndim - 1 else a.shape[-2]     # the example's last axis
+    if inner == 1 and a.dtype == b.dtype:
+        # outer products (the weight gradients of per-example gradients): one elementwise
+        # loop nest over the batch, not a product of inner size 1 per example
+        return stacked("mul", operands, dims)
     return stacked(name, operands, dims, **params)
 
 

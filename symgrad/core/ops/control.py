@@ -7,12 +7,17 @@ branches again (so gradients of gradients work):
   forward body's pullback at those carries;
 * ``while`` with ``max_trips``: the pullback of the same loop written as a ``scan`` of
   ``max_trips`` iterations that stop changing the carries once ``cond`` fails; without it,
-  a TracingError naming the loop's line;
+  a TracingError naming the loop's line, but for forward mode, which transposes a
+  placeholder whose transpose is a while loop of tangents (symgrad.core.ops.control_forward);
 * ``switch``: a ``switch`` over the branches' pullbacks (the gradient flows through the
   branch taken).
+
+Their batching rules (``vmap``) batch the bodies in turn: symgrad.core.ops.control_batching.
 """
 import numpy as np
 
+import symgrad.core.ops.control_batching as control_batching
+import symgrad.core.ops.control_forward as control_forward
 import symgrad.core.reverse_mode as reverse_mode
 from symgrad.core.errors import TracingError
 from symgrad.core.ops.control_nodes import (bind_control, pick_result, result_of, results,
@@ -22,16 +27,13 @@ from symgrad.core.ops.logical import logical_and
 from symgrad.core.ops.registry import Aval, declare
 from symgrad.core.ops.shape import zeros_like
 from symgrad.core.source_info import describe_location
-from symgrad.core.subgraph import aval_of, inline, subgraph
-from symgrad.core.tracing import Tracer, constant, error_here
+from symgrad.core.subgraph import aval_of, inline, new_inputs, subgraph
+from symgrad.core.tracing import Tracer, constant
+from symgrad.core.transposition import transposing
 
 
 def _differentiable(aval):
     return np.dtype(aval.dtype).kind in "fc"
-
-
-def _inputs(graph, avals):
-    return [Tracer(graph, graph.add_input(a.shape, a.dtype)) for a in avals]
 
 
 def _seed(seeds, tracer, cotangent):
@@ -68,12 +70,12 @@ def _scan_pullback_body(body, carries, xs, wanted, parent):
     graph = subgraph(f"grad_{body.name}", parent)
     avals = [aval_of(body, n) for n in body.inputs]
     plain = [Aval(a.shape, a.dtype) for a in avals]
-    gc = _inputs(graph, [plain[j] for j in wanted.carry])
-    gk = _inputs(graph, [plain[carries + xs + e] for e in wanted.captured])
-    c = _inputs(graph, avals[:carries])
-    x = _inputs(graph, avals[carries:carries + xs])
-    gy = _inputs(graph, [aval_of(body, body.outputs[carries + l]) for l in wanted.y])
-    k = _inputs(graph, avals[carries + xs:])
+    gc = new_inputs(graph, [plain[j] for j in wanted.carry])
+    gk = new_inputs(graph, [plain[carries + xs + e] for e in wanted.captured])
+    c = new_inputs(graph, avals[:carries])
+    x = new_inputs(graph, avals[carries:carries + xs])
+    gy = new_inputs(graph, [aval_of(body, body.outputs[carries + l]) for l in wanted.y])
+    k = new_inputs(graph, avals[carries + xs:])
     outputs = inline(graph, body, c + x + k)
     seeds = {}
     for j, g in zip(wanted.carry, gc):
@@ -130,9 +132,9 @@ def _masked_scan_body(cond, body, carries, parent):
     ``active and cond(carry)``: a while loop's body as one of a scan of bounded length."""
     graph = subgraph(f"bounded_{body.name}", parent)
     avals = [aval_of(body, n) for n in body.inputs]
-    c = _inputs(graph, avals[:carries])
-    active = _inputs(graph, [Aval((), np.dtype(bool))])[0]
-    k = _inputs(graph, avals[carries:])
+    c = new_inputs(graph, avals[:carries])
+    active = new_inputs(graph, [Aval((), np.dtype(bool))])[0]
+    k = new_inputs(graph, avals[carries:])
     still = logical_and(active, inline(graph, cond, c + k)[0])
     stepped = inline(graph, body, c + k)
     graph.outputs = [where(still, new, old).node for new, old in zip(stepped, c)] + [still.node]
@@ -142,11 +144,14 @@ def _masked_scan_body(cond, body, carries, parent):
 
 def _while_vjp(g, out, *operands, cond, body, carries, max_trips=None):
     graph = out.graph
+    if max_trips is None and transposing():       # forward mode needs no bound
+        return control_forward.tangent_placeholders(g, operands, cond, body, carries)
     if max_trips is None:
         raise TracingError(
             "reverse-mode differentiation of sg.while_loop needs a bound on its trip count: "
             "pass max_trips=N (the loop then runs at most N iterations), or use sg.fori_loop "
-            "or sg.scan with a static length" + describe_location(graph[out.node].get("source")))
+            "or sg.scan with a static length (forward mode, sg.jvp and sg.jacfwd, is derived from "
+            "reverse mode and needs the bound too)" + describe_location(graph[out.node].get("source")))
     masked = _masked_scan_body(cond, body, carries, graph)
     init, captured = list(operands[:carries]), list(operands[carries:])
     avals = [Aval(o.shape, o.dtype) for o in init] + [Aval((), np.dtype(bool))]
@@ -163,8 +168,8 @@ def _branch_pullback(branch, wanted_outputs, wanted_operands, parent):
     """A switch branch's pullback: (operands, cotangents of ``wanted_outputs``) -> the
     cotangents of the ``wanted_operands``."""
     graph = subgraph(f"grad_{branch.name}", parent)
-    operands = _inputs(graph, [aval_of(branch, n) for n in branch.inputs])
-    gs = _inputs(graph, [Aval(branch[branch.outputs[r]]["shape"], np.dtype(branch[branch.outputs[r]]["dtype"]))
+    operands = new_inputs(graph, [aval_of(branch, n) for n in branch.inputs])
+    gs = new_inputs(graph, [Aval(branch[branch.outputs[r]]["shape"], np.dtype(branch[branch.outputs[r]]["dtype"]))
                          for r in wanted_outputs])
     outputs = inline(graph, branch, operands)
     seeds = {}
@@ -198,22 +203,15 @@ def _tuple_rule(*avals, **params):
     return (), np.dtype("float64")
 
 
-def _not_batched(name, operands, dims, **params):
-    """vmap's rule for the control-flow nodes until their bodies are batched: a clear error."""
-    raise error_here(
-        f"sg.vmap cannot batch a control-flow node ({name!r}: sg.fori_loop, sg.scan, "
-        "sg.while_loop, sg.cond or sg.switch) yet; call sg.vmap inside the loop body or "
-        "branch instead, or loop over the examples in Python")
-
-
 declare("scan", _tuple_rule, scan_reference, [_scan_vjp], family="control",
         params=("body", "length", "reverse", "carries", "xs", "saved"), multiple_results=True,
-        batch=_not_batched)
+        batch=control_batching.scan_rule)
 declare("while", _tuple_rule, while_reference, [_while_vjp], family="control",
         params=("cond", "body", "carries", "max_trips"), multiple_results=True,
-        batch=_not_batched)
+        batch=control_batching.while_rule)
 declare("switch", _tuple_rule, switch_reference, [_switch_vjp], family="control",
-        params=("branches",), multiple_results=True, batch=_not_batched)
+        params=("branches",), multiple_results=True,
+        batch=control_batching.switch_rule)
 declare("result", lambda packed, index: None, pick_result,
         [lambda g, out, packed, index: {index: g}], family="control", params=("index",),
-        batch=_not_batched)
+        batch=control_batching.result_rule)

@@ -32,6 +32,8 @@ def bind_control(op, operands, result_avals, params, graph=None):
 def result_of(graph, node, index, aval):
     """A new ``result`` node picking element ``index`` (of ``aval``) of ``node``'s tuple."""
     attrs = {"source": graph[node].get("source", "")}
+    if "batched" in graph[node]:            # a vmapped loop's results are batched values too
+        attrs["batched"] = graph[node]["batched"]
     if aval.weak:
         attrs["weak"] = True
     return Tracer(graph, graph.add_node("result", [node], aval.shape, aval.dtype,
