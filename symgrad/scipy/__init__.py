@@ -11,4 +11,4 @@ this package does not import scipy.
 >>> float(sg.grad(lambda mu: scipy.stats.norm.logpdf(1.0, mu, 2.0))(0.0))
 0.25
 """
-from symgrad.scipy import special, stats  # noqa: F401
+from symgrad.scipy import linalg, signal, special, stats  # noqa: F401
