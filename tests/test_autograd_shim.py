@@ -25,6 +25,8 @@ def ag():
     try:
         import autograd
         import autograd.misc.optimizers
+        import autograd.scipy.linalg
+        import autograd.scipy.signal
         import autograd.scipy.special
         import autograd.scipy.stats.gamma
         import autograd.test_util
@@ -60,6 +62,21 @@ def test_scipy_functions_autograd_tests_reach(ag):
     check_grads(lambda x: special.gammainc(2.5, x) + special.gammaincc(0.5, x))(u * 3)
     check_grads(lambda x: gamma.cdf(x, 2.0, 0.05, 1.5))(u * 2)
     assert gamma.rvs(2.0, size=3, random_state=0).shape == (3,)   # scipy's own
+
+
+def test_scipy_signal_and_linalg_as_autograd_tests_call_them(ag):
+    signal, linalg, check_grads = ag.scipy.signal, ag.scipy.linalg, ag.test_util.check_grads
+    rng = numpy.random.RandomState(1)
+    images, kernels = rng.randn(2, 3, 5, 4), rng.randn(3, 2, 3, 2)
+    for mode in ("valid", "full", "same"):
+        check_grads(lambda a, b: signal.convolve(a, b, axes=([2, 3], [2, 3]),
+                                                 dot_axes=([1], [0]), mode=mode))(images, kernels)
+    check_grads(signal.convolve)(rng.randn(4, 5), rng.randn(2, 3))
+    lower = numpy.tril(rng.randn(3, 3)) + 3 * numpy.eye(3)
+    check_grads(lambda a, b: linalg.solve_triangular(a, b, lower=True, trans="T"))(
+        lower, rng.randn(3, 2))
+    spd = lower @ lower.T
+    check_grads(lambda m: linalg.cho_solve(linalg.cho_factor((m + m.T) / 2), numpy.ones(3)))(spd)
 
 
 def test_optimizers_with_callbacks_over_containers(ag):
