@@ -246,6 +246,24 @@ def _moment(function, name):
     return method
 
 
+def logsumexp_function(x, dim, keepdim=False):
+    return apply("LogsumexpBackward0", ops.logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
+
+
+def _diagonal(self, offset=0, dim1=0, dim2=1):
+    return apply("DiagonalBackward0", ops.diagonal, self, offset=int(offset), axis1=dim1,
+                 axis2=dim2)
+
+
+def _select(self, dim, index):
+    dim = normalize_dim(dim, self.shape, "select()")
+    return self[(slice(None),) * dim + (index,)]
+
+
+COMPARISONS = {"lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__ge__", "eq": "__eq__",
+               "ne": "__ne__"}
+
+
 # Methods whose PyTorch signature differs from the front function's (dim/keepdim, views,
 # casts, devices); they take precedence over the faces.
 FACE_METHODS = face_methods()
@@ -257,7 +275,8 @@ DOOR_METHODS = {
                         _whole_extremum(ops.amin, "MinBackward1")),
     "var": _moment(ops.var, "VarBackward0"), "std": _moment(ops.std, "StdBackward0"),
     **joining_methods(), "clamp": _clamp, "clip": _clamp, "view": _view, "softmax": softmax,
-    "log_softmax": log_softmax,
+    "log_softmax": log_softmax, "logsumexp": logsumexp_function, "diagonal": _diagonal,
+    "select": _select, **{name: FACE_METHODS[dunder] for name, dunder in COMPARISONS.items()},
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     **mask_methods(), **rearranging_methods(), **fused_methods(), **reduction_methods(),
     **scattering_methods(),
@@ -276,10 +295,6 @@ Tensor.__hash__ = object.__hash__
 # -- torch-style functions ------------------------------------------------------------------------
 def addmm_function(bias, a, b):
     return apply("AddmmBackward0", addmm, bias, a, b)
-
-
-def logsumexp_function(x, dim, keepdim=False):
-    return apply("LogsumexpBackward0", ops.logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
 
 
 def _as_function(method):
