@@ -205,9 +205,10 @@ class Distribution:
                              f"{value}")
 
     def __repr__(self):
+        held = [self.__dict__[k] for k in self.arg_constraints if k in self.__dict__]
         names = [k for k in self.arg_constraints if k in self.__dict__]
-        text = ", ".join(f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
-                         for p in names)
+        text = ", ".join(f"{name}: {value if value.numel() == 1 else value.size()}"
+                         for name, value in zip(names, held))
         return type(self).__name__ + "(" + text + ")"
 
 
