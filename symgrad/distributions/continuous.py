@@ -271,11 +271,7 @@ class LogNormal(Distribution):
         super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else LogNormal.__new__(LogNormal)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        Distribution.__init__(new, Size(batch_shape), validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._rebuilt(_instance, batch_shape, base_dist=self.base_dist.expand(batch_shape))
 
     @property
     def loc(self):

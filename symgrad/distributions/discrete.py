@@ -49,10 +49,13 @@ class _ProbsOrLogits(Distribution):
     def param_shape(self):
         return self._param.size()
 
-    def _expand_params(self, new, param_shape):
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                new.__dict__[name] = new._param = self.__dict__[name].expand(param_shape)
+    def _expanded_params(self, _instance, batch_shape, param_shape, **attributes):
+        """``expand``: the held ``probs``/``logits`` expanded to ``param_shape``."""
+        held = {name: self.__dict__[name].expand(param_shape) for name in ("probs", "logits")
+                if name in self.__dict__}
+        new = self._rebuilt(_instance, batch_shape, **held, **attributes)
+        new._param = held.get("logits", held.get("probs"))
+        return new
 
 
 class Bernoulli(_ProbsOrLogits, ExponentialFamily):
@@ -70,11 +73,7 @@ class Bernoulli(_ProbsOrLogits, ExponentialFamily):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else type(self).__new__(type(self))
-        self._expand_params(new, Size(batch_shape))
-        Distribution.__init__(new, Size(batch_shape), validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded_params(_instance, batch_shape, Size(batch_shape))
 
     @property
     def mean(self):
@@ -129,13 +128,9 @@ class Categorical(_ProbsOrLogits):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else type(self).__new__(type(self))
-        batch_shape = Size(batch_shape)
-        self._expand_params(new, batch_shape + Size((self._num_events,)))
-        new._num_events = self._num_events
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded_params(_instance, batch_shape,
+                                     Size(batch_shape) + Size((self._num_events,)),
+                                     _num_events=self._num_events)
 
     @property
     def support(self):
@@ -191,11 +186,8 @@ class OneHotCategorical(Distribution):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else type(self).__new__(type(self))
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, Size(batch_shape), self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._rebuilt(_instance, batch_shape,
+                             _categorical=self._categorical.expand(batch_shape))
 
     @property
     def _param(self):
@@ -301,13 +293,8 @@ class Binomial(_ProbsOrLogits):
         super().__init__(param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else type(self).__new__(type(self))
-        batch_shape = Size(batch_shape)
-        new.total_count = self.total_count.expand(batch_shape)
-        self._expand_params(new, batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded_params(_instance, batch_shape, Size(batch_shape),
+                                     total_count=self.total_count.expand(Size(batch_shape)))
 
     @property
     def support(self):

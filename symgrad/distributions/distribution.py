@@ -27,8 +27,8 @@ def broadcast_all(*values):
     tensors = [v for v in values if isinstance(v, Tensor)]
     for value in values:
         if not isinstance(value, (Tensor, numbers.Number)):
-            raise ValueError(f"Input arguments must all be instances of numbers.Number, "
-                             f"torch.Tensor or objects implementing __torch_function__.")
+            raise ValueError("Input arguments must all be instances of numbers.Number, "
+                             "torch.Tensor or objects implementing __torch_function__.")
     dtype = tensors[0].dtype if tensors else default_float()
     made = [v if isinstance(v, Tensor) else Tensor(np.asarray(v, np.dtype(dtype)))
             for v in values]
@@ -122,14 +122,18 @@ class Distribution:
     def _expanded(self, batch_shape, _instance, parameters):
         """``expand`` of a distribution whose ``parameters`` (names) are batch-shaped
         tensors (followed by ``event_shape``)."""
-        new = _instance if _instance is not None else type(self).__new__(type(self))
         batch_shape = Size(batch_shape)
-        for name in parameters:
-            if name in self.__dict__:
-                value = self.__dict__[name]
-                extra = tuple(value.shape[len(self.batch_shape):])
-                new.__dict__[name] = value.expand(batch_shape + extra)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
+        expanded = {name: self.__dict__[name].expand(
+            batch_shape + tuple(self.__dict__[name].shape[len(self.batch_shape):]))
+            for name in parameters if name in self.__dict__}
+        return self._rebuilt(_instance, batch_shape, **expanded)
+
+    def _rebuilt(self, _instance, batch_shape, **attributes):
+        """A new instance (or ``_instance``) of this class with these attributes and batch
+        shape, this event shape and validation setting, not validated again (``expand``)."""
+        new = _instance if _instance is not None else type(self).__new__(type(self))
+        new.__dict__.update(attributes)
+        Distribution.__init__(new, Size(batch_shape), self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
 

@@ -179,11 +179,8 @@ class Beta(ExponentialFamily):
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else Beta.__new__(Beta)
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        ExponentialFamily.__init__(new, Size(batch_shape), validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._rebuilt(_instance, batch_shape,
+                             _dirichlet=self._dirichlet.expand(batch_shape))
 
     @property
     def concentration1(self):

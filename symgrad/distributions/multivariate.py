@@ -69,17 +69,14 @@ class MultivariateNormal(Distribution):
         super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else type(self).__new__(type(self))
         batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape + self.event_shape)
-        new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
-        for name in ("covariance_matrix", "scale_tril", "precision_matrix"):
-            if name in self.__dict__:
-                new.__dict__[name] = self.__dict__[name].expand(
-                    batch_shape + self.event_shape + self.event_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        matrices = {name: self.__dict__[name].expand(batch_shape + self.event_shape * 2)
+                    for name in ("covariance_matrix", "scale_tril", "precision_matrix")
+                    if name in self.__dict__}
+        return self._rebuilt(_instance, batch_shape, loc=self.loc.expand(batch_shape +
+                                                                        self.event_shape),
+                             _unbroadcasted_scale_tril=self._unbroadcasted_scale_tril,
+                             **matrices)
 
     def _matrix_shape(self):
         return self._batch_shape + self._event_shape + self._event_shape
@@ -152,14 +149,10 @@ class Independent(Distribution):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else type(self).__new__(type(self))
-        batch_shape = Size(batch_shape)
-        new.base_dist = self.base_dist.expand(
-            batch_shape + self.event_shape[:self.reinterpreted_batch_ndims])
-        new.reinterpreted_batch_ndims = self.reinterpreted_batch_ndims
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        base = self.base_dist.expand(Size(batch_shape)
+                                     + self.event_shape[:self.reinterpreted_batch_ndims])
+        return self._rebuilt(_instance, batch_shape, base_dist=base,
+                             reinterpreted_batch_ndims=self.reinterpreted_batch_ndims)
 
     @property
     def has_rsample(self):

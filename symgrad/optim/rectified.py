@@ -21,7 +21,7 @@ import numpy as np
 from symgrad.core.ops.elementwise import astype
 from symgrad.optim._update import (as_float64, implementation_options, is_traced, like,
                                     select)
-from symgrad.optim.adam_variants import _check_adam_group
+from symgrad.optim.adam_variants import _check_adam_group, decayed_moments
 from symgrad.optim.optimizer import _check_number
 from symgrad.optim.rule import RuleOptimizer, with_weight_decay, zeros_like
 
@@ -102,12 +102,7 @@ class RAdam(RuleOptimizer):
 
     def _rule(self, w, g, state, step, group):
         (beta1, beta2), lr, eps = group["betas"], group["lr"], group["eps"]
-        if group["weight_decay"] != 0 and group["decoupled_weight_decay"]:
-            w = w * like(1 - lr * group["weight_decay"], w)
-        elif group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * w
-        exp_avg = state["exp_avg"] + like(1 - beta1, w) * (g - state["exp_avg"])
-        exp_avg_sq = state["exp_avg_sq"] * like(beta2, w) + like(1 - beta2, w) * (g * g)
+        w, g, exp_avg, exp_avg_sq = decayed_moments(w, g, state, group)
         bias_correction1, bias_correction2 = 1 - beta1 ** step, 1 - beta2 ** step
         corrected = exp_avg / like(bias_correction1, w)
         rho_inf = 2 / (1 - beta2) - 1

@@ -18,10 +18,13 @@ SPD = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, -0.2], [0.1, -0.2, 1.0]])
 
 # name: (parameters by keyword, a value in the support, which methods torch has)
 CASES = {
-    "Normal": (dict(loc=REAL, scale=POSITIVE), REAL + 0.3, "mean variance stddev entropy cdf icdf"),
-    "Laplace": (dict(loc=REAL, scale=POSITIVE), REAL - 0.2, "mean variance stddev entropy cdf icdf"),
+    "Normal": (dict(loc=REAL, scale=POSITIVE), REAL + 0.3, "mean variance stddev entropy cdf"
+               " icdf"),
+    "Laplace": (dict(loc=REAL, scale=POSITIVE), REAL - 0.2, "mean variance stddev entropy cdf"
+                " icdf"),
     "Cauchy": (dict(loc=REAL, scale=POSITIVE), REAL * 2, "entropy cdf icdf"),
-    "Uniform": (dict(low=REAL - 1, high=REAL + 1), REAL + 0.5, "mean variance stddev entropy cdf icdf"),
+    "Uniform": (dict(low=REAL - 1, high=REAL + 1), REAL + 0.5,
+                "mean variance stddev entropy cdf icdf"),
     "Exponential": (dict(rate=POSITIVE), POSITIVE * 0.7, "mean variance stddev entropy cdf icdf"),
     "LogNormal": (dict(loc=REAL, scale=POSITIVE), POSITIVE, "mean variance entropy cdf icdf"),
     "Gamma": (dict(concentration=POSITIVE, rate=POSITIVE[::-1].copy()), POSITIVE * 1.3,
