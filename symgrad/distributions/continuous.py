@@ -5,14 +5,13 @@ differentiable in the parameters).
 >>> import symgrad as torch
 >>> from symgrad.distributions import Normal
 >>> round(Normal(0.0, 1.0).log_prob(torch.tensor(0.0)).item(), 4)
--0.919
+-0.9189
 """
 import math
-import numbers
 
 import symgrad.public_functions as F
 from symgrad.distributions import constraints
-from symgrad.distributions.distribution import Distribution, ExponentialFamily, broadcast_all, draw
+from symgrad.distributions.distribution import Distribution, ExponentialFamily, draw
 from symgrad.eager.creation import full, zeros_like
 from symgrad.eager.dtypes import finfo
 from symgrad.eager.tensor import Size
@@ -25,10 +24,7 @@ class _LocScale(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        numbers_only = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        super().__init__(Size() if numbers_only else self.loc.size(),
-                         validate_args=validate_args)
+        self._init_broadcast(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(batch_shape, _instance, ("loc", "scale"))
@@ -153,10 +149,7 @@ class Uniform(Distribution):
     has_rsample = True
 
     def __init__(self, low, high, validate_args=None):
-        self.low, self.high = broadcast_all(low, high)
-        numbers_only = isinstance(low, numbers.Number) and isinstance(high, numbers.Number)
-        super().__init__(Size() if numbers_only else self.low.size(),
-                         validate_args=validate_args)
+        self._init_broadcast(validate_args, low=low, high=high)
 
     @property
     def arg_constraints(self):
@@ -216,9 +209,7 @@ class Exponential(ExponentialFamily):
     has_rsample = True
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all(rate)
-        super().__init__(Size() if isinstance(rate, numbers.Number) else self.rate.size(),
-                         validate_args=validate_args)
+        self._init_broadcast(validate_args, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(batch_shape, _instance, ("rate",))

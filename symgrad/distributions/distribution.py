@@ -108,6 +108,15 @@ class Distribution:
                                  f"the constraint {constraint!r}, but found invalid values:\n"
                                  f"{value}")
 
+    def _init_broadcast(self, validate_args, **parameters):
+        """Set the parameters (numbers or tensors) broadcast together; the batch shape is
+        theirs, or () when all are numbers (PyTorch's rule)."""
+        tensors = broadcast_all(*parameters.values())
+        self.__dict__.update(zip(parameters, tensors))
+        numbers_only = all(isinstance(v, numbers.Number) for v in parameters.values())
+        Distribution.__init__(self, Size() if numbers_only else tensors[0].size(),
+                              validate_args=validate_args)
+
     @property
     def batch_shape(self):
         return self._batch_shape

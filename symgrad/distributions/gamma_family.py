@@ -64,11 +64,7 @@ class Gamma(ExponentialFamily):
     has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None):
-        self.concentration, self.rate = broadcast_all(concentration, rate)
-        numbers_only = isinstance(concentration, numbers.Number) and \
-            isinstance(rate, numbers.Number)
-        super().__init__(Size() if numbers_only else self.concentration.size(),
-                         validate_args=validate_args)
+        self._init_broadcast(validate_args, concentration=concentration, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(batch_shape, _instance, ("concentration", "rate"))
