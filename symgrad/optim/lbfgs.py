@@ -122,25 +122,10 @@ class LBFGS(Optimizer):
             gtd = flat_grad.dot(d)
             if gtd > -tolerance_change:
                 break
-            ls_func_evals = 0
-            opt_cond = False
-            if group["line_search_fn"] is not None:
-                if group["line_search_fn"] != "strong_wolfe":
-                    raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = self._clone_param()
-                loss, flat_grad, t, ls_func_evals = strong_wolfe(
-                    lambda x, step, direction: self._directional_evaluate(
-                        closure, x, step, direction),
-                    x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
-                self._add_grad(t, d)
-                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-            else:
-                self._add_grad(t, d)
-                if n_iter != max_iter:
-                    _, loss = self._evaluate(closure)
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-                    ls_func_evals = 1
+            loss, flat_grad, t, ls_func_evals = self._move(
+                closure, group, d, t, loss, flat_grad, gtd, max_eval - current_evals,
+                evaluate_after=n_iter != max_iter)
+            opt_cond = ls_func_evals > 0 and np.abs(flat_grad).max() <= tolerance_grad
             current_evals += ls_func_evals
             state["func_evals"] += ls_func_evals
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
@@ -150,6 +135,26 @@ class LBFGS(Optimizer):
         state.update(d=d, t=t, old_dirs=history[0], old_stps=history[1], ro=history[2],
                      H_diag=H_diag, prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
+
+    def _move(self, closure, group, d, t, loss, flat_grad, gtd, evaluations_left,
+              evaluate_after):
+        """Step along ``d``: by the strong-Wolfe search, else by ``t`` (then evaluating the
+        loss again unless this is the last iteration). Returns (loss, flat gradient, step,
+        evaluations made)."""
+        if group["line_search_fn"] is not None:
+            if group["line_search_fn"] != "strong_wolfe":
+                raise RuntimeError("only 'strong_wolfe' is supported")
+            loss, flat_grad, t, evaluations = strong_wolfe(
+                lambda x, step, direction: self._directional_evaluate(closure, x, step,
+                                                                      direction),
+                self._clone_param(), t, d, loss, flat_grad, gtd, max_ls=evaluations_left)
+            self._add_grad(t, d)
+            return loss, flat_grad, t, evaluations
+        self._add_grad(t, d)
+        if not evaluate_after:
+            return loss, flat_grad, t, 0
+        _, loss = self._evaluate(closure)
+        return loss, self._gather_flat_grad(), t, 1
 
     @staticmethod
     def _remember(y, s, history, H_diag, history_size):
