@@ -72,6 +72,7 @@ import symgrad.scipy as scipy  # scipy.special and scipy.stats on traced values
 # floors 3 and 4: layers, losses, optimizers; compiled training loops
 import symgrad.nn as nn
 import symgrad.optim as optim
+import symgrad.distributions as distributions  # torch.distributions
 import symgrad.utils as utils
 import symgrad.distributed as distributed
 from symgrad.training.loop import compiled_loops, train
@@ -97,7 +98,9 @@ __all__ = [
     "result_type", "Generator", "bernoulli", "default_generator", "initial_seed", "manual_seed",
     "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn",
     "randn_like", "randperm", "seed", "load", "save", "Size", "Tensor", "autograd",
-    "cache", "linalg", "lstsq", "pinverse", "qr", "slogdet", "svd", "testing", "viz", "ExportError", "scipy", "nn", "optim", "utils", "distributed", "train", "compiled_loops",
+    "cache", "linalg", "lstsq", "pinverse", "qr", "slogdet", "svd", "testing", "viz",
+    "ExportError", "scipy", "nn", "optim", "distributions", "utils", "distributed", "train",
+    "compiled_loops",
 ] + public_functions.__all__
 # symgrad.float, .int and .bool (PyTorch's dtypes) stay out of __all__: a star import would hide
 # Python's builtins of those names

@@ -63,11 +63,12 @@ class BackwardRule:
 
 
 class CustomBackwardNode(BackwardNode):
-    def __init__(self, function, ctx, args, output):
+    def __init__(self, function, ctx, args, output, returned):
+        """``returned``: the tensor ``forward`` returned (``output`` is its recorded copy)."""
         tensors = [a for a in args if isinstance(a, Tensor)]
         saved = []
         for tensor in ctx.saved_tensors:
-            if tensor is output:
+            if tensor is output or tensor is returned:
                 saved.append(-1)
             elif any(tensor is t for t in tensors):
                 saved.append(next(i for i, t in enumerate(tensors) if t is tensor))
@@ -108,8 +109,8 @@ class Function:
             raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}")
         wants_grad = any(isinstance(a, Tensor) and a.requires_grad for a in args)
         if is_grad_enabled() and wants_grad:
-            out = Tensor(out._value, requires_grad=True)
-            out.grad_fn = CustomBackwardNode(cls, ctx, args, out)
+            returned, out = out, Tensor(out._value, requires_grad=True)
+            out.grad_fn = CustomBackwardNode(cls, ctx, args, out, returned)
             if hasattr(out._value, "aval"):
                 # inside a compiled step: the user's backward, not the forward's ops, is the VJP
                 out._value = out.grad_fn.replay([t._value for t in out.grad_fn.tensors()], out._value)

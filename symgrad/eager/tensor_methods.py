@@ -18,6 +18,8 @@ from symgrad.eager.dim_reductions import reduction_functions, reduction_methods
 from symgrad.eager.fused_arithmetic import fused_functions, fused_methods
 from symgrad.eager.rearranging import rearranging_functions, rearranging_methods
 from symgrad.eager.scattering import scattering_methods
+from symgrad.eager.counting import counting_functions, counting_methods
+from symgrad.eager.combining import combining_functions, combining_methods
 from symgrad.eager.in_place import fill_diagonal_, in_place_methods
 from symgrad.eager.selection import selection_methods
 from symgrad.eager.softmax import log_softmax, softmax
@@ -246,6 +248,37 @@ def _moment(function, name):
     return method
 
 
+def logsumexp_function(x, dim, keepdim=False):
+    return apply("LogsumexpBackward0", ops.logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
+
+
+def _diagonal(self, offset=0, dim1=0, dim2=1):
+    return apply("DiagonalBackward0", ops.diagonal, self, offset=int(offset), axis1=dim1,
+                 axis2=dim2)
+
+
+def _select(self, dim, index):
+    dim = normalize_dim(dim, self.shape, "select()")
+    return self[(slice(None),) * dim + (index,)]
+
+
+def _scan(function, name):
+    """``Tensor.cumsum``/``cumprod``: PyTorch's ``(dim, *, dtype=None)``."""
+    def method(self, dim, *, dtype=None):
+        source = self if dtype is None else cast(self, dtype)
+        return apply(name, function, source, axis=normalize_dim(dim, self.shape, name))
+    return method
+
+
+def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+    return apply("NanToNumBackward0", ops.nan_to_num, self, nan=nan, posinf=posinf,
+                 neginf=neginf)
+
+
+COMPARISONS = {"lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__ge__", "eq": "__eq__",
+               "ne": "__ne__"}
+
+
 # Methods whose PyTorch signature differs from the front function's (dim/keepdim, views,
 # casts, devices); they take precedence over the faces.
 FACE_METHODS = face_methods()
@@ -257,10 +290,12 @@ DOOR_METHODS = {
                         _whole_extremum(ops.amin, "MinBackward1")),
     "var": _moment(ops.var, "VarBackward0"), "std": _moment(ops.std, "StdBackward0"),
     **joining_methods(), "clamp": _clamp, "clip": _clamp, "view": _view, "softmax": softmax,
-    "log_softmax": log_softmax,
+    "log_softmax": log_softmax, "logsumexp": logsumexp_function, "diagonal": _diagonal,
+    "select": _select, "cumsum": _scan(ops.cumsum, "CumsumBackward0"),
+    "cumprod": _scan(ops.cumprod, "CumprodBackward0"), "nan_to_num": _nan_to_num, **{name: FACE_METHODS[dunder] for name, dunder in COMPARISONS.items()},
     "reshape": _view, "flatten": _flatten, "permute": _permute, "t": _t, "__getitem__": _getitem,
     **mask_methods(), **rearranging_methods(), **fused_methods(), **reduction_methods(),
-    **scattering_methods(),
+    **scattering_methods(), **counting_methods(), **combining_methods(),
     "unsqueeze": lambda self, dim: _view(self, ops.expand_dims(np.empty(self.shape, np.int8), dim).shape),
     "squeeze": lambda self, dim=None: _view(self, np.squeeze(np.empty(self.shape, np.int8), dim).shape),
 }
@@ -276,10 +311,6 @@ Tensor.__hash__ = object.__hash__
 # -- torch-style functions ------------------------------------------------------------------------
 def addmm_function(bias, a, b):
     return apply("AddmmBackward0", addmm, bias, a, b)
-
-
-def logsumexp_function(x, dim, keepdim=False):
-    return apply("LogsumexpBackward0", ops.logsumexp, x, axis=_dims(dim), keepdims=bool(keepdim))
 
 
 def _as_function(method):
@@ -301,7 +332,8 @@ def _torch_functions():
         functions[name] = _as_function(METHODS[name])
     return {**functions, **joining_functions(), "addmm": addmm_function,
             "logsumexp": logsumexp_function, **mask_functions(), **rearranging_functions(),
-            **fused_functions(), **reduction_functions(), **scattering_methods()}
+            **fused_functions(), **reduction_functions(), **scattering_methods(),
+            **counting_functions(), **combining_functions()}
 
 
 FUNCTIONS = _torch_functions()

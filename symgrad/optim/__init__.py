@@ -1,5 +1,6 @@
 """Optimizers with PyTorch's names and update rules: ``SGD``, ``Adam``, ``AdamW``,
-``RMSprop``, ``Adagrad``, ``Adadelta``, ``Adamax``, ``NAdam``; schedules in ``lr_scheduler``.
+``RMSprop``, ``Adagrad``, ``Adadelta``, ``Adamax``, ``NAdam``, ``RAdam``, ``ASGD``,
+``Rprop``, ``LBFGS``; schedules in ``lr_scheduler``.
 
 >>> import symgrad as torch
 >>> from symgrad import nn, optim
@@ -12,7 +13,9 @@ from symgrad.optim.sgd import SGD
 from symgrad.optim.adam import Adam, AdamW
 from symgrad.optim.adaptive import Adadelta, Adagrad, RMSprop
 from symgrad.optim.adam_variants import Adamax, NAdam
+from symgrad.optim.lbfgs import LBFGS
+from symgrad.optim.rectified import ASGD, RAdam, Rprop
 import symgrad.optim.lr_scheduler as lr_scheduler
 
 __all__ = ["Optimizer", "ParamState", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
-           "Adamax", "NAdam", "lr_scheduler"]
+           "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS", "lr_scheduler"]

@@ -33,9 +33,13 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay or self._decoupled,
+                        **_update.implementation_options(differentiable, foreach=foreach,
+                                                         fused=fused, capturable=capturable))
         super().__init__(params, defaults)
 
     def _validate_group(self, group):
@@ -79,7 +83,7 @@ class Adam(Optimizer):
                     vmax = state.get("max_exp_avg_sq") if amsgrad else None
                     hyper = dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps,
                                  weight_decay=weight_decay, maximize=maximize,
-                                 decoupled=self._decoupled)
+                                 decoupled=group.get("decoupled_weight_decay", self._decoupled))
                     if _update.in_place(w, g) and all(
                             isinstance(t._value, np.ndarray) for t in (m, v)):
                         _adam_in_place(w, np.asarray(g), m._value, v._value,
@@ -155,5 +159,8 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused)

@@ -18,8 +18,7 @@ tensor([ 0.9000, -0.9000], requires_grad=True)
 """
 import numpy as np
 
-from symgrad.core.ops.elementwise import astype
-from symgrad.optim._update import is_traced, like
+from symgrad.optim._update import as_float64, implementation_options, like
 from symgrad.optim.optimizer import _check_number
 from symgrad.optim.rule import RuleOptimizer, with_weight_decay, zeros_like
 
@@ -32,11 +31,26 @@ def _check_adam_group(group):
     _check_number("weight_decay value", group["weight_decay"])
 
 
+def decayed_moments(w, g, state, group):
+    """NAdam's and RAdam's weight decay (decoupled: ``w`` shrinks; else added to ``g``)
+    and Adam's moment updates: (w, g, exp_avg, exp_avg_sq)."""
+    (beta1, beta2), decay = group["betas"], group["weight_decay"]
+    if decay != 0 and group["decoupled_weight_decay"]:
+        w = w * like(1 - group["lr"] * decay, w)
+    elif decay != 0:
+        g = g + decay * w
+    exp_avg = state["exp_avg"] + like(1 - beta1, w) * (g - state["exp_avg"])
+    exp_avg_sq = state["exp_avg_sq"] * like(beta2, w) + like(1 - beta2, w) * (g * g)
+    return w, g, exp_avg, exp_avg_sq
+
+
 class Adamax(RuleOptimizer):
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *,
-                 maximize=False):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 foreach=None, *, maximize=False, differentiable=False, capturable=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      **implementation_options(differentiable, foreach=foreach,
+                                                               capturable=capturable)))
 
     def _validate_group(self, group):
         _check_adam_group(group)
@@ -55,12 +69,15 @@ class Adamax(RuleOptimizer):
 
 class NAdam(RuleOptimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 momentum_decay=4e-3, decoupled_weight_decay=False, *, maximize=False):
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
+                 maximize=False, capturable=False, differentiable=False):
         _check_number("momentum_decay value", momentum_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      **implementation_options(differentiable, foreach=foreach,
+                                                               capturable=capturable)))
 
     def _validate_group(self, group):
         _check_adam_group(group)
@@ -71,18 +88,13 @@ class NAdam(RuleOptimizer):
 
     def _rule(self, w, g, state, step, group):
         (beta1, beta2), lr, eps = group["betas"], group["lr"], group["eps"]
-        if group["weight_decay"] != 0 and group["decoupled_weight_decay"]:
-            w = w * like(1 - lr * group["weight_decay"], w)
-        elif group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * w
+        w, g, exp_avg, exp_avg_sq = decayed_moments(w, g, state, group)
         psi = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         # PyTorch keeps the product in a float32 tensor and reads it back as a Python float
         mu_product = state["mu_product"] * like(mu, state["mu_product"])
-        product = astype(mu_product, np.float64) if is_traced(mu_product) else float(mu_product)
-        exp_avg = state["exp_avg"] + like(1 - beta1, w) * (g - state["exp_avg"])
-        exp_avg_sq = state["exp_avg_sq"] * like(beta2, w) + like(1 - beta2, w) * (g * g)
+        product = as_float64(mu_product)
         denom = np.sqrt(exp_avg_sq / like(1 - beta2 ** step, w)) + eps
         w = w + like(-lr * (1.0 - mu) / (1.0 - product), w) * (g / denom)
         w = w + like(-lr * mu_next / (1.0 - product * mu_next), w) * (exp_avg / denom)

@@ -18,16 +18,19 @@ tensor([ 0.5000, -0.5000], requires_grad=True)
 """
 import numpy as np
 
-from symgrad.optim._update import like
+from symgrad.optim._update import implementation_options, like
 from symgrad.optim.optimizer import _check_number
 from symgrad.optim.rule import RuleOptimizer, with_weight_decay, zeros_like
 
 
 class RMSprop(RuleOptimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize,
+                                      **implementation_options(differentiable, foreach=foreach,
+                                                               capturable=capturable)))
 
     def _validate_group(self, group):
         for name, key in (("learning rate", "lr"), ("epsilon value", "eps"),
@@ -63,11 +66,13 @@ class Adagrad(RuleOptimizer):
     _state_at_construction = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, *, maximize=False):
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
         _check_number("initial_accumulator_value value", initial_accumulator_value)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      eps=eps, maximize=maximize,
+                                      **implementation_options(differentiable, foreach=foreach,
+                                                               fused=fused)))
 
     def _validate_group(self, group):
         for name, key in (("learning rate", "lr"), ("lr_decay value", "lr_decay"),
@@ -85,11 +90,14 @@ class Adagrad(RuleOptimizer):
 
 
 class Adadelta(RuleOptimizer):
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False):
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      **implementation_options(differentiable, foreach=foreach,
+                                                               capturable=capturable)))
 
     def _validate_group(self, group):
         for name, key in (("learning rate", "lr"), ("epsilon value", "eps"),

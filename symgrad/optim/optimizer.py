@@ -127,6 +127,9 @@ class Optimizer:
         if "step" in cls.__dict__:
             cls.step = _checked_step(cls.__dict__["step"])
 
+    #: state entries not shaped like their parameter (L-BFGS's flat vectors)
+    _flat_state_keys = ()
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = ParamState()
@@ -227,7 +230,7 @@ class Optimizer:
                                        f"but its gradient is {_describe(grad)}; no parameter "
                                        f"was updated")
                 for key, state in self.state.get(param, {}).items():
-                    shape = getattr(state, "shape", ())
+                    shape = () if key in self._flat_state_keys else getattr(state, "shape", ())
                     if shape and shape != own.shape:
                         raise RuntimeError(f"{self._where(index, position)} has shape "
                                            f"{list(own.shape)} but its optimizer state {key!r} "
@@ -291,7 +294,7 @@ class Optimizer:
             for key, value in values.items():
                 if isinstance(value, Tensor):
                     value = value._value
-                if isinstance(value, np.ndarray):
+                if isinstance(value, np.ndarray) and key not in self._flat_state_keys:
                     if value.ndim and value.shape != tuple(param.shape):
                         raise ValueError(f"optimizer state {key!r} of parameter {index} has "
                                          f"shape {value.shape}, the parameter has shape "

@@ -26,9 +26,11 @@ from symgrad.eager.tensor import Tensor
 
 class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 *, maximize=False):
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        **_update.implementation_options(differentiable, foreach=foreach,
+                                                         fused=fused))
         super().__init__(params, defaults)
 
     def _validate_group(self, group):

@@ -13,8 +13,11 @@ from symgrad.optim.lr_scheduler.base import LRScheduler
 from symgrad.optim.lr_scheduler.closed import (ConstantLR, CosineAnnealingLR, ExponentialLR,
                                                 LambdaLR, LinearLR, MultiplicativeLR,
                                                 MultiStepLR, PolynomialLR, StepLR)
-from symgrad.optim.lr_scheduler.composite import OneCycleLR, ReduceLROnPlateau, SequentialLR
+from symgrad.optim.lr_scheduler.composite import (ChainedScheduler, OneCycleLR,
+                                                   ReduceLROnPlateau, SequentialLR)
+from symgrad.optim.lr_scheduler.cyclic import CosineAnnealingWarmRestarts, CyclicLR
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
            "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "SequentialLR",
-           "OneCycleLR", "ReduceLROnPlateau"]
+           "OneCycleLR", "ReduceLROnPlateau", "ChainedScheduler", "CyclicLR",
+           "CosineAnnealingWarmRestarts"]

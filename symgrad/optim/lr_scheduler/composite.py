@@ -1,4 +1,5 @@
 """Schedules with more state: ``SequentialLR`` (one schedule after another),
+``ChainedScheduler`` (several at once),
 ``OneCycleLR`` (warm-up then annealing, with momentum cycled the other way) and
 ``ReduceLROnPlateau`` (driven by a metric: inside ``sg.train`` it is stepped with the
 traced loss, and its rule is traced too).
@@ -114,6 +115,58 @@ class SequentialLR(LRScheduler):
             child.load_state_dict(state)
 
 
+class ChainedScheduler(LRScheduler):
+    """Step every scheduler of ``schedulers`` at each step (their rules compose)."""
+
+    def __init__(self, schedulers, optimizer=None):
+        if len(schedulers) < 1:
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be "
+                             f"chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        for index, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"{type(self).__name__} at index {index} should have "
+                                f"`optimizer` as its attribute.")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"{type(self).__name__} does not support `ReduceLROnPlateau` "
+                                 f"scheduler as it requires additional kwargs to be specified "
+                                 f"when calling `step`, but got one at index {index} in the "
+                                 f"given schedulers sequence.")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{type(self).__name__} expects all schedulers to belong to "
+                                 f"the same optimizer, but got scheduler "
+                                 f"{type(scheduler).__name__} at index {index} has "
+                                 f"{scheduler.optimizer}, which is different from "
+                                 f"{type(optimizer).__name__}.")
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    @property
+    def last_epoch(self):
+        """The first chained scheduler's count (sg.train counts the steps by it)."""
+        return self._schedulers[0].last_epoch
+
+    def step(self):
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._remember_lrs()
+
+    _children_items = SequentialLR._children_items
+    _parts = SequentialLR._parts
+    _save_part = SequentialLR._save_part
+    _load_part = SequentialLR._load_part
+
+    def carried_items(self):
+        own = [(self._last_lr, i, f"ChainedScheduler._last_lr[{i}]", np.float64)
+               for i in range(len(self._last_lr))]
+        return own + self._children_items()
+
+    def prepare_future_steps(self, count):
+        for scheduler in self._schedulers:
+            scheduler.prepare_future_steps(count)
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy: the learning rate rises from ``max_lr / div_factor`` to
     ``max_lr`` over ``pct_start`` of ``total_steps``, then anneals to ``initial_lr /
@@ -139,24 +192,11 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = top / div_factor
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            if last_epoch == -1:
-                for group, high, low in zip(groups, _per_group("max_momentum", groups, max_momentum),
-                                            _per_group("base_momentum", groups, base_momentum)):
-                    self._set_momentum(group, high)
-                    group["max_momentum"], group["base_momentum"] = high, low
+        start_cycled_momentum(self, cycle_momentum, max_momentum, base_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
+        set_momentum(group, value, self.use_beta1)
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "cos":
@@ -196,12 +236,44 @@ class OneCycleLR(LRScheduler):
                              f"number of total steps is {self.total_steps}")
 
     def carried_items(self):
-        items = super().carried_items()
-        if self.cycle_momentum:
-            key = "betas" if self.use_beta1 else "momentum"
-            items += [item for item in optimizer_items(self.optimizer, (key,))
-                      if not isinstance(item[1], tuple) or item[1][1] == 0]
-        return items
+        return super().carried_items() + cycled_momentum_items(self)
+
+
+def start_cycled_momentum(scheduler, cycle_momentum, max_momentum, base_momentum, last_epoch):
+    """OneCycleLR's and CyclicLR's momentum (SGD's ``momentum`` or Adam's beta1) set up as
+    PyTorch does: each group starts at ``max_momentum`` and records both bounds."""
+    scheduler.cycle_momentum = cycle_momentum
+    if not cycle_momentum:
+        return
+    optimizer = scheduler.optimizer
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                         "option enabled")
+    scheduler.use_beta1 = "betas" in optimizer.defaults
+    groups = optimizer.param_groups
+    highs = _per_group("max_momentum", groups, max_momentum)
+    lows = _per_group("base_momentum", groups, base_momentum)
+    if last_epoch == -1:
+        for group, high, low in zip(groups, highs, lows):
+            set_momentum(group, high, scheduler.use_beta1)
+            group["max_momentum"], group["base_momentum"] = high, low
+    return highs, lows
+
+
+def set_momentum(group, value, use_beta1):
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+def cycled_momentum_items(scheduler):
+    """The carried items of the momentum a cycling scheduler writes (none if it does not)."""
+    if not scheduler.cycle_momentum:
+        return []
+    key = "betas" if scheduler.use_beta1 else "momentum"
+    return [item for item in optimizer_items(scheduler.optimizer, (key,))
+            if not isinstance(item[1], tuple) or item[1][1] == 0]
 
 
 def _per_group(name, groups, value):
