@@ -1,0 +1,86 @@
+"""Helpers of the tutorial-program tests (tests/test_tutorial_programs_*.py): each program is
+a function of the library it runs on (``symgrad`` or ``torch``), called once with each; these
+give both runs the same starting point.
+
+``initialise`` writes the same weights into either library's model (the layers draw their
+own from different generators). ``Noise`` hands both runs the same random draws where a
+program draws inside its loop (``torch.randn_like`` in a VAE, ``torch.randn`` for a GAN's
+latent vectors): the run on PyTorch records what PyTorch drew, the run on symgrad replays it,
+so the program text keeps its calls.
+"""
+import contextlib
+
+import numpy as np
+
+
+def initialise(torch, model, seed, scale=1.0):
+    """Every parameter of ``model`` from ``seed``: uniform in +-scale/sqrt(fan-in), the
+    PyTorch default's range; buffers (running statistics) keep their initial values."""
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():
+        for _, parameter in sorted(model.named_parameters()):
+            shape = tuple(parameter.shape)
+            fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
+            bound = scale / np.sqrt(fan_in)
+            parameter.copy_(torch.from_numpy(rng.uniform(-bound, bound, shape).astype(np.float32)))
+    return model
+
+
+def libraries():
+    """symgrad, and PyTorch when installed (None otherwise)."""
+    import symgrad
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    return symgrad, torch
+
+
+class Noise:
+    """Record the random draws of named functions of a library while it runs, replay them
+    into another library's run: ``with noise.recording(torch, "randn_like"): ...`` then
+    ``with noise.replaying(symgrad, "randn_like"): ...``."""
+
+    def __init__(self):
+        self.draws = []
+
+    @contextlib.contextmanager
+    def recording(self, library, *names):
+        self.draws = []
+        originals = {name: getattr(library, name) for name in names}
+
+        def recorder(original):
+            def draw(*args, **kwargs):
+                value = original(*args, **kwargs)
+                self.draws.append(value.detach().numpy().copy())
+                return value
+            return draw
+        with _patched(library, {name: recorder(f) for name, f in originals.items()}):
+            yield self
+
+    @contextlib.contextmanager
+    def replaying(self, library, *names):
+        queue = iter(self.draws)
+
+        def replay(*args, **kwargs):
+            return library.from_numpy(next(queue).copy())
+        with _patched(library, {name: replay for name in names}):
+            yield self
+
+
+@contextlib.contextmanager
+def _patched(library, replacements):
+    originals = {name: getattr(library, name) for name in replacements}
+    try:
+        for name, function in replacements.items():
+            setattr(library, name, function)
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(library, name, function)
+
+
+def assert_same(ours, theirs, rtol=1e-4, atol=1e-5):
+    """Two logs (numbers, or nested lists/arrays of them) equal to float tolerance."""
+    np.testing.assert_allclose(np.asarray(ours, dtype=np.float64),
+                               np.asarray(theirs, dtype=np.float64), rtol=rtol, atol=atol)
