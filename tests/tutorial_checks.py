@@ -68,9 +68,48 @@ class Noise:
             yield self
 
 
+class DropoutMasks:
+    """The same dropout masks in both runs: PyTorch's run draws each mask as its
+    ``F.dropout``/``F.dropout2d`` would (dropout of ones, so scaled) and records it; symgrad's
+    run multiplies by the recorded masks, through ``F`` and through the layers."""
+
+    NAMES = ("dropout", "dropout2d")
+
+    def __init__(self):
+        self.masks = []
+
+    @contextlib.contextmanager
+    def recording(self, torch):
+        self.masks = []
+        functional = torch.nn.functional
+
+        def recorder(original):
+            def dropout(input, p=0.5, training=True, inplace=False):
+                mask = original(torch.ones_like(input), p, training)
+                self.masks.append(mask.numpy().copy())
+                return input * mask
+            return dropout
+        with _patched(functional, {name: recorder(getattr(functional, name))
+                                   for name in self.NAMES}):
+            yield self
+
+    @contextlib.contextmanager
+    def replaying(self, symgrad):
+        queue = iter(self.masks)
+
+        def dropout(input, p=0.5, training=True, inplace=False):
+            return input * symgrad.from_numpy(next(queue).copy())
+        replay = staticmethod(dropout)
+        with _patched(symgrad.nn.functional, dict.fromkeys(self.NAMES, dropout)), \
+                _patched(symgrad.nn.Dropout, {"function": replay}), \
+                _patched(symgrad.nn.Dropout2d, {"function": replay}):
+            yield self
+
+
 @contextlib.contextmanager
 def _patched(library, replacements):
-    originals = {name: getattr(library, name) for name in replacements}
+    originals = {name: vars(library)[name] if name in vars(library) else getattr(library, name)
+                 for name in replacements}
     try:
         for name, function in replacements.items():
             setattr(library, name, function)
