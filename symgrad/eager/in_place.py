@@ -109,7 +109,8 @@ def written_to(out, result, function):
     [3.0, 6.0]
     """
     if isinstance(result, tuple):
-        return type(result)(written_to(o, r, function) for o, r in zip(out, result))
+        written = [written_to(o, r, function) for o, r in zip(out, result)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
     if not isinstance(out, Tensor):
         raise TypeError(f"{function}(): argument 'out' must be Tensor, not {type(out).__name__}")
     if is_grad_enabled() and (out.requires_grad or result.requires_grad):
