@@ -10,7 +10,8 @@ Synthetic data, small sizes (the programs' own command-line sizes where they hav
 import numpy as np
 import pytest
 
-from tutorial_checks import DropoutMasks, Noise, assert_same, initialise, libraries
+from tutorial_checks import (DropoutMasks, Noise, assert_same, assert_same_log, initialise,
+                             libraries)
 
 pytestmark = pytest.mark.usefixtures("interpreted_eager_backward")
 
@@ -23,14 +24,18 @@ def _images(seed, count, channels, size, classes=10):
     return (0.7 * centres[labels] + 0.3 * noise).astype(np.float32), labels
 
 
+def _loaders(torch, images, labels, train, batch_size):
+    """The stand-ins for the programs' MNIST loaders: the first ``train`` samples, the rest."""
+    data = torch.utils.data.TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
+    return [torch.utils.data.DataLoader(torch.utils.data.Subset(data, part),
+                                        batch_size=batch_size, shuffle=False)
+            for part in (range(train), range(train, len(images)))]
+
+
 def vae(torch, images, labels, epochs):
     nn, F, optim = torch.nn, torch.nn.functional, torch.optim
     device = torch.device("cpu")
-    data = torch.utils.data.TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
-    train_loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(16)),
-                                               batch_size=8, shuffle=False)
-    test_loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(16, 24)),
-                                              batch_size=8, shuffle=False)
+    train_loader, test_loader = _loaders(torch, images, labels, 16, 8)
 
     class VAE(nn.Module):
         def __init__(self):
@@ -110,11 +115,7 @@ def test_the_vae_example_matches_pytorch():
         theirs = vae(torch, images, labels, 2)
     with noise.replaying(ours, "randn_like", "randn"):
         log = vae(ours, images, labels, 2)
-    assert [line for line in log if isinstance(line, str)] == \
-        [line for line in theirs if isinstance(line, str)]
-    for ours_entry, their_entry in zip(log, theirs):
-        if not isinstance(ours_entry, str):
-            assert_same(ours_entry, their_entry, rtol=2e-4, atol=2e-4)
+    assert_same_log(log, theirs, rtol=2e-4, atol=2e-4)
 
 
 def dcgan(torch, images, niter, nz=8, ngf=4, ndf=4, nc=3):
@@ -274,11 +275,7 @@ def test_the_dcgan_example_matches_pytorch():
 def spatial_transformer(torch, images, labels, epochs):
     nn, F, optim = torch.nn, torch.nn.functional, torch.optim
     device = torch.device("cpu")
-    data = torch.utils.data.TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
-    train_loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(8)),
-                                               batch_size=4, shuffle=False)
-    test_loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(8, 12)),
-                                              batch_size=4, shuffle=False)
+    train_loader, test_loader = _loaders(torch, images, labels, 8, 4)
 
     class Net(nn.Module):
         def __init__(self):
@@ -394,8 +391,4 @@ def test_the_spatial_transformer_tutorial_matches_pytorch():
         theirs = spatial_transformer(torch, images, labels, 2)
     with masks.replaying(ours):
         log = spatial_transformer(ours, images, labels, 2)
-    for ours_entry, their_entry in zip(log, theirs):
-        if isinstance(ours_entry, str):
-            assert ours_entry == their_entry
-        else:
-            assert_same(ours_entry, their_entry, rtol=2e-4, atol=2e-5)
+    assert_same_log(log, theirs, rtol=2e-4, atol=2e-5)

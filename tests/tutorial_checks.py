@@ -9,8 +9,11 @@ latent vectors): the run on PyTorch records what PyTorch drew, the run on symgra
 so the program text keeps its calls.
 """
 import contextlib
+import re
 
 import numpy as np
+
+NUMBER = re.compile(r"-?\d+\.\d+")
 
 
 def initialise(torch, model, seed, scale=1.0):
@@ -34,6 +37,20 @@ def libraries():
     except ImportError:
         torch = None
     return symgrad, torch
+
+
+def both_runs(program, *args, noise=None):
+    """The program's log on symgrad, and on PyTorch (None without it); ``noise`` names the
+    random functions whose draws PyTorch's run records and symgrad's replays."""
+    ours, torch = libraries()
+    if torch is None:
+        return program(ours, *args), None
+    draws = Noise()
+    with draws.recording(torch, *(noise or ())):
+        theirs = program(torch, *args)
+    with draws.replaying(ours, *(noise or ())):
+        log = program(ours, *args)
+    return log, theirs
 
 
 class Noise:
@@ -123,3 +140,23 @@ def assert_same(ours, theirs, rtol=1e-4, atol=1e-5):
     """Two logs (numbers, or nested lists/arrays of them) equal to float tolerance."""
     np.testing.assert_allclose(np.asarray(ours, dtype=np.float64),
                                np.asarray(theirs, dtype=np.float64), rtol=rtol, atol=atol)
+
+
+def assert_same_lines(ours, theirs):
+    """Two printed lines equal but for their decimal numbers, which may differ by one unit
+    of their last printed digit (float sums round either way at the edge)."""
+    assert NUMBER.split(ours) == NUMBER.split(theirs), (ours, theirs)
+    for a, b in zip(NUMBER.findall(ours), NUMBER.findall(theirs)):
+        digits = len(a.split(".")[1])
+        assert abs(float(a) - float(b)) <= 1.01 * 10.0 ** -digits, (ours, theirs)
+
+
+def assert_same_log(ours, theirs, rtol=1e-4, atol=1e-5):
+    """Two logs entry by entry: printed lines by ``assert_same_lines``, the rest (numbers,
+    arrays, nested lists) by ``assert_same``."""
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        if isinstance(a, str):
+            assert_same_lines(a, b)
+        else:
+            assert_same(a, b, rtol=rtol, atol=atol)

@@ -20,6 +20,14 @@ from symgrad.nn.module import Module
 from symgrad.nn.parameter import Parameter
 
 
+def _lookup_options(layer):
+    """The repr's part for the options Embedding and EmbeddingBag share (non-defaults only)."""
+    text = f", max_norm={layer.max_norm}" if layer.max_norm is not None else ""
+    if layer.norm_type != 2:
+        text += f", norm_type={layer.norm_type}"
+    return text + (", scale_grad_by_freq=True" if layer.scale_grad_by_freq else "")
+
+
 class Embedding(Module):
     """``weight[input]`` with ``weight`` (num_embeddings, embedding_dim) drawn from N(0, 1), as
     PyTorch initializes it; the row ``padding_idx`` starts at zero and gets no gradient.
@@ -70,12 +78,7 @@ class Embedding(Module):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            text += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            text += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            text += ", scale_grad_by_freq=True"
+        text += _lookup_options(self)
         if self.sparse:
             text += ", sparse=True"
         return text
@@ -140,13 +143,7 @@ class EmbeddingBag(Module):
                                per_sample_weights, self.include_last_offset, self.padding_idx)
 
     def extra_repr(self):
-        text = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            text += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            text += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            text += ", scale_grad_by_freq=True"
+        text = f"{self.num_embeddings}, {self.embedding_dim}" + _lookup_options(self)
         text += f", mode='{self.mode}'"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
