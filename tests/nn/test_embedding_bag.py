@@ -77,3 +77,23 @@ def test_numeric_gradients_first_and_second_order():
 def test_bad_input_gets_pytorchs_errors(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+class BagClassifier(sg.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bag = sg.nn.EmbeddingBag(6, 3, mode="mean")
+        self.fc = sg.nn.Linear(3, 2)
+
+    def forward(self, ids, offsets):
+        return self.fc(self.bag(ids, offsets))
+
+
+def test_compiled_training_equals_eager():
+    from layer_checks import assert_compiled_equals_eager
+    offsets = sg.tensor([0, 2, 2, 4])            # an empty bag among them
+
+    def loss_of(model, ids, labels):
+        return F.cross_entropy(model(ids, offsets), labels)
+    ids, labels = np.array([1, 2, 3, 1, 5, 0]), np.array([0, 1, 1, 0])
+    assert_compiled_equals_eager(BagClassifier, (ids, labels), loss_of)
