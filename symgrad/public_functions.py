@@ -2,6 +2,7 @@
 ``torch.<name>`` (recording history); given arrays or tracers they act like ``np.<name>``."""
 import symgrad.core.tracer_faces  # noqa: F401  (every front function and its faces)
 from symgrad.core.ops.registry import FRONTS
+from symgrad.eager.in_place import written_to
 from symgrad.eager.tensor import Tensor
 from symgrad.eager.tensor_methods import FUNCTIONS as TENSOR_FUNCTIONS
 
@@ -22,7 +23,9 @@ def _either(name):
     def function(*args, **kwargs):
         if tensor_function is not None and (
                 array_function is None or any(_holds_tensor(a) for a in args)):
-            return tensor_function(*args, **kwargs)
+            out = kwargs.pop("out", None)
+            result = tensor_function(*args, **kwargs)
+            return result if out is None else written_to(out, result, name)
         return array_function(*args, **kwargs)
     function.__name__ = name
     function.__doc__ = (f"``torch.{name}`` on Tensors, ``np.{name}`` on arrays and tracers.")

@@ -207,6 +207,8 @@ class LegacyTensorType:
     def __new__(cls, *data):
         if len(data) == 1 and isinstance(data[0], (list, tuple)):
             return made(np.array(_values(data[0])), cls.dtype)
+        if len(data) == 1 and isinstance(data[0], np.ndarray):   # torch.LongTensor(ids)
+            return made(np.array(data[0]), cls.dtype)
         return made(legacy_data(data), cls.dtype)
 
 

@@ -92,3 +92,32 @@ def fill_diagonal_(self, fill_value, wrap=False):
     else:
         mask[(np.arange(self.shape[0]),) * self.ndim] = True
     return updated_in_place(self, Tensor.masked_fill, Tensor(mask), fill_value)
+
+
+OUT_GRAD_ERROR = ("{}(): functions with out=... arguments don't support automatic "
+                  "differentiation, but one of the arguments requires grad.")
+
+
+def written_to(out, result, function):
+    """``torch.<function>(..., out=out)``: ``result`` (a Tensor, or a tuple of them for
+    ``out=(values, indices)``) written into ``out``, which is resized when its shape differs,
+    as PyTorch does; ``out`` is returned.
+
+    >>> import symgrad as torch
+    >>> y = torch.zeros(2)
+    >>> _ = torch.mul(torch.tensor([1.0, 2.0]), 3, out=y); y.tolist()
+    [3.0, 6.0]
+    """
+    if isinstance(result, tuple):
+        written = [written_to(o, r, function) for o, r in zip(out, result)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{function}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if is_grad_enabled() and (out.requires_grad or result.requires_grad):
+        raise RuntimeError(OUT_GRAD_ERROR.format(function))
+    check_in_place(out._value.dtype, [result._value])
+    if tuple(out.shape) != tuple(result.shape):
+        out._value = np.array(result._value, dtype=out._value.dtype)
+        out._version += 1
+        return out
+    return out._assign(result._value)

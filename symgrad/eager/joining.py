@@ -63,7 +63,7 @@ def _joined_operands(tensors, function):
     return [cast(t, target) for t in tensors]
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors, dim=0):
     """``torch.cat``: tensors joined along an existing ``dim`` (PyTorch's dtype promotion)."""
     tensors = _joined_operands(tensors, "torch.cat")
     first = tensors[0].shape
@@ -80,7 +80,7 @@ def cat(tensors, dim=0, *, out=None):
     return apply("CatBackward0", concatenated, *tensors, axis=axis)
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0):
     """``torch.stack``: equal-shaped tensors joined along a new ``dim``."""
     tensors = _joined_operands(tensors, "torch.stack")
     first = tuple(tensors[0].shape)

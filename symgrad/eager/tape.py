@@ -7,6 +7,8 @@ tape with tracers into a Graph, differentiates it with :func:`symgrad.core.rever
 feeds the eagerly computed intermediate values and the constant operands in as inputs (so
 the forward is not recomputed, and a changing Python scalar compiles once) and compiles it.
 """
+import functools
+
 import numpy as np
 
 import symgrad.core.reverse_mode as autodiff
@@ -82,6 +84,13 @@ class BackwardNode:
         """The output as a tracer, given the args (tracers or constants) and the tracer that
         holds the eagerly computed output (custom functions use it)."""
         return self.function(*values, **self.static)
+
+
+@functools.cache
+def node_type(name):
+    """The BackwardNode subclass called ``name``, so that ``type(loss.grad_fn).__name__`` is
+    PyTorch's node name (``MseLossBackward0``), as programs that walk the graph print it."""
+    return type(name, (BackwardNode,), {"__doc__": f"A recorded {name} node."})
 
 
 class Tape:

@@ -23,7 +23,7 @@ from symgrad.eager.promotion import check_in_place
 from symgrad.core.ops.collective import average_across_ranks, averaging_gradients
 from symgrad.core.ops.common import result_dtype
 import symgrad.eager.tape as tape
-from symgrad.eager.tape import BackwardNode
+from symgrad.eager.tape import node_type
 from symgrad.core.tracing import Tracer, error_here
 
 def _value_of(x):
@@ -331,7 +331,7 @@ def apply(backward_name, function, *args, **static):
     if is_grad_enabled() and any(p.requires_grad for p in parents) and \
             np.dtype(out._value.dtype).kind in "fc":    # casts to int and argmax: no gradient
         out.requires_grad = True
-        out.grad_fn = BackwardNode(backward_name, function, static, args, out, parents)
+        out.grad_fn = node_type(backward_name)(backward_name, function, static, args, out, parents)
     return out
 
 

@@ -122,17 +122,25 @@ def _elementwise(front):
     return any(isinstance(f, np.ufunc) for f in front.faces.numpy)
 
 
+# PyTorch's keyword names for the numpy ones of the front functions (x.cumsum(dim=0))
+TORCH_KEYWORDS = {"dim": "axis", "keepdim": "keepdims"}
+
+
 def _torch_call(front):
     """The front called on Tensors: its result, with the front's grad_fn."""
     if _elementwise(front):
         return promoted(front.faces.grad_fn, front.function)
-    return lambda *args: apply(front.faces.grad_fn, front.function, *args)
+
+    def call(*args, **kwargs):
+        kwargs = {TORCH_KEYWORDS.get(k, k): v for k, v in kwargs.items()}
+        return apply(front.faces.grad_fn, front.function, *args, **kwargs)
+    return call
 
 
 def _recorded(front):
     """``Tensor.<name>`` of a front function."""
     call = _torch_call(front)
-    return lambda self, *args: call(self, *args)
+    return lambda self, *args, **kwargs: call(self, *args, **kwargs)
 
 
 def _recorded_flipped(front):

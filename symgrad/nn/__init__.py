@@ -23,7 +23,7 @@ from symgrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, Cr
                              MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss,
                              SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
 from symgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
-from symgrad.nn.sparse import Embedding
+from symgrad.nn.sparse import Embedding, EmbeddingBag
 from symgrad.nn.spatial import AdaptiveAvgPool2d, Conv1d, ConvTranspose2d, Upsample
 from symgrad.nn.dropout import Dropout, Dropout1d, Dropout2d
 from symgrad.nn.activation import ELU, GELU, Hardtanh, LeakyReLU, Mish, ReLU6, SiLU, Softplus
@@ -54,8 +54,8 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "Lin
            "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Conv2d", "MaxPool2d", "AvgPool2d", "MSELoss", "L1Loss",
            "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "SmoothL1Loss",
-           "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "functional", "init", "parallel", "utils",
-           "Embedding", "LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d",
+           "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "functional", "init", "parallel",
+           "utils", "Embedding", "EmbeddingBag", "LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d",
            "GELU", "LeakyReLU", "ELU", "SiLU", "Softplus", "Hardtanh", "ReLU6", "Mish",
            "Dropout", "Dropout1d", "Dropout2d",
            "Conv1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "Upsample",

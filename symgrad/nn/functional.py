@@ -65,7 +65,8 @@ def softmax(input, dim=None):
 
 
 from symgrad.nn.functional_conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402,F401
-from symgrad.nn.functional_sparse import embedding, one_hot  # noqa: E402,F401
+from symgrad.nn.functional_sparse import embedding, embedding_bag, one_hot  # noqa: E402,F401
+from symgrad.nn.functional_sampling import affine_grid, grid_sample  # noqa: E402,F401
 from symgrad.nn.functional_norm import (  # noqa: E402,F401
     batch_norm, group_norm, instance_norm, layer_norm, local_response_norm)
 from symgrad.nn.functional_dropout import dropout, dropout1d, dropout2d  # noqa: E402,F401

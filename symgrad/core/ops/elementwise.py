@@ -187,20 +187,21 @@ def _check_integer_exponent(x, y):
 
 
 # -- predicates and selection -------------------------------------------------------------
-def _predicate(name, reference, template):
-    """A comparison: ``np.<less...>`` and the operator ``__<name>__`` (no gradient, and a Tensor
-    comparison records nothing)."""
+def _predicate(name, reference, template, torch_names):
+    """A comparison: ``np.<less...>``, the operator ``__<name>__`` and PyTorch's
+    ``x.<name>(y)``/``torch.<name>`` (no gradient, and a Tensor comparison records nothing)."""
     declare(name, predicate_rule, reference, [no_gradient, no_gradient], template,
             family="elementwise")
-    return front(lambda x, y: apply(name, [x, y]), Faces(numpy=(reference,), operator=name))
+    return front(lambda x, y: apply(name, [x, y]),
+                 Faces(numpy=(reference,), operator=name, tensor=torch_names, torch=torch_names))
 
 
-less = _predicate("lt", np.less, "{0} < {1}")
-less_equal = _predicate("le", np.less_equal, "{0} <= {1}")
-greater = _predicate("gt", np.greater, "{0} > {1}")
-greater_equal = _predicate("ge", np.greater_equal, "{0} >= {1}")
-equal = _predicate("eq", np.equal, "{0} == {1}")
-not_equal = _predicate("ne", np.not_equal, "{0} != {1}")
+less = _predicate("lt", np.less, "{0} < {1}", ("lt", "less"))
+less_equal = _predicate("le", np.less_equal, "{0} <= {1}", ("le", "less_equal"))
+greater = _predicate("gt", np.greater, "{0} > {1}", ("gt", "greater"))
+greater_equal = _predicate("ge", np.greater_equal, "{0} >= {1}", ("ge", "greater_equal"))
+equal = _predicate("eq", np.equal, "{0} == {1}", ("eq",))     # torch.equal is all-equal
+not_equal = _predicate("ne", np.not_equal, "{0} != {1}", ("ne", "not_equal"))
 
 
 def _select_rule(condition, x, y):
