@@ -1,6 +1,7 @@
-"""In one process: DistributedSampler against PyTorch's rules (and torch itself where
-installed), the distributed API's errors without a process group, the post-accumulate-grad
-hooks DistributedDataParallel relies on, and DDP's buckets in a job of one rank."""
+"""In one process: DistributedSampler (symgrad/utils/distributed_sampler.py) against PyTorch's
+rules (and torch itself where installed), the distributed API's errors without a process group,
+the post-accumulate-grad hooks DistributedDataParallel relies on, and DDP's buckets in a job of
+one rank."""
 import numpy as np
 import pytest
 

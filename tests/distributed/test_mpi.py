@@ -1,7 +1,8 @@
 """Data-parallel training across MPI ranks (symgrad.distributed, nn.parallel, sg.train's
-distributed=True), run as ``mpiexec -n 2`` jobs from here (skipped without mpi4py and
-mpiexec): two ranks on halves of every batch train the same weights as one process on the
-whole batches, eager DDP equals compiled, and a failing rank ends the job with its error."""
+distributed=True; the all_reduce_mean lowering in compiler/cpu/collectives.py and its runtime
+collectives.py), run as ``mpiexec -n 2`` jobs from here (skipped without mpi4py and mpiexec):
+two ranks on halves of every batch train the same weights as one process on the whole batches,
+eager DDP equals compiled, and a failing rank ends the job with its error."""
 import os
 import pathlib
 import shutil

@@ -1,5 +1,6 @@
-"""symgrad.distributions against torch.distributions: log_prob, entropy, moments, cdf/icdf,
-and their gradients in the parameters, from the same numbers; shapes, sampling, errors."""
+"""symgrad.distributions (constraints.py, continuous.py, discrete.py, gamma_family.py and the rest
+of the package) against torch.distributions: log_prob, entropy, moments, cdf/icdf, and their
+gradients in the parameters, from the same numbers; shapes, sampling, errors."""
 import numpy as np
 import pytest
 

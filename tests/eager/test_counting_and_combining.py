@@ -1,6 +1,7 @@
-"""histc, bincount, unique, unique_consecutive, bucketize, searchsorted, isin,
-cartesian_prod, combinations, block_diag, cov, corrcoef, trapezoid, cumulative_trapezoid
-against torch (values, dtypes, error messages) and their gradients against torch's."""
+"""histc, bincount, unique, unique_consecutive, bucketize, searchsorted, isin, cartesian_prod,
+combinations, block_diag, cov, corrcoef, trapezoid, cumulative_trapezoid
+(symgrad/eager/combining.py and the counting functions) against torch (values, dtypes, errors)
+and their gradients against torch's."""
 import numpy as np
 import pytest
 

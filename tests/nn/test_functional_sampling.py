@@ -1,6 +1,7 @@
-"""``F.affine_grid`` and ``F.grid_sample``: values and gradients (input, grid, theta) equal
-PyTorch's for every mode, padding mode and align_corners; numeric gradients of first and
-second order; inside a compiled step; PyTorch's errors for bad input."""
+"""``F.affine_grid`` and ``F.grid_sample`` (symgrad/nn/functional_sampling.py): values and
+gradients (input, grid, theta) equal PyTorch's for every mode, padding mode and align_corners;
+numeric gradients of first and second order; inside a compiled step; PyTorch's errors for bad
+input."""
 import itertools
 
 import numpy as np

@@ -1,6 +1,7 @@
-"""RAdam, ASGD, Rprop and LBFGS against PyTorch (same gradients or the same closure), their
-state_dict round trips and errors; PyTorch's implementation switches (foreach, fused,
-capturable) accepted by every optimizer; the new rule optimizers inside sg.train."""
+"""RAdam (symgrad/optim/rectified.py), ASGD, Rprop and LBFGS against PyTorch (same gradients or the
+same closure), their state_dict round trips and errors; PyTorch's implementation switches
+(foreach, fused, capturable) accepted by every optimizer; the new rule optimizers inside
+sg.train."""
 import numpy as np
 import pytest
 
