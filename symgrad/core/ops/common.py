@@ -10,7 +10,7 @@ def _promotion_arg(value):
     """What np.result_type should see: Python scalars and weak tracers stay 'weak'."""
     if isinstance(value, Tracer):
         return value.dtype.type(0).item() if value.aval.weak else value.dtype
-    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+    if isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic):
         return value
     return np.asarray(value).dtype
 
@@ -23,7 +23,8 @@ def result_dtype(*values):
 def lift(graph, value, dtype):
     """``value`` as a tracer of ``dtype`` in ``graph``: constants are made, tracers cast."""
     if isinstance(value, Tracer):
-        return value if value.dtype == dtype else bind("cast", value, dtype=np.dtype(dtype).name)
+        from symgrad.core.ops.elementwise import astype
+        return astype(value, dtype)
     return constant(graph, np.asarray(value, dtype=dtype))
 
 
