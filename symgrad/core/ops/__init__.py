@@ -39,6 +39,7 @@ from symgrad.core.ops.linalg import matmul  # noqa: F401
 from symgrad.core.ops.contraction import dot, inner, kron, outer, tensordot, vdot  # noqa: F401
 from symgrad.core.ops.diagonal import diag, diagonal, trace, tril, triu  # noqa: F401
 from symgrad.core.ops.einsum import einsum  # noqa: F401
+import symgrad.core.ops.fft as fft  # noqa: F401  (np.fft.* on tracers)
 import symgrad.core.ops.decompositions  # noqa: F401  (solve, slogdet, cholesky, eigh, svd, pinv)
 import symgrad.core.ops.numpy_linalg as linalg  # noqa: F401  (np.linalg.* on tracers)
 from symgrad.core.ops.norms import norm  # noqa: F401
