@@ -23,8 +23,7 @@ def result_dtype(*values):
 def lift(graph, value, dtype):
     """``value`` as a tracer of ``dtype`` in ``graph``: constants are made, tracers cast."""
     if isinstance(value, Tracer):
-        from symgrad.core.ops.elementwise import astype
-        return astype(value, dtype)
+        return value if value.dtype == dtype else bind("cast", value, dtype=np.dtype(dtype).name)
     return constant(graph, np.asarray(value, dtype=dtype))
 
 

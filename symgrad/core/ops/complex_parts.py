@@ -13,42 +13,14 @@ np.complex128(6-8j)
 import numpy as np
 
 from symgrad.core.ops.elementwise import astype, floating, where
+from symgrad.core.ops.elementwise import conjugate_of as _conjugate, imag_part, real_part
 from symgrad.core.ops.elementwise_math import arctan2
-from symgrad.core.ops.registry import declare, faced
+from symgrad.core.ops.registry import faced
 from symgrad.core.tracing import Tracer, constant, copy_of, find_graph
-
-
-def real_dtype(dtype):
-    """The real dtype of a complex one (complex64 -> float32); others as they are."""
-    return np.empty(0, dtype).real.dtype
 
 
 def is_complex(x):
     return np.dtype(getattr(x, "dtype", None) or np.asarray(x).dtype).kind == "c"
-
-
-def _part_rule(x):
-    if x.dtype.kind != "c":
-        raise TypeError(f"needs a complex operand, got {x.dtype.name}")
-    return x.shape, real_dtype(x.dtype)
-
-
-def _same_complex_rule(x):
-    _part_rule(x)
-    return x.shape, x.dtype
-
-
-declare("real", _part_rule, lambda z: np.real(z).copy(),
-        [lambda g, out, z: astype(g, z.dtype)], "{0}.real", family="elementwise")
-declare("imag", _part_rule, lambda z: np.imag(z).copy(),
-        [lambda g, out, z: astype(g, z.dtype) * -1j], "{0}.imag", family="elementwise")
-declare("conj", _same_complex_rule, np.conj, [lambda g, out, z: conj(g)], "{0}.conjugate()",
-        family="elementwise")
-
-
-def _traced_part(name, z):
-    from symgrad.core.tracing import bind
-    return bind(name, z)
 
 
 @faced(numpy=(np.real,))
@@ -61,7 +33,7 @@ def real(x):
     """
     if not isinstance(x, Tracer):
         return np.real(x)
-    return _traced_part("real", x) if is_complex(x) else copy_of(x)
+    return real_part(x) if is_complex(x) else copy_of(x)
 
 
 @faced(numpy=(np.imag,))
@@ -70,7 +42,7 @@ def imag(x):
     if not isinstance(x, Tracer):
         return np.imag(x)
     if is_complex(x):
-        return _traced_part("imag", x)
+        return imag_part(x)
     return constant(x.graph, np.zeros(x.shape, x.dtype))
 
 
@@ -79,7 +51,7 @@ def conj(x):
     """The complex conjugate; of a real array, the array itself."""
     if not isinstance(x, Tracer):
         return np.conjugate(x)
-    return _traced_part("conj", x) if is_complex(x) else copy_of(x)
+    return _conjugate(x) if is_complex(x) else copy_of(x)
 
 
 @faced(numpy=(np.angle,))

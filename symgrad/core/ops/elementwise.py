@@ -58,17 +58,53 @@ def transcendental(name, reference, scalar, vjp):
 # -- unary ------------------------------------------------------------------------------
 negative = elementwise("neg", np.negative, "-{0}", [lambda g, out, x: -g],
                       torch_faces(np.negative, "neg", operator="neg"))
+def real_dtype(dtype):
+    """The real dtype of a complex one (complex64 -> float32); others as they are."""
+    return np.empty(0, dtype).real.dtype
+
+
 def magnitude_rule(x):
     """``abs``: a complex operand's magnitude is real (complex128 -> float64)."""
-    return x.shape, np.empty(0, x.dtype).real.dtype
+    return x.shape, real_dtype(x.dtype)
+
+
+# -- the parts of complex arrays (their numpy faces: symgrad.core.ops.complex_parts) ---------
+def _part_rule(x):
+    if x.dtype.kind != "c":
+        raise TypeError(f"needs a complex operand, got {x.dtype.name}")
+    return x.shape, real_dtype(x.dtype)
+
+
+def _same_complex_rule(x):
+    _part_rule(x)
+    return x.shape, x.dtype
+
+
+declare("real", _part_rule, lambda z: np.real(z).copy(),
+        [lambda g, out, z: astype(g, z.dtype)], "{0}.real", family="elementwise")
+declare("imag", _part_rule, lambda z: np.imag(z).copy(),
+        [lambda g, out, z: astype(g, z.dtype) * -1j], "{0}.imag", family="elementwise")
+declare("conj", _same_complex_rule, np.conj, [lambda g, out, z: conjugate_of(g)],
+        "{0}.conjugate()", family="elementwise")
+
+
+def real_part(z):
+    return bind("real", z)
+
+
+def imag_part(z):
+    return bind("imag", z)
+
+
+def conjugate_of(z):
+    return bind("conj", z)
 
 
 def _abs_vjp(g, out, x):
     if x.dtype.kind != "c":
         return g * sign(x)
     # autograd's g * conj(x) / |x|, 0 at x = 0
-    from symgrad.core.ops.complex_parts import conj
-    return astype(g / where(out == 0, 1, out), x.dtype) * where(out == 0, 0, conj(x))
+    return astype(g / where(out == 0, 1, out), x.dtype) * where(out == 0, 0, conjugate_of(x))
 
 
 absolute = elementwise("abs", np.abs, "abs({0})", [_abs_vjp],
@@ -273,8 +309,7 @@ def astype(x, dtype):
         x = np.asarray(x)
         return (x.real if x.dtype.kind == "c" and dtype.kind != "c" else x).astype(dtype)
     if x.dtype.kind == "c" and dtype.kind != "c":     # numpy drops the imaginary part
-        from symgrad.core.ops.complex_parts import real
-        x = real(x)
+        x = real_part(x)
     return x if x.dtype == dtype else bind("cast", x, dtype=dtype.name)
 
 
