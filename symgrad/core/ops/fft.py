@@ -134,14 +134,6 @@ def _inverse(a, axes, sizes, norm, what, _sized):
     return _transform(a, sizes, axes, norm, True, what)
 
 
-fft = _front(np.fft.fft, _forward, True)
-ifft = _front(np.fft.ifft, _inverse, True)
-fft2 = _front(np.fft.fft2, _forward, False, (-2, -1))
-ifft2 = _front(np.fft.ifft2, _inverse, False, (-2, -1))
-fftn = _front(np.fft.fftn, _forward, False)
-ifftn = _front(np.fft.ifftn, _inverse, False)
-
-
 def _along(x, axis, index):
     return getitem(x, (slice(None),) * axis + (index,))
 
@@ -177,12 +169,15 @@ def _real_forward_sized(a, axes, sizes, norm, what, _sized):
     return _real_forward(a, axes, sizes, norm, what)
 
 
-rfft = _front(np.fft.rfft, _real_forward_sized, True)
-irfft = _front(np.fft.irfft, _real_inverse_sized, True)
-rfft2 = _front(np.fft.rfft2, _real_forward_sized, False, (-2, -1))
-irfft2 = _front(np.fft.irfft2, _real_inverse_sized, False, (-2, -1))
-rfftn = _front(np.fft.rfftn, _real_forward_sized, False)
-irfftn = _front(np.fft.irfftn, _real_inverse_sized, False)
+# each np.fft transform: how it computes, and its n-d form's default axes (None: 1-d form)
+_TRANSFORMS = {"fft": (_forward, None), "ifft": (_inverse, None),
+               "fft2": (_forward, (-2, -1)), "ifft2": (_inverse, (-2, -1)),
+               "fftn": (_forward, ()), "ifftn": (_inverse, ()),
+               "rfft": (_real_forward_sized, None), "irfft": (_real_inverse_sized, None),
+               "rfft2": (_real_forward_sized, (-2, -1)), "irfft2": (_real_inverse_sized, (-2, -1)),
+               "rfftn": (_real_forward_sized, ()), "irfftn": (_real_inverse_sized, ())}
+TRANSFORMS = {name: _front(getattr(np.fft, name), transform, axes is None, axes or None)
+              for name, (transform, axes) in _TRANSFORMS.items()}
 
 
 def _shift(x, axes, sign):
