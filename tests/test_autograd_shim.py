@@ -53,6 +53,22 @@ def test_numpy_functions_autograd_tests_reach(ag):
     assert ag.grad(lambda x: np.power(x, 0.0))(0.0) == 0.0
 
 
+def test_complex_numbers_and_fft_autograd_tests_reach(ag):
+    """autograd's test_complex.py and test_fft.py kinds of checks: complex inputs (autograd's
+    conjugate covectors) and the transforms with n, s, axes and norm."""
+    np, check_grads, grad = ag.numpy, ag.test_util.check_grads, ag.grad
+    rng = numpy.random.RandomState(1)
+    check_grads(np.angle)(0.3 + 0.8j)
+    check_grads(lambda x: grad(np.abs)(x))(1.1 + 1.3j)
+    assert numpy.iscomplexobj(grad(lambda x: np.sum(np.real(x)))(1.0j))
+    rev = {"modes": ["rev"]}
+    mat = rng.randn(4, 4)
+    check_grads(lambda x: np.fft.fft(x, 6, norm="ortho"), **rev)(mat + 1j * mat.T)
+    check_grads(lambda x: np.fft.rfft2(x, s=[6, 2], axes=[0, 1]), **rev)(mat)
+    check_grads(lambda x: np.fft.irfft(x, 5), **rev)(numpy.fft.rfft(mat))
+    check_grads(lambda x: np.fft.fftshift(x, axes=1), **rev)(mat)
+
+
 def test_scipy_functions_autograd_tests_reach(ag):
     special, gamma, check_grads = (ag.scipy.special, ag.scipy.stats.gamma,
                                    ag.test_util.check_grads)

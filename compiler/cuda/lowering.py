@@ -50,7 +50,7 @@ LOWERINGS = {
     **cuda_conv.LOWERINGS,
     # not on CUDA yet (None): compiling them raises the error of lower_graph, naming the op
     **dict.fromkeys(("gather", "scatter_add", "argsort", "argmax", "argmin", "random_uniform",
-                     "scan", "while", "switch", "result", "all_reduce_mean"), None),
+                     "scan", "while", "switch", "result", "all_reduce_mean", "fft"), None),
     **cuda_linalg.LOWERINGS,
     **dict.fromkeys(fused_ops(), lower_fused),
     # elementwise, but their CPU templates call runtime functions that have no device version

@@ -7,7 +7,7 @@ import numpy as np
 
 import symgrad.core.ops  # noqa: F401  (declares every op family and its faces)
 import symgrad.core.views as views
-from symgrad.core.ops.rounding import imag, real
+from symgrad.core.ops.complex_parts import imag, real
 from symgrad.core.ops.registry import FRONTS
 from symgrad.core.tracing import NUMPY_FUNCTIONS, SCIPY_UFUNCS, Tracer, copy_of, error_here
 

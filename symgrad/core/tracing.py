@@ -265,17 +265,22 @@ def check_live(tracer):
         "function (or pass it in as an argument) instead", UnexpectedTracerError)
 
 
-# What compiled code computes with: float32/float64, and integer and bool arrays as data.
+# What compiled code computes with: float32/float64, complex64/complex128 (differentiated
+# with autograd's and JAX's convention), and integer and bool arrays as data.
 SUPPORTED_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+SUPPORTED_COMPLEX = (np.dtype(np.complex64), np.dtype(np.complex128))
 
 
-def check_dtype(dtype, what):
-    """A TracingTypeError naming ``what`` unless symgrad computes with ``dtype``."""
+def check_dtype(dtype, what, allow_complex=True):
+    """A TracingTypeError naming ``what`` unless symgrad computes with ``dtype`` (complex
+    dtypes only where ``allow_complex``: sg.train's data and parameters are real)."""
     dtype = np.dtype(dtype)
-    if dtype.kind in "biu" or dtype in SUPPORTED_FLOATS:
+    if dtype.kind in "biu" or dtype in SUPPORTED_FLOATS or (
+            allow_complex and dtype in SUPPORTED_COMPLEX):
         return
+    complex_part = "" if allow_complex else " here (complex arrays trace in sg.grad and sg.jit)"
     raise error_here(f"{what} has dtype {dtype.name}: symgrad computes with float32 and "
-                     "float64 (integer and bool arrays are accepted as data, not "
+                     f"float64{complex_part} (integer and bool arrays are accepted as data, not "
                      f"differentiated); convert it, e.g. with .astype(np.float64)",
                      TracingTypeError)
 

@@ -79,7 +79,8 @@ def train(step: Callable, *state: Any, data: Any = (), steps: int | None = None,
     values = [getattr(d, "_value", d) for d in _data_tuple(data)]
     arrays = [np.ascontiguousarray(to_host(value)) for value in values]
     for k, array in enumerate(arrays):
-        check_dtype(array.dtype, f"train: data[{k}] (shape {list(array.shape)})")
+        check_dtype(array.dtype, f"train: data[{k}] (shape {list(array.shape)})",
+                    allow_complex=False)
     data_on_cuda = any(isinstance(value, CudaArray) for value in values)
     plan = plan_batches(arrays, steps, epochs, batch_size, shuffle, seed)
     parallel = data_parallel(distributed, step if epoch_end is None else (step, epoch_end))
@@ -144,7 +145,8 @@ def _train_functional(step, params, arrays, plan, bar, device, parallel):
     leaves, treedef = pytree.flatten(params)
     state = [np.array(leaf, copy=True) for leaf in leaves]
     for k, leaf in enumerate(state):
-        check_dtype(leaf.dtype, f"train: params leaf {k} (shape {list(leaf.shape)})")
+        check_dtype(leaf.dtype, f"train: params leaf {k} (shape {list(leaf.shape)})",
+                    allow_complex=False)
     parallel.check_start([(f"params leaf {k}", leaf) for k, leaf in enumerate(state)], "params")
     key = (step, treedef, _signature(state), _signature(plan.example(a) for a in arrays), plan.mode,
            device, parallel.world)

@@ -35,6 +35,9 @@ LARGEST = 1e3                # how large a value may grow
 # Ops the fuzzer does not generate, and why.
 NOT_FUZZED = {
     "input": "every program's arguments",
+    **dict.fromkeys(("real", "imag", "conj", "fft"),
+                    "complex values (the fuzzer's programs are real): tests/core/test_complex.py, "
+                    "op table case complex_parts_and_fft"),
     **dict.fromkeys(("scan", "while", "switch", "result"),
                     "control flow with traced bodies: tests/core/test_control_flow.py, op table cases"),
     "constant": "made by every Python scalar and captured array",

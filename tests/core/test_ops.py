@@ -121,6 +121,11 @@ CASES = [
     Case("tanh", np.tanh, (SIGNED,), float32=True),
     Case("square", np.square, (SIGNED,)),
     Case("copy", lambda x: x.copy() * np.copy(x), (X,)),
+    # complex values inside a real function (more in test_complex.py)
+    Case("complex_parts_and_fft", lambda x: (
+        np.real(np.fft.fft(x) * (1 + 2j)), np.imag(np.conj(np.exp(1j * x))),
+        np.abs(x * (1 + 1j)), np.fft.irfft(np.fft.rfft(x, axis=0) * 2, 3, axis=0)),
+        (X,), float32=True),
     # binary selection
     Case("maximum", np.maximum, (SIGNED, away_from(SIGNED[0] + 0.3, SIGNED.ravel()))),
     Case("minimum", np.minimum, (SIGNED, away_from(SIGNED[0] + 0.3, SIGNED.ravel()))),

@@ -13,8 +13,10 @@ from symgrad.core.ops.special import (  # noqa: F401  (scipy.special's functions
     multigammaln, polygamma, xlog1py, xlogy)
 from symgrad.core.ops.incomplete_gamma import beta, gammainc, gammaincc, rgamma  # noqa: F401
 from symgrad.core.ops.rounding import (  # noqa: F401
-    around, ceil, divmod_, floor, floor_divide, fmod, frac, heaviside, imag, isfinite, isinf,
-    isnan, nan_to_num, real, remainder, rint, select, trunc)
+    around, ceil, divmod_, floor, floor_divide, fmod, frac, heaviside, isfinite, isinf, isnan,
+    nan_to_num, remainder, rint, select, trunc)
+from symgrad.core.ops.complex_parts import (  # noqa: F401
+    angle, conj, imag, iscomplex, iscomplexobj, isreal, isrealobj, real, real_if_close)
 from symgrad.core.ops.logical import (  # noqa: F401
     bitwise_and, bitwise_or, bitwise_xor, invert, logical_and, logical_not, logical_or, logical_xor)
 from symgrad.core.ops.reduction import amax, amin, mean, prod, sum  # noqa: F401
@@ -29,7 +31,7 @@ from symgrad.core.ops.construction import (  # noqa: F401
     array, asarray, column_stack, dstack, hstack, split, vstack)
 from symgrad.core.ops.array_likes import append  # noqa: F401  (np.mean([x, y]), np.r_, ...)
 from symgrad.core.ops.differences import (  # noqa: F401
-    angle, diff, fmax, fmin, gradient, iscomplex, isreal, linspace, real_if_close)
+    diff, fmax, fmin, gradient, linspace)
 from symgrad.core.ops.reordering import (  # noqa: F401
     flip, moveaxis, pad, repeat, roll, rot90, tile)
 from symgrad.core.ops.sorting import argmax, argmin, argsort, sort  # noqa: F401
@@ -37,6 +39,7 @@ from symgrad.core.ops.linalg import matmul  # noqa: F401
 from symgrad.core.ops.contraction import dot, inner, kron, outer, tensordot, vdot  # noqa: F401
 from symgrad.core.ops.diagonal import diag, diagonal, trace, tril, triu  # noqa: F401
 from symgrad.core.ops.einsum import einsum  # noqa: F401
+import symgrad.core.ops.fft as fft  # noqa: F401  (np.fft.* on tracers)
 import symgrad.core.ops.decompositions  # noqa: F401  (solve, slogdet, cholesky, eigh, svd, pinv)
 import symgrad.core.ops.numpy_linalg as linalg  # noqa: F401  (np.linalg.* on tracers)
 from symgrad.core.ops.norms import norm  # noqa: F401

@@ -10,7 +10,7 @@ def _promotion_arg(value):
     """What np.result_type should see: Python scalars and weak tracers stay 'weak'."""
     if isinstance(value, Tracer):
         return value.dtype.type(0).item() if value.aval.weak else value.dtype
-    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+    if isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic):
         return value
     return np.asarray(value).dtype
 

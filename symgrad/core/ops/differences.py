@@ -1,7 +1,6 @@
 """Differences and ranges of traced values, and numpy's remaining real-valued elementwise
 helpers: ``np.diff``, ``np.gradient``, ``np.linspace`` with traced endpoints, ``np.fmax`` /
-``np.fmin``, and the complex-part functions ``np.angle``, ``np.real_if_close``,
-``np.iscomplex`` / ``np.isreal`` of real arrays. All composites of slicing, concatenation and
+``np.fmin``. All composites of slicing, concatenation and
 elementwise ops, so their gradients (any order) and compilation come with them.
 
 >>> import numpy as np, symgrad as sg
@@ -112,33 +111,3 @@ def fmax(x, y):
 def fmin(x, y):
     """``np.fmin``: the minimum, ignoring a NaN in either operand."""
     return where(isnan(y), x, where(isnan(x), y, minimum(x, y)))
-
-
-@faced(numpy=(np.angle,))
-def angle(z, deg=False):
-    """``np.angle`` of a real array: 0 for positive values, pi (180) for negative ones (no
-    gradient)."""
-    half_turn = 180.0 if deg else np.pi
-    return astype(where(z < 0, half_turn, 0.0), floating(z))
-
-
-@faced(numpy=(np.real_if_close,))
-def real_if_close(a, tol=100):
-    """``np.real_if_close`` of a real array: the array itself."""
-    return a
-
-
-@faced(numpy=(np.iscomplex,))
-def iscomplex(x):
-    """``np.iscomplex`` of a real array: all False."""
-    return _all(x, False)
-
-
-@faced(numpy=(np.isreal,))
-def isreal(x):
-    """``np.isreal`` of a real array: all True."""
-    return _all(x, True)
-
-
-def _all(x, value):
-    return constant(x.graph, np.full(x.shape, value))

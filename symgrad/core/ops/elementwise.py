@@ -58,8 +58,58 @@ def transcendental(name, reference, scalar, vjp):
 # -- unary ------------------------------------------------------------------------------
 negative = elementwise("neg", np.negative, "-{0}", [lambda g, out, x: -g],
                       torch_faces(np.negative, "neg", operator="neg"))
-absolute = elementwise("abs", np.abs, "abs({0})", [lambda g, out, x: g * sign(x)],
-                      torch_faces(np.absolute, "abs", operator="abs", also=("absolute",)))
+def real_dtype(dtype):
+    """The real dtype of a complex one (complex64 -> float32); others as they are."""
+    return np.empty(0, dtype).real.dtype
+
+
+def magnitude_rule(x):
+    """``abs``: a complex operand's magnitude is real (complex128 -> float64)."""
+    return x.shape, real_dtype(x.dtype)
+
+
+# -- the parts of complex arrays (their numpy faces: symgrad.core.ops.complex_parts) ---------
+def _part_rule(x):
+    if x.dtype.kind != "c":
+        raise TypeError(f"needs a complex operand, got {x.dtype.name}")
+    return x.shape, real_dtype(x.dtype)
+
+
+def _same_complex_rule(x):
+    _part_rule(x)
+    return x.shape, x.dtype
+
+
+declare("real", _part_rule, lambda z: np.real(z).copy(),
+        [lambda g, out, z: astype(g, z.dtype)], "{0}.real", family="elementwise")
+declare("imag", _part_rule, lambda z: np.imag(z).copy(),
+        [lambda g, out, z: astype(g, z.dtype) * -1j], "{0}.imag", family="elementwise")
+declare("conj", _same_complex_rule, np.conj, [lambda g, out, z: conjugate_of(g)],
+        "{0}.conjugate()", family="elementwise")
+
+
+def real_part(z):
+    return bind("real", z)
+
+
+def imag_part(z):
+    return bind("imag", z)
+
+
+def conjugate_of(z):
+    return bind("conj", z)
+
+
+def _abs_vjp(g, out, x):
+    if x.dtype.kind != "c":
+        return g * sign(x)
+    # autograd's g * conj(x) / |x|, 0 at x = 0
+    return astype(g / where(out == 0, 1, out), x.dtype) * where(out == 0, 0, conjugate_of(x))
+
+
+absolute = elementwise("abs", np.abs, "abs({0})", [_abs_vjp],
+                      torch_faces(np.absolute, "abs", operator="abs", also=("absolute",)),
+                      rule=magnitude_rule)
 sign = elementwise("sign", np.sign, "np.sign({0})", [no_gradient], torch_faces(np.sign, "sign"))
 square = elementwise("square", np.square, "{0} * {0}", [lambda g, out, x: g * (2 * x)],
                      torch_faces(np.square, "square", grad_fn="PowBackward0"))
@@ -159,8 +209,14 @@ declare("div", float_rule, np.true_divide, [lambda g, out, x, y: g / y,
 declare("pow", broadcast_rule, np.power,
         # x ** (y - 1) would be inf at x = 0 for y = 0 (0 * inf = nan): autograd's 0 there
         [lambda g, out, x, y: g * y * power(x, where(y != 0, y - 1, 1)),
-         lambda g, out, x, y: g * out * log(where(x > 0, x, 1))],
+         lambda g, out, x, y: g * out * log(_log_safe_base(x))],
         "{0} ** {1}", family="elementwise")
+
+
+def _log_safe_base(x):
+    """The base where ``log`` of it enters ``d(x ** y)/dy``: 1 where the term is 0 (a real
+    base <= 0, as autograd; a complex base 0)."""
+    return where(x != 0, x, 1) if x.dtype.kind == "c" else where(x > 0, x, 1)
 
 
 @faced(torch_faces(np.true_divide, "div", operator="truediv"))
@@ -251,7 +307,10 @@ def astype(x, dtype):
     from symgrad.core.tracing import Tracer, bind
     dtype = np.dtype(dtype)
     if not isinstance(x, Tracer):
-        return np.asarray(x).astype(dtype)
+        x = np.asarray(x)
+        return (x.real if x.dtype.kind == "c" and dtype.kind != "c" else x).astype(dtype)
+    if x.dtype.kind == "c" and dtype.kind != "c":     # numpy drops the imaginary part
+        x = real_part(x)
     return x if x.dtype == dtype else bind("cast", x, dtype=dtype.name)
 
 

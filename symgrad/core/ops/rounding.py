@@ -1,6 +1,6 @@
 """Piecewise functions: rounding (zero gradient almost everywhere), integer division and
 remainders (``//`` and ``%`` on tracers), NaN/infinity tests and replacement, and the
-selections ``np.heaviside`` and ``np.select``; the real part of real arrays.
+selections ``np.heaviside`` and ``np.select``.
 
 >>> import numpy as np, symgrad as sg
 >>> sg.grad(lambda x: np.sum(x % 1.5 + np.floor(x)))(np.array([1.0, 2.0]))
@@ -12,7 +12,7 @@ from symgrad.core.ops.common import apply, no_gradient, result_dtype
 from symgrad.core.ops.elementwise import (
     astype, broadcast_rule, greater, less, predicate_rule, torch_faces, true_divide, where)
 from symgrad.core.ops.registry import Faces, declare, faced, front
-from symgrad.core.tracing import Tracer, constant, copy_of, error_here
+from symgrad.core.tracing import Tracer, copy_of, error_here
 
 
 # -- rounding -----------------------------------------------------------------------------
@@ -154,18 +154,3 @@ def select(condlist, choicelist, default=0):
     for condition, choice in zip(reversed(condlist), reversed(choicelist)):
         result = where(condition, choice, result)
     return astype(result, dtype)
-
-
-# -- complex parts of real arrays ---------------------------------------------------------
-@faced(numpy=(np.real, np.conjugate), method=("conj", "conjugate"))
-def real(x):
-    """The real part (or the conjugate) of a real array: the array itself."""
-    return copy_of(x) if isinstance(x, Tracer) else np.real(x)
-
-
-@faced(numpy=(np.imag,))
-def imag(x):
-    """The imaginary part of a real array: zeros (with no gradient)."""
-    if not isinstance(x, Tracer):
-        return np.imag(x)
-    return constant(x.graph, np.zeros(x.shape, x.dtype))

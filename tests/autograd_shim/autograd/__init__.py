@@ -52,8 +52,8 @@ primitive = sg.extend.primitive
 
 
 def holomorphic_grad(fun, argnum=0):
-    """autograd's holomorphic_grad: the complex derivative (symgrad traces real values only,
-    so it is grad for real inputs)."""
+    """autograd's holomorphic_grad: ``grad`` (symgrad's convention for complex inputs is
+    autograd's, so a holomorphic function's gradient is its conjugated derivative too)."""
     return grad(fun, argnum)
 
 

@@ -55,7 +55,8 @@ def _numerical_jvp(f, x):
 def check_vjp(f, x):
     vjp, y = autograd.make_vjp(f)(x)
     x_v, y_v = _randn_like(x), _randn_like(y)
-    vjp_y = vjp(tree_map(np.conj, y_v))
+    # autograd's covectors: the conjugate, in and out (no-ops for real values)
+    vjp_y = tree_map(np.conj, vjp(tree_map(np.conj, y_v)))
     assert _shapes(vjp_y) == _shapes(x), f"VJP shapes {_shapes(vjp_y)} != {_shapes(x)}"
     exact, numeric = _inner(x_v, vjp_y), _inner(y_v, _numerical_jvp(f, x)(x_v))
     assert scalar_close(numeric, exact), (
