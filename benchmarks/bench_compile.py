@@ -13,7 +13,8 @@ Workloads (WORKLOADS.md, issue 19): W1 ``sg.grad`` of the numpy loss; W1 ``sg.tr
 ``TwoLayerNet(nn.Module)`` + ``optim.SGD`` step; W2 the same with ``optim.Adam``; W4 LeNet
 ``sg.train`` at batch 1 and 64 when ``nn.Conv2d`` exists; the first four derivatives of
 ``tanh`` over 700 points (HIPS autograd's example); a functional ``sg.train`` step of
-bias-free 256-wide MLPs of 2, 8 and 32 layers. A second table runs W1 grad and train,
+bias-free 256-wide MLPs of 2, 8 and 32 layers; W7's char GPT and W8's char LSTM at the
+tests' tiny sizes (examples/). A second table runs W1 grad and train,
 LeNet and the 8-layer MLP at one batch size, then at a new one in the same process: the new
 one's seconds and numba compiles (none: the code reads its extents at run time).
 
@@ -29,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from example_workloads import EXAMPLE_MODELS, example_train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -240,13 +243,15 @@ JAX_WORKLOADS = {"w1_grad": jax_w1_grad, "nested4_tanh": jax_nested4_tanh,
 
 WORKLOADS = {"w1_grad": w1_grad, "w1_train": w1_train, "w2_train": w2_train,
              "w4_train": w4_train, "w4_train_b64": w4_train_b64, "nested4_tanh": nested4_tanh,
-             **{f"mlp{depth}_train": functools.partial(mlp_train, depth) for depth in MLP_DEPTHS}}
+             **{f"mlp{depth}_train": functools.partial(mlp_train, depth) for depth in MLP_DEPTHS},
+             **{name: functools.partial(example_train, name) for name in EXAMPLE_MODELS}}
 TITLES = {"w1_grad": "W1 sg.grad (numpy loss)", "w1_train": "W1 sg.train TwoLayerNet+SGD",
           "w2_train": "W2 sg.train Sequential+Adam", "w4_train": "W4 sg.train LeNet+SGD b=1",
           "w4_train_b64": "W4 sg.train LeNet+SGD b=64",
           "nested4_tanh": "4 nested grads of tanh, 700 pts",
           **{f"mlp{depth}_train": f"sg.train MLP {depth}x256 (functional)"
-             for depth in MLP_DEPTHS}}
+             for depth in MLP_DEPTHS},
+          "w7_char_gpt": "W7 char GPT sg.train (tiny)", "w8_char_lstm": "W8 char LSTM sg.train (tiny)"}
 
 
 # -- a new batch size in the same process: (workload, first batch, new batch) ---------------

@@ -38,6 +38,7 @@ class Lowering:
         self.function_name = function_name
         self.lower_subgraph = lower_subgraph   # (graph, plan, function_name=) -> Lowering
         self.helpers = []        # sources of the functions it calls (loop bodies, branches)
+        self.outlined = None     # its outlined loop nests (symgrad.compiler.cpu.outline)
         self.plan = plan
         self.prologue = SourceWriter()
         self.out = SourceWriter()

@@ -7,6 +7,7 @@ import numpy as np
 from .blas import lower_gemm_update
 from .flat_nests import flatten, flattens
 from .lowering_state import numba_dtype
+from .outline import outlined
 from .product_epilogues import row_blocks
 from .runtime import runtime_modules_called
 from ..codegen.source import copy_lines, literal
@@ -159,5 +160,8 @@ def lower_fused(lowering, node):
     if node in lowering.epilogues:
         with row_blocks(lowering, lowering.epilogues[node]) as rows:
             lower_nest(lowering, nest, rows)
+    elif nest.shape != () and nest.root not in lowering.parallel_nests:
+        with outlined(lowering):
+            lower_nest(lowering, nest)
     else:
         lower_nest(lowering, nest)

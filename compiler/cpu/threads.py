@@ -112,8 +112,8 @@ def strided(operand):
 
 def emit_gemm(lowering, alpha, a, b, beta, out):
     """One ``gemm`` call (symgrad.compiler.cpu.runtime.gemm): ``out = alpha * a @ b + beta * out``."""
-    lowering.runtime.add("gemm")
-    lowering.out.line(f"gemm({alpha}, {strided(a)}, {strided(b)}, {beta}, {out})")
+    lowering.runtime.update(("gemm", "outlined"))
+    lowering.out.line(f"outlined(gemm, ({alpha}, {strided(a)}, {strided(b)}, {beta}, {out}))")
 
 
 def emit_product(lowering, product, alpha, a, b, beta, out):

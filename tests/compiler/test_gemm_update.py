@@ -129,9 +129,10 @@ def eager_run(step, state, x, y, steps):
 
 
 def gemm_updates(source):
-    """(alpha, beta, target) of the generated GEMM calls that update a buffer (beta != 0)."""
+    """(alpha, beta, target) of the generated GEMM calls (``outlined(gemm, (...))``) that
+    update a buffer (beta != 0)."""
     loop = source[source.index("def train_loop("):]
-    calls = [[a.strip() for a in call.split(",")] for call in re.findall(r"^ *gemm\((.*)\)$", loop, re.M)]
+    calls = [[a.strip() for a in call.split(",")] for call in re.findall(r"^ *outlined\(gemm, \((.*)\)\)$", loop, re.M)]
     return [(alpha, beta, target) for alpha, _, _, beta, target in calls if beta != "0.0"]
 
 
