@@ -15,7 +15,7 @@ array([4., 4.])
 """
 import numpy as np
 
-from symgrad.core.ops import batch_rules
+import symgrad.core.ops.batch_rules as batch_rules
 from symgrad.core.ops.common import normalize_axis
 from symgrad.core.ops.complex_parts import conj, real
 from symgrad.core.ops.construction import composite
